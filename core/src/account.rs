@@ -1,0 +1,165 @@
+//! The one value every later stage takes: who sends (address, display name), who logs in (the primary iCloud
+//! address) and where (endpoints). Nothing downstream re-derives a username or a port.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::address::{Address, DomainKind};
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::provider::{self, Endpoint, LoginForm, Provider};
+
+/// The longest display name accepted; far beyond any real name, short enough for every client's config syntax.
+pub const MAX_NAME_CHARS: usize = 10_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Account {
+    /// The sender identity (may be an iCloud+ custom-domain address).
+    pub address: Address,
+    /// The person's name as shown in sent mail, if given.
+    pub display_name: Option<String>,
+    /// The primary iCloud address that signs in (for iCloud addresses, the address itself).
+    pub login: Address,
+    pub provider: Provider,
+}
+
+impl Account {
+    /// Builds an account from checked parts. A custom-domain address needs the primary iCloud login.
+    pub fn new(address: Address, login: Option<Address>, display_name: Option<String>) -> Result<Account, Diagnosis> {
+        if let Some(problem) = address.problem() {
+            return Err(problem);
+        }
+        let login = match (login, &address.kind) {
+            (Some(login), _) => login,
+            (None, DomainKind::Icloud) => address.clone(),
+            (None, _) => {
+                let facts = Facts { domain: Some(address.domain_unicode.clone()), ..Facts::default() };
+                return Err(Diagnosis::new(DiagnosisKind::LoginRequired, facts, None));
+            }
+        };
+        if !login.is_icloud() {
+            let facts = Facts { username: Some(login.address.clone()), ..Facts::default() };
+            return Err(Diagnosis::new(DiagnosisKind::LoginNotIcloud, facts, None));
+        }
+        let display_name = match display_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+            Some(name) => Some(check_display_name(name)?),
+            None => None,
+        };
+        Ok(Account { address, display_name, login, provider: provider::icloud() })
+    }
+
+    /// Replaces the preset's servers (testing, unusual networks). An explicit SMTP server drops the fallback
+    /// unless one is given too.
+    pub fn with_servers(mut self, imap: Option<Endpoint>, smtp: Option<Endpoint>, smtp_fallback: Option<Endpoint>) -> Self {
+        if let Some(imap) = imap {
+            self.provider.imap = imap;
+        }
+        if let Some(smtp) = smtp {
+            self.provider.smtp = smtp;
+            self.provider.smtp_fallback = None;
+        }
+        if let Some(fallback) = smtp_fallback {
+            self.provider.smtp_fallback = Some(fallback);
+        }
+        self
+    }
+
+    pub fn username(&self, form: LoginForm) -> String {
+        match form {
+            LoginForm::NamePart => self.login.local_part.clone(),
+            LoginForm::FullAddress => self.login.address.clone(),
+        }
+    }
+
+    /// IMAP usernames in the order to try them (name part, then the full address).
+    pub fn imap_usernames(&self) -> Vec<String> {
+        self.provider.imap_login_forms.iter().map(|f| self.username(*f)).collect()
+    }
+
+    /// SMTP usernames in the order to try them (full address, then the name part).
+    pub fn smtp_usernames(&self) -> Vec<String> {
+        self.provider.smtp_login_forms.iter().map(|f| self.username(*f)).collect()
+    }
+
+    /// The username to write into client profiles for IMAP: the first form tried.
+    pub fn imap_username(&self) -> String {
+        self.username(self.provider.imap_login_forms[0])
+    }
+
+    pub fn smtp_username(&self) -> String {
+        self.username(self.provider.smtp_login_forms[0])
+    }
+}
+
+/// Names may hold any printable text (quotes, `<`, `&`, accents, emoji); control characters such as line breaks
+/// are refused, since no person means them and several config formats cannot carry them.
+fn check_display_name(name: String) -> Result<String, Diagnosis> {
+    let why = if name.chars().count() > MAX_NAME_CHARS {
+        Some(format!("longer than {MAX_NAME_CHARS} characters"))
+    } else {
+        name.chars().find(|c| c.is_control()).map(|c| format!("contains the control character U+{:04X}", c as u32))
+    };
+    match why {
+        Some(why) => {
+            Err(Diagnosis::new(DiagnosisKind::NameInvalid, Facts { limit: Some(MAX_NAME_CHARS as u32), ..Facts::default() }, Some(why)))
+        }
+        None => Ok(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> Address {
+        Address::parse(s).unwrap()
+    }
+
+    #[test]
+    fn icloud_address_logs_in_as_itself() {
+        let a = Account::new(addr("JohnSmith@icloud.com"), None, Some(" John Smith ".into())).unwrap();
+        assert_eq!(a.imap_usernames(), ["johnsmith", "johnsmith@icloud.com"]);
+        assert_eq!(a.smtp_usernames(), ["johnsmith@icloud.com", "johnsmith"]);
+        assert_eq!(a.display_name.as_deref(), Some("John Smith"));
+    }
+
+    #[test]
+    fn custom_domain_needs_the_primary_login() {
+        let err = Account::new(addr("jane@family.example"), None, None).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::LoginRequired);
+        assert!(err.message.contains("family.example"));
+        let a = Account::new(addr("jane@family.example"), Some(addr("jane.doe@icloud.com")), None).unwrap();
+        assert_eq!(a.address.address, "jane@family.example");
+        assert_eq!(a.imap_username(), "jane.doe");
+        assert_eq!(a.smtp_username(), "jane.doe@icloud.com");
+        let err = Account::new(addr("jane@family.example"), Some(addr("jane@family.example")), None).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::LoginNotIcloud);
+    }
+
+    #[test]
+    fn other_providers_are_refused() {
+        assert_eq!(Account::new(addr("x@gmail.com"), None, None).unwrap_err().kind, DiagnosisKind::AddressNotIcloud);
+    }
+
+    #[test]
+    fn names_keep_printable_text_and_refuse_control_characters() {
+        let hostile = "Jane \"JD\" O'Brien <&> \\ Müller 💌".to_owned();
+        let a = Account::new(addr("jane@icloud.com"), None, Some(hostile.clone())).unwrap();
+        assert_eq!(a.display_name, Some(hostile));
+        let err = Account::new(addr("jane@icloud.com"), None, Some("Jane\nBcc: x".into())).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::NameInvalid);
+        let long = "x".repeat(MAX_NAME_CHARS);
+        assert!(Account::new(addr("jane@icloud.com"), None, Some(long)).is_ok());
+        let err = Account::new(addr("jane@icloud.com"), None, Some("x".repeat(MAX_NAME_CHARS + 1))).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::NameInvalid);
+    }
+
+    #[test]
+    fn explicit_smtp_drops_the_fallback() {
+        let a = Account::new(addr("jane@icloud.com"), None, None).unwrap();
+        let smtp = Endpoint::parse_override("127.0.0.1:1587", provider::Security::Starttls).unwrap();
+        let b = a.clone().with_servers(None, Some(smtp.clone()), None);
+        assert_eq!(b.provider.smtp, smtp);
+        assert_eq!(b.provider.smtp_fallback, None);
+        assert_eq!(a.provider.smtp_fallback.unwrap().port, 465);
+    }
+}

@@ -1,0 +1,17 @@
+//! The core of iCloud Mail Setup: everything the product knows, with no window and no Tauri type.
+//! The desktop app (`src-tauri/`) and the command line are thin shells over this crate.
+
+pub mod account;
+pub mod address;
+pub mod bindings;
+pub mod diagnosis;
+pub mod export;
+pub mod keychain;
+pub mod probe;
+pub mod provider;
+pub mod secret;
+
+pub use account::Account;
+pub use address::{Address, DomainKind};
+pub use diagnosis::{Diagnosis, DiagnosisKind, Facts};
+pub use secret::Secret;

@@ -1,0 +1,73 @@
+//! The command line: argument parsing (clap), calls into the core, and printing. It never initialises the window
+//! toolkit, so it runs without a display.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, a public interface.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "icloud-mail-setup",
+    version,
+    about = "Set up iCloud Mail in any desktop mail client.",
+    long_about = "Set up iCloud Mail in any desktop mail client.\n\n\
+        Without a subcommand this opens the setup wizard. With one, it runs as a command line for admins and \
+        scripts and needs no display.",
+    after_help = "Exit codes: 0 success, 1 the check or action failed (servers said no, keychain missing, …), 2 bad usage."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an address the way the wizard does and say what kind it is.
+    CheckAddress {
+        /// The email address to check.
+        address: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the process arguments. `None` means "open the window". `--help`, `--version` and usage errors are
+/// printed and end the process here, with exit code 0 or 2.
+pub fn parse_args() -> Option<Command> {
+    Cli::parse().command
+}
+
+pub fn run(command: Command) -> ExitCode {
+    let code = match command {
+        Command::CheckAddress { address, json } => check_address(&address, json),
+    };
+    ExitCode::from(code)
+}
+
+fn check_address(input: &str, json: bool) -> u8 {
+    let result = icloud_mail_core::Address::parse(input).and_then(|a| match a.problem() {
+        Some(p) => Err(p),
+        None => Ok(a),
+    });
+    let code = if result.is_ok() { EXIT_OK } else { EXIT_FAILED };
+    match (result, json) {
+        (Ok(a), true) => println!("{}", serde_json::to_string(&a).expect("serialisable")),
+        (Err(d), true) => println!("{}", serde_json::to_string(&d).expect("serialisable")),
+        (Ok(a), false) => {
+            let kind = match a.kind {
+                icloud_mail_core::DomainKind::Icloud => "an iCloud address",
+                icloud_mail_core::DomainKind::Custom => "a custom domain (iCloud+ if its MX records point at iCloud)",
+                icloud_mail_core::DomainKind::OtherProvider { .. } => "another provider's address",
+            };
+            println!("{}: {kind}", a.address);
+        }
+        (Err(d), false) => eprintln!("{}\n{}", d.message, d.hint),
+    }
+    code
+}

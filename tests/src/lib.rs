@@ -1,0 +1,1 @@
+//! The test harness: starts the real components the suites need.

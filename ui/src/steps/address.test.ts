@@ -1,0 +1,132 @@
+// The Address step against a mocked core: what a person sees as they type, and whether Next lets them on.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { chooseLanguage } from "../i18n";
+import { Wizard } from "../wizard";
+import { steps } from "./index";
+import en from "../i18n/en.json";
+
+const icloud = (address: string) => ({
+  address,
+  local_part: address.split("@")[0],
+  domain: "icloud.com",
+  domain_unicode: "icloud.com",
+  kind: { type: "icloud" },
+});
+
+function diagnosis(kind: string, facts: Record<string, unknown> = {}) {
+  return { kind, message: "(english from rust)", hint: "(hint from rust)", detail: null, facts };
+}
+
+let calls: string[] = [];
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  calls = [];
+  chooseLanguage(["en-GB"]);
+  mockIPC((cmd, args) => {
+    if (cmd !== "check_address") throw new Error(`unexpected command ${cmd}`);
+    const input = (args as { input: string }).input;
+    calls.push(input);
+    if (input === "") throw diagnosis("address_empty");
+    if (!input.includes("@")) throw diagnosis("address_missing_at", { username: input });
+    if (input.endsWith("@gmail.com")) throw diagnosis("address_not_icloud", { domain: "gmail.com", provider: "Gmail" });
+    if (input.endsWith("@family.example"))
+      return { ...icloud(input), domain: "family.example", domain_unicode: "family.example", kind: { type: "custom" } };
+    return icloud(input.trim().toLowerCase());
+  });
+  document.body.innerHTML = '<div id="app"></div>';
+});
+
+afterEach(() => {
+  clearMocks();
+  vi.useRealTimers();
+});
+
+async function type(value: string) {
+  const input = document.querySelector<HTMLInputElement>("#address-input")!;
+  input.value = value;
+  input.dispatchEvent(new Event("input"));
+  await vi.advanceTimersByTimeAsync(200);
+}
+
+function status(): string {
+  return document.querySelector("#address-status")!.textContent ?? "";
+}
+
+function next(): HTMLButtonElement {
+  return document.querySelector<HTMLButtonElement>("#next")!;
+}
+
+describe("Address step", () => {
+  it("validates as the person types and only then allows Next", async () => {
+    const wizard = new Wizard(document.getElementById("app")!, steps());
+    next().click();
+    expect(wizard.current).toBe("address");
+    expect(document.querySelector("h1")!.textContent).toBe(en["step.address.title"]);
+    expect(next().disabled).toBe(true);
+
+    await type("johnsmith");
+    expect(status()).toContain("An email address needs an @");
+    expect(status()).toContain("johnsmith@icloud.com");
+    expect(document.querySelector("#address-input")!.getAttribute("aria-invalid")).toBe("true");
+    expect(next().disabled).toBe(true);
+
+    await type(" JohnSmith@iCloud.com ");
+    expect(status()).toContain("johnsmith@icloud.com is an iCloud Mail address.");
+    expect(next().disabled).toBe(false);
+    next().click();
+    expect(wizard.current).toBe("password");
+    expect(wizard.state.address?.address).toBe("johnsmith@icloud.com");
+  });
+
+  it("explains other providers in the page's own words, not Rust's", async () => {
+    new Wizard(document.getElementById("app")!, steps()).go(1);
+    await type("someone@gmail.com");
+    expect(status()).toContain("gmail.com is Gmail, not iCloud Mail.");
+    expect(status()).not.toContain("english from rust");
+    expect(next().disabled).toBe(true);
+  });
+
+  it("accepts custom domains for the later iCloud+ check", async () => {
+    new Wizard(document.getElementById("app")!, steps()).go(1);
+    await type("jane@family.example");
+    expect(status()).toContain("we check whether it is an iCloud+ custom domain");
+    expect(next().disabled).toBe(false);
+  });
+
+  it("waits for a pause in typing and ignores answers to older keystrokes", async () => {
+    new Wizard(document.getElementById("app")!, steps()).go(1);
+    const input = document.querySelector<HTMLInputElement>("#address-input")!;
+    for (const value of ["j", "jo", "joh", "john@icloud.com"]) {
+      input.value = value;
+      input.dispatchEvent(new Event("input"));
+      await vi.advanceTimersByTimeAsync(20);
+    }
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toEqual(["john@icloud.com"]);
+    expect(status()).toContain("john@icloud.com is an iCloud Mail address.");
+  });
+
+  it("Enter moves on only when the address is valid, and Back keeps it", async () => {
+    const wizard = new Wizard(document.getElementById("app")!, steps());
+    wizard.go(1);
+    await type("nope");
+    document.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    expect(wizard.current).toBe("address");
+    await type("jane@me.com");
+    document.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    expect(wizard.current).toBe("password");
+    document.querySelector<HTMLButtonElement>("#back")!.click();
+    expect(wizard.current).toBe("address");
+    expect(document.querySelector<HTMLInputElement>("#address-input")!.value).toBe("jane@me.com");
+    expect(document.activeElement).toBe(document.querySelector("h1"));
+  });
+
+  it("speaks German when the OS does", async () => {
+    chooseLanguage(["de-DE", "en"]);
+    new Wizard(document.getElementById("app")!, steps()).go(1);
+    await type("johnsmith");
+    expect(status()).toContain("Eine E-Mail-Adresse braucht ein @");
+  });
+});

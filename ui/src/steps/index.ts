@@ -1,0 +1,16 @@
+// The wizard's steps, in order.
+import type { Step } from "../wizard";
+import { welcomeStep } from "./welcome";
+import { addressStep } from "./address";
+import { placeholderStep } from "./placeholder";
+
+export function steps(): Step[] {
+  return [
+    welcomeStep(),
+    addressStep(),
+    placeholderStep("password"),
+    placeholderStep("test"),
+    placeholderStep("save"),
+    placeholderStep("done"),
+  ];
+}

@@ -1,0 +1,127 @@
+// The step machine: which step is showing, what it needs before Next, and the frame around it (progress, Back,
+// Next, focus). Each step is a module in ./steps that builds its own content.
+import { t } from "./i18n";
+
+export type StepId = "welcome" | "address" | "password" | "test" | "save" | "done";
+
+/** What the steps learn and pass on. The password never lives here: it stays in its own step until the test. */
+export interface WizardState {
+  address?: import("./bindings/Address").Address;
+}
+
+export interface StepContext {
+  state: WizardState;
+  /** Call when what the step needs before Next may have changed. */
+  changed(): void;
+  /** Moves on, as if Next had been pressed (for Enter in a field). */
+  next(): void;
+}
+
+export interface Step {
+  id: StepId;
+  /** Builds the step's content (below its heading). Called each time the step is shown. */
+  render(ctx: StepContext): HTMLElement;
+  /** Whether Next may be pressed now. */
+  canProceed(ctx: StepContext): boolean;
+  /** Called when the step is left either way, to cancel work and drop what it no longer needs. */
+  leave?(): void;
+}
+
+export class Wizard {
+  private index = 0;
+  private readonly heading: HTMLHeadingElement;
+  private readonly body: HTMLElement;
+  private readonly back: HTMLButtonElement;
+  private readonly nextButton: HTMLButtonElement;
+  private readonly progress: HTMLOListElement;
+  private readonly ctx: StepContext;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly steps: Step[],
+    readonly state: WizardState = {},
+  ) {
+    this.ctx = { state, changed: () => this.updateNav(), next: () => this.go(1) };
+    root.replaceChildren();
+    const header = el("header", "app-header");
+    const title = el("p", "app-title");
+    title.textContent = t("app.title");
+    this.progress = el("ol", "progress") as HTMLOListElement;
+    this.progress.setAttribute("aria-label", t("nav.progress"));
+    header.append(title, this.progress);
+
+    const main = el("main", "step");
+    this.heading = el("h1", "step-title") as HTMLHeadingElement;
+    this.heading.tabIndex = -1;
+    this.body = el("div", "step-body");
+    main.append(this.heading, this.body);
+
+    const nav = el("nav", "step-nav");
+    nav.setAttribute("aria-label", t("nav.label"));
+    this.back = button(t("nav.back"), "secondary", "back");
+    this.nextButton = button(t("nav.next"), "primary", "next");
+    this.back.addEventListener("click", () => this.go(-1));
+    this.nextButton.addEventListener("click", () => this.go(1));
+    nav.append(this.back, this.nextButton);
+    root.append(header, main, nav);
+    this.show();
+  }
+
+  get current(): StepId {
+    return this.steps[this.index].id;
+  }
+
+  go(delta: 1 | -1): void {
+    const target = this.index + delta;
+    if (target < 0 || target >= this.steps.length) return;
+    if (delta === 1 && !this.steps[this.index].canProceed(this.ctx)) return;
+    this.steps[this.index].leave?.();
+    this.index = target;
+    this.show();
+  }
+
+  private show(): void {
+    const step = this.steps[this.index];
+    this.root.dataset.step = step.id;
+    this.heading.textContent = t(`step.${step.id}.title`);
+    this.body.replaceChildren(step.render(this.ctx));
+    this.progress.replaceChildren(
+      ...this.steps.map((s, i) => {
+        const item = el("li", i < this.index ? "done" : i === this.index ? "current" : "todo");
+        item.textContent = t(`step.${s.id}.short`);
+        if (i === this.index) item.setAttribute("aria-current", "step");
+        return item;
+      }),
+    );
+    document.title = `${t(`step.${step.id}.title`)} – ${t("app.title")}`;
+    this.updateNav();
+    this.heading.focus();
+  }
+
+  private updateNav(): void {
+    const step = this.steps[this.index];
+    this.back.hidden = this.index === 0;
+    this.nextButton.hidden = this.index === this.steps.length - 1;
+    this.nextButton.disabled = !step.canProceed(this.ctx);
+  }
+}
+
+export function el(tag: string, className?: string): HTMLElement {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  return node;
+}
+
+export function text(tag: string, content: string, className?: string): HTMLElement {
+  const node = el(tag, className);
+  node.textContent = content;
+  return node;
+}
+
+function button(label: string, kind: string, id: string): HTMLButtonElement {
+  const b = el("button", `button ${kind}`) as HTMLButtonElement;
+  b.type = "button";
+  b.id = id;
+  b.textContent = label;
+  return b;
+}
