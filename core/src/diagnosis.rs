@@ -26,6 +26,8 @@ pub enum DiagnosisKind {
     DnsFailure,
     ServerClosed,
     ProtocolError,
+    /// The person left the step or pressed Cancel.
+    Cancelled,
     // --- the address a person typed ---
     AddressEmpty,
     AddressMissingAt,
@@ -36,8 +38,24 @@ pub enum DiagnosisKind {
     LoginRequired,
     LoginNotIcloud,
     NameInvalid,
+    /// A custom domain whose MX records do not point at iCloud Mail.
+    DomainNotIcloud,
     // --- the keychain ---
     KeychainUnavailable,
+    KeychainLocked,
+    KeychainAccessDenied,
+    KeychainNoSession,
+    KeychainValueTooLong,
+    KeychainEntryExists,
+    KeychainNoEntry,
+    KeychainError,
+    // --- exports and the Thunderbird profile ---
+    ThunderbirdNotFound,
+    ThunderbirdProfileNotFound,
+    ThunderbirdProfileAmbiguous,
+    ThunderbirdRunning,
+    OutputExists,
+    WriteFailed,
 }
 
 impl DiagnosisKind {
@@ -54,6 +72,7 @@ impl DiagnosisKind {
         DiagnosisKind::DnsFailure,
         DiagnosisKind::ServerClosed,
         DiagnosisKind::ProtocolError,
+        DiagnosisKind::Cancelled,
         DiagnosisKind::AddressEmpty,
         DiagnosisKind::AddressMissingAt,
         DiagnosisKind::AddressTooLong,
@@ -63,7 +82,21 @@ impl DiagnosisKind {
         DiagnosisKind::LoginRequired,
         DiagnosisKind::LoginNotIcloud,
         DiagnosisKind::NameInvalid,
+        DiagnosisKind::DomainNotIcloud,
         DiagnosisKind::KeychainUnavailable,
+        DiagnosisKind::KeychainLocked,
+        DiagnosisKind::KeychainAccessDenied,
+        DiagnosisKind::KeychainNoSession,
+        DiagnosisKind::KeychainValueTooLong,
+        DiagnosisKind::KeychainEntryExists,
+        DiagnosisKind::KeychainNoEntry,
+        DiagnosisKind::KeychainError,
+        DiagnosisKind::ThunderbirdNotFound,
+        DiagnosisKind::ThunderbirdProfileNotFound,
+        DiagnosisKind::ThunderbirdProfileAmbiguous,
+        DiagnosisKind::ThunderbirdRunning,
+        DiagnosisKind::OutputExists,
+        DiagnosisKind::WriteFailed,
     ];
 
     /// The snake_case name, as in JSON and in the catalogue keys.
@@ -96,6 +129,14 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub limit: Option<u32>,
+    /// A file or folder (an output file, a Thunderbird profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub path: Option<String>,
+    /// Which keychain or store ("Secret Service", "macOS Keychain", "Windows Credential Manager").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub store: Option<String>,
 }
 
 impl Facts {
@@ -107,6 +148,8 @@ impl Facts {
             "domain" => self.domain.clone(),
             "provider" => self.provider.clone(),
             "limit" => self.limit.map(|l| l.to_string()),
+            "path" => self.path.clone(),
+            "store" => self.store.clone(),
             _ => None,
         }
     }

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod export;
+mod keychain;
+mod probe;
+mod thunderbird;
+
 /// Exit codes, a public interface.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
@@ -27,6 +32,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Test incoming (IMAP) and outgoing (SMTP) mail with a real login over verified TLS.
+    Probe(probe::ProbeArgs),
+    /// Save, check, delete or read the app-specific password in the operating system's keychain.
+    #[command(subcommand)]
+    Keychain(keychain::KeychainCommand),
+    /// Write a ready-made profile or config file for a mail client.
+    Export(export::ExportArgs),
+    /// Add the account to a Thunderbird profile.
+    #[command(subcommand)]
+    Thunderbird(thunderbird::ThunderbirdCommand),
     /// Check an address the way the wizard does and say what kind it is.
     CheckAddress {
         /// The email address to check.
@@ -45,6 +60,10 @@ pub fn parse_args() -> Option<Command> {
 
 pub fn run(command: Command) -> ExitCode {
     let code = match command {
+        Command::Probe(args) => probe::run(args),
+        Command::Keychain(command) => keychain::run(command),
+        Command::Export(args) => export::run(args),
+        Command::Thunderbird(command) => thunderbird::run(command),
         Command::CheckAddress { address, json } => check_address(&address, json),
     };
     ExitCode::from(code)
