@@ -111,7 +111,7 @@ impl Keychain {
         let entry = EntryName::for_account(account);
         let chars = password.expose().chars().count();
         if chars > MAX_PASSWORD_CHARS {
-            return Err(Diagnosis::new(DiagnosisKind::KeychainValueTooLong, facts(&entry), Some(format!("{chars} characters"))));
+            return Err(too_long(&entry, format!("{chars} characters")));
         }
         // Checked first rather than letting the store overwrite: only the person may decide to replace a password.
         let existed = self.exists(&entry)?;
@@ -152,12 +152,13 @@ impl Keychain {
 }
 
 fn facts(entry: &EntryName) -> Facts {
-    Facts {
-        username: Some(entry.account.clone()),
-        store: Some(STORE_NAME.to_owned()),
-        limit: Some(MAX_PASSWORD_CHARS as u32),
-        ..Facts::default()
-    }
+    Facts { username: Some(entry.account.clone()), store: Some(STORE_NAME.to_owned()), ..Facts::default() }
+}
+
+/// A too-long value is told in the product's own limit, the same on every platform, whatever unit the store counts in.
+fn too_long(entry: &EntryName, detail: String) -> Diagnosis {
+    let facts = Facts { limit: Some(MAX_PASSWORD_CHARS as u32), ..facts(entry) };
+    Diagnosis::new(DiagnosisKind::KeychainValueTooLong, facts, Some(detail))
 }
 
 /// Turns a keyring error into a diagnosis. The detail is the store's own words; it never holds the secret (keyring's
@@ -165,9 +166,7 @@ fn facts(entry: &EntryName) -> Facts {
 fn diagnose(error: keyring::Error, entry: &EntryName) -> Diagnosis {
     let (kind, detail) = match error {
         keyring::Error::NoEntry => (DiagnosisKind::KeychainNoEntry, None),
-        keyring::Error::TooLong(ref what, limit) => {
-            (DiagnosisKind::KeychainValueTooLong, Some(format!("the store allows at most {limit} for the {what}")))
-        }
+        keyring::Error::TooLong(what, limit) => return too_long(entry, format!("the store allows at most {limit} for the {what}")),
         keyring::Error::NoStorageAccess(ref inner) | keyring::Error::PlatformFailure(ref inner) => {
             (platform::classify(inner.as_ref()), Some(error.to_string()))
         }
