@@ -217,11 +217,13 @@ fn entry_words(entry: &EntryName) -> String {
     format!("service {}, account {}", entry.service, entry.account)
 }
 
-/// Prints a diagnosis for a person on standard error and returns `code`.
+/// Prints a diagnosis on standard error and returns `code`: what happened and what to do, then its kind (for
+/// scripts to match on) and the store's own words.
 fn report(d: &Diagnosis, code: u8) -> u8 {
     eprintln!("{}\n{}", d.message, d.hint);
-    if let Some(detail) = &d.detail {
-        eprintln!("Detail: {detail}");
+    match &d.detail {
+        Some(detail) => eprintln!("({}: {detail})", d.kind.name()),
+        None => eprintln!("({})", d.kind.name()),
     }
     code
 }
