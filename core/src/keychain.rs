@@ -168,7 +168,11 @@ fn diagnose(error: keyring::Error, entry: &EntryName) -> Diagnosis {
         keyring::Error::NoEntry => (DiagnosisKind::KeychainNoEntry, None),
         keyring::Error::TooLong(what, limit) => return too_long(entry, format!("the store allows at most {limit} for the {what}")),
         keyring::Error::NoStorageAccess(ref inner) | keyring::Error::PlatformFailure(ref inner) => {
-            (platform::classify(inner.as_ref()), Some(error.to_string()))
+            let words = match platform::explain(inner.as_ref()) {
+                Some(explanation) => format!("{explanation} ({error})"),
+                None => error.to_string(),
+            };
+            (platform::classify(inner.as_ref()), Some(words))
         }
         keyring::Error::BadEncoding(mut bytes) => {
             bytes.zeroize();
@@ -262,6 +266,17 @@ mod platform {
             _ => DiagnosisKind::KeychainError,
         }
     }
+
+    /// Words for the one case whose store message says too little.
+    pub fn explain(error: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<&'static str> {
+        match error.downcast_ref::<dbus_secret_service::Error>() {
+            Some(dbus_secret_service::Error::NoResult) => Some(
+                "the Secret Service is running but has no default keyring: create one in Passwords and Keys and make it \
+                 the default, or log in to a desktop session",
+            ),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(target_os = "macos")]
@@ -280,6 +295,10 @@ mod platform {
             None => DiagnosisKind::KeychainError,
         }
     }
+
+    pub fn explain(_error: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<&'static str> {
+        None
+    }
 }
 
 #[cfg(target_os = "windows")]
@@ -297,6 +316,10 @@ mod platform {
             Some(e) => win32_error_kind(e.0),
             None => DiagnosisKind::KeychainError,
         }
+    }
+
+    pub fn explain(_error: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<&'static str> {
+        None
     }
 }
 
@@ -485,7 +508,9 @@ mod tests {
         assert!(no_service.detail.as_deref().unwrap_or_default().contains("said the bus"), "{no_service:?}");
 
         assert_eq!(kind(dbus("org.freedesktop.DBus.Error.FileNotFound"), false).kind, DiagnosisKind::KeychainNoSession);
-        assert_eq!(kind(SsError::NoResult, true).kind, DiagnosisKind::KeychainUnavailable);
+        let no_default = kind(SsError::NoResult, true);
+        assert_eq!(no_default.kind, DiagnosisKind::KeychainUnavailable);
+        assert!(no_default.detail.unwrap().starts_with("the Secret Service is running but has no default keyring"));
         assert_eq!(kind(SsError::Parse, false).kind, DiagnosisKind::KeychainError);
     }
 }

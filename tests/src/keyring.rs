@@ -32,6 +32,15 @@ impl KeyringSession {
         session
     }
 
+    /// gnome-keyring without `--unlock` on empty folders: a Secret Service with no keyring at all, so no default
+    /// collection to save into (what a person has before the first desktop login creates the "Login" keyring).
+    pub fn with_empty_keyring() -> KeyringSession {
+        let mut session = KeyringSession::with_bus_only();
+        session.spawn_keyring(false);
+        session.wait_for_keyring(|s| s.default_collection_alias().is_some_and(|alias| alias == "/"));
+        session
+    }
+
     /// A session bus on which nobody provides the Secret Service (a desktop-less server, a minimal window manager).
     pub fn without_secret_service() -> KeyringSession {
         KeyringSession::with_bus_only()
@@ -155,13 +164,20 @@ impl KeyringSession {
     }
 
     fn start_keyring(&mut self) {
+        self.spawn_keyring(true);
+        self.wait_for_keyring(|s| s.default_collection().is_some_and(|c| s.collection_locked(&c) == Some(false)));
+    }
+
+    /// Starts gnome-keyring; with `unlock`, it creates or unlocks the "login" keyring with `KEYRING_PASSWORD`.
+    fn spawn_keyring(&mut self, unlock: bool) {
         let log = self.root.path().join("logs/gnome-keyring.log");
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open the keyring log");
         let err = out.try_clone().expect("clone the log handle");
         crate::processes::become_subreaper();
         let mut child = self
             .command("gnome-keyring-daemon")
-            .args(["--foreground", "--unlock", "--components=secrets"])
+            .args(["--foreground", "--components=secrets"])
+            .args(unlock.then_some("--unlock"))
             .stdin(Stdio::piped())
             .stdout(out)
             .stderr(err)
@@ -169,26 +185,32 @@ impl KeyringSession {
             .expect("start gnome-keyring-daemon (package gnome-keyring)");
         // --unlock reads the keyring password from standard input up to its end.
         let mut stdin = child.stdin.take().expect("piped stdin");
-        stdin.write_all(KEYRING_PASSWORD.as_bytes()).expect("hand gnome-keyring its password");
+        if unlock {
+            stdin.write_all(KEYRING_PASSWORD.as_bytes()).expect("hand gnome-keyring its password");
+        }
         drop(stdin);
         self.keyring = Some(Service::adopt("gnome-keyring-daemon", child));
+    }
 
+    /// Waits until `ready` holds, or fails showing the daemon's log.
+    fn wait_for_keyring(&mut self, ready: impl Fn(&KeyringSession) -> bool) {
+        let log = self.root.path().join("logs/gnome-keyring.log");
         let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(collection) = self.default_collection() {
-                if self.collection_locked(&collection) == Some(false) {
-                    return;
-                }
-            }
+        while !ready(self) {
             let running = self.keyring.as_mut().is_some_and(|k| k.is_running());
             assert!(running, "gnome-keyring-daemon exited at start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
-            assert!(Instant::now() < deadline, "gnome-keyring had no unlocked default collection after 15 s");
+            assert!(Instant::now() < deadline, "gnome-keyring was not ready after 15 s");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     /// The object path of the default collection, or None while there is none (or no Secret Service).
     fn default_collection(&self) -> Option<String> {
+        self.default_collection_alias().filter(|path| path != "/")
+    }
+
+    /// What the `default` alias points at ("/" for nothing), or None if no Secret Service answered.
+    fn default_collection_alias(&self) -> Option<String> {
         let out = self
             .command("dbus-send")
             .args(["--session", "--print-reply", "--dest=org.freedesktop.secrets", "/org/freedesktop/secrets"])
@@ -197,7 +219,7 @@ impl KeyringSession {
             .ok()?;
         let text = String::from_utf8_lossy(&out.stdout);
         let path = text.split('"').nth(1)?.to_owned();
-        (out.status.success() && path != "/").then_some(path)
+        out.status.success().then_some(path)
     }
 
     fn collection_locked(&self, collection: &str) -> Option<bool> {

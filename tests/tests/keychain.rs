@@ -233,6 +233,16 @@ fn without_a_secret_service_nothing_is_saved_anywhere() {
 }
 
 #[test]
+fn a_secret_service_without_a_default_keyring_says_what_to_create() {
+    let session = KeyringSession::with_empty_keyring();
+    let out = save(&session, JANE, &fresh_password(), &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("(keychain_unavailable: the Secret Service is running but has no default keyring"), "{err}");
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE), None);
+}
+
+#[test]
 fn without_a_session_bus_the_diagnosis_says_so() {
     let session = KeyringSession::without_bus();
     let password = fresh_password();
