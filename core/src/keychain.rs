@@ -4,7 +4,6 @@
 //! blocking thread, the command line calls them directly.
 // `Diagnosis` is this crate's one error type (address.rs and account.rs return it too); it is made once per call,
 // so its size costs nothing worth boxing for.
-#![allow(clippy::result_large_err)]
 
 use keyring::credential::{CredentialBuilder, CredentialPersistence};
 use keyring::Entry;

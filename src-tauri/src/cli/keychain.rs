@@ -205,7 +205,6 @@ fn get(who: &Who, force: bool, stdout_is_terminal: bool, out: &mut dyn Write) ->
 }
 
 impl Who {
-    #[allow(clippy::result_large_err)] // `Diagnosis`, the core's one error type; made once per run.
     fn account(&self) -> Result<Account, Diagnosis> {
         let address = Address::parse(&self.address)?;
         let login = self.login.as_deref().map(Address::parse).transpose()?;
