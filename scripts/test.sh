@@ -37,6 +37,7 @@ step "rust tests" dbus-run-session -- cargo test --locked --workspace --no-fail-
 step "typescript" npm run --silent typecheck
 step "prettier" npm run --silent format:check
 step "ui tests (vitest)" npm run --silent test:ui
+step "accessibility (axe-core in Chromium)" npm run --silent test:a11y
 step "workflow lint (actionlint)" npm run --silent lint:workflows
 
 echo

@@ -1,0 +1,66 @@
+// Accessibility audit: every wizard step (IPC mocked) in headless Chromium, light and dark, through axe-core.
+// Exits 1 on any violation. Needs Debian's chromium (scripts/install.sh test installs it).
+import { createServer } from "vite";
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+// Each scenario brings the wizard into one state a person can see.
+const scenarios = [
+  { name: "welcome", act: async () => {} },
+  { name: "address-empty", act: async (p) => next(p) },
+  { name: "address-invalid", act: async (p) => { await next(p); await p.fill("#address-input", "johnsmith"); await p.waitForSelector(".status.problem"); } },
+  { name: "address-other-provider", act: async (p) => { await next(p); await p.fill("#address-input", "x@gmail.com"); await p.waitForSelector(".status.problem"); } },
+  { name: "address-valid", act: async (p) => { await next(p); await p.fill("#address-input", "jane@icloud.com"); await p.waitForSelector(".status.ok"); } },
+  { name: "password-warn", act: async (p) => { await toPassword(p); await p.fill("#password-input", "not-app-specific"); } },
+  { name: "password-shown", act: async (p) => { await toPassword(p); await p.fill("#password-input", "abcd-efgh-ijkl-mnop"); await p.click("#password-toggle"); } },
+];
+
+async function next(page) {
+  await page.click("#next");
+}
+async function toPassword(page) {
+  await next(page);
+  await page.fill("#address-input", "jane@icloud.com");
+  await page.waitForSelector(".status.ok");
+  await page.click("#next");
+  await page.waitForSelector("#password-input");
+}
+
+const server = await createServer({ configFile: "ui/vite.config.ts", server: { port: 0, host: "127.0.0.1" }, logLevel: "error" });
+await server.listen();
+const url = server.resolvedUrls.local[0];
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+});
+let violations = 0;
+let audits = 0;
+try {
+  for (const colorScheme of ["light", "dark"]) {
+    for (const lang of ["en", "de"]) {
+      for (const s of scenarios) {
+        const page = await browser.newPage({ colorScheme, viewport: { width: 760, height: 600 } });
+        await page.goto(`${url}a11y.html?lang=${lang}`);
+        await page.waitForSelector("h1.step-title");
+        await s.act(page);
+        await page.addScriptTag({ content: axeSource });
+        const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+        audits++;
+        for (const v of result.violations) {
+          violations++;
+          console.error(`[${colorScheme}/${lang}/${s.name}] ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+        }
+        await page.close();
+      }
+    }
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+console.log(`axe: ${audits} audits, ${violations} violations`);
+process.exit(violations === 0 ? 0 : 1);
