@@ -115,7 +115,7 @@ pub fn formats() -> Vec<ExportFormatInfo> {
 }
 
 /// Choices that are not part of the account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ExportOptions {
     /// A PEM file with an extra certificate authority for the terminal clients that can trust one: a company CA or
     /// a test server's. mbsync and NeoMutt trust it besides the system's store; msmtp trusts only this file then.
@@ -130,12 +130,6 @@ pub struct ExportOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub autodiscover_xml_path: Option<String>,
-}
-
-impl Default for ExportOptions {
-    fn default() -> Self {
-        ExportOptions { ca_file: None, password_command: PasswordCommand::default(), autodiscover_xml_path: None }
-    }
 }
 
 /// A command that prints the app-specific password on standard output, for clients that run one through `sh -c`.

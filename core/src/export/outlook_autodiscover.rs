@@ -25,7 +25,7 @@ impl Exporter for OutlookAutodiscover {
     }
 
     fn description(&self) -> &'static str {
-        "Outlook Autodiscover XML (experimental), used with the outlook-reg file"
+        "Outlook Autodiscover XML, used with the outlook-reg file"
     }
 
     fn experimental(&self) -> bool {

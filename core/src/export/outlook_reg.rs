@@ -26,7 +26,7 @@ impl Exporter for OutlookReg {
     }
 
     fn description(&self) -> &'static str {
-        "Windows registry file (experimental) that points Outlook at the outlook-autodiscover XML"
+        "Windows registry file that points Outlook at the outlook-autodiscover XML"
     }
 
     fn experimental(&self) -> bool {
