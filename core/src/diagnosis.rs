@@ -165,13 +165,14 @@ pub struct Diagnosis {
     pub hint: String,
     /// Technical detail (the server's own words, an error chain); never shown first.
     pub detail: Option<String>,
-    pub facts: Facts,
+    /// Boxed: keeps `Result<_, Diagnosis>` small on the happy path.
+    pub facts: Box<Facts>,
 }
 
 impl Diagnosis {
     pub fn new(kind: DiagnosisKind, facts: Facts, detail: Option<String>) -> Self {
         let (message, hint) = english(kind, &facts);
-        Diagnosis { kind, message, hint, detail, facts }
+        Diagnosis { kind, message, hint, detail, facts: Box::new(facts) }
     }
 
     pub fn of(kind: DiagnosisKind) -> Self {

@@ -1,1 +1,315 @@
-//! Not built yet.
+//! The real app window under Xvfb, driven over WebDriver: Xvfb → private D-Bus → tauri-driver → WebKitWebDriver →
+//! the app binary. `AppSession::start()` gives a session; dropping it deletes the session and stops everything.
+//!
+//! Only `POST /session` goes through tauri-driver (it turns `tauri:options` into WebKit's options); the rest of the
+//! session talks to WebKitWebDriver's own port, because tauri-driver's proxy sometimes resets reused connections.
+//! The protocol is a handful of JSON requests (W3C WebDriver), sent with `ureq`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::processes::{artifacts_dir, free_port, wait_for_port, Service};
+
+/// The W3C key for an element reference.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The app binary built by `cargo build -p icloud-mail-setup`, next to this test binary's folder.
+pub fn app_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/debug/deps/<test> → target/debug/icloud-mail-setup
+    let bin = exe.parent().and_then(Path::parent).expect("target dir").join("icloud-mail-setup");
+    assert!(bin.exists(), "{} is missing: build it first with `cargo build -p icloud-mail-setup`", bin.display());
+    bin
+}
+
+/// An X server of our own.
+pub struct Xvfb {
+    pub display: String,
+    _service: Service,
+}
+
+impl Xvfb {
+    pub fn start(log_dir: &Path) -> Xvfb {
+        // A display number nobody uses: no socket and no lock file for it.
+        let n = (99..400)
+            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .expect("no free X display number");
+        let display = format!(":{n}");
+        let service = Service::start(
+            "Xvfb",
+            Command::new("Xvfb").args([&display, "-screen", "0", "800x640x24", "-nolisten", "tcp", "-noreset"]),
+            &log_dir.join("xvfb.log"),
+        )
+        .expect("start Xvfb (package xvfb)");
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !socket.exists() {
+            assert!(Instant::now() < deadline, "Xvfb did not create {}", socket.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Xvfb { display, _service: service }
+    }
+}
+
+/// A private session bus, so GTK's helpers talk to it and die with it.
+pub struct SessionBus {
+    pub address: String,
+    _dir: tempfile::TempDir,
+    _service: Service,
+}
+
+impl SessionBus {
+    pub fn start(log_dir: &Path) -> SessionBus {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("bus");
+        let address = format!("unix:path={}", socket.display());
+        let service = Service::start(
+            "dbus-daemon",
+            Command::new("dbus-daemon").args(["--session", "--nofork", "--nopidfile", &format!("--address={address}")]),
+            &log_dir.join("dbus.log"),
+        )
+        .expect("start dbus-daemon (package dbus)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            assert!(Instant::now() < deadline, "dbus-daemon did not create its socket");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        SessionBus { address, _dir: dir, _service: service }
+    }
+}
+
+/// Options for starting the app.
+#[derive(Default)]
+pub struct AppOptions {
+    /// Extra environment for the app (it inherits tauri-driver's environment).
+    pub env: Vec<(String, String)>,
+    /// Extra command-line arguments for the app.
+    pub args: Vec<String>,
+}
+
+/// A WebDriver session on the running app.
+pub struct AppSession {
+    http: ureq::Agent,
+    native: String,
+    id: String,
+    pub screenshots: PathBuf,
+    display: String,
+    driver: Option<Service>,
+    _bus: SessionBus,
+    _xvfb: Xvfb,
+}
+
+impl AppSession {
+    /// Starts Xvfb, a session bus, tauri-driver and the app; panics (failing the test) if the window never shows.
+    pub fn start(suite: &str, options: AppOptions) -> AppSession {
+        let artifacts = artifacts_dir(suite);
+        let xvfb = Xvfb::start(&artifacts);
+        let bus = SessionBus::start(&artifacts);
+        let port = free_port();
+        let native_port = free_port();
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("DISPLAY", &xvfb.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("GDK_BACKEND", "x11")
+            .env("NO_AT_BRIDGE", "1")
+            .env("LANG", "C.UTF-8")
+            .env("LANGUAGE", "en")
+            .env_remove("WAYLAND_DISPLAY");
+        for (k, v) in &options.env {
+            cmd.env(k, v);
+        }
+        let driver = Service::start("tauri-driver", &mut cmd, &artifacts.join("tauri-driver.log"))
+            .expect("start tauri-driver (cargo install tauri-driver --locked)");
+        wait_for_port(([127, 0, 0, 1], port).into(), Duration::from_secs(20), "tauri-driver");
+
+        let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+        let driver_url = format!("http://127.0.0.1:{port}");
+        // tauri-driver answers before WebKitWebDriver is ready: wait for "ready": true.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = http
+                .get(&format!("{driver_url}/status"))
+                .call()
+                .ok()
+                .and_then(|r| r.into_json::<Value>().ok())
+                .is_some_and(|v| v["value"]["ready"] == json!(true));
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "WebKitWebDriver never became ready (see {})", artifacts.display());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
+            "application": app_binary(),
+            "args": options.args,
+        }}}});
+        let created: Value = http
+            .post(&format!("{driver_url}/session"))
+            .send_json(caps)
+            .unwrap_or_else(|e| panic!("the app window did not start (new session failed: {e}); logs in {}", artifacts.display()))
+            .into_json()
+            .expect("session JSON");
+        let id = created["value"]["sessionId"].as_str().expect("sessionId").to_owned();
+        let session = AppSession {
+            http,
+            native: format!("http://127.0.0.1:{native_port}/session/{id}"),
+            id,
+            screenshots: artifacts.join("screenshots"),
+            display: xvfb.display.clone(),
+            driver: Some(driver),
+            _bus: bus,
+            _xvfb: xvfb,
+        };
+        std::fs::create_dir_all(&session.screenshots).expect("screenshots dir");
+        // The window counts as shown when the page has built the wizard heading.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while session.find_all("h1.step-title").len() != 1 {
+            if Instant::now() > deadline {
+                let source = session.request("GET", "/source", None);
+                let shot = session.screenshot("never-shown");
+                panic!(
+                    "the wizard window never showed its first step within 30 s; page source: {source}; screenshot: {}; logs in {}",
+                    shot.display(),
+                    artifacts.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        session
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{}", self.native, path);
+        let mut last_err = String::new();
+        // Idempotent retries for the occasional reset connection; element actions are not retried blindly.
+        for _ in 0..3 {
+            let req = self.http.request(method, &url);
+            let res = match &body {
+                Some(b) => req.send_json(b.clone()),
+                None => req.call(),
+            };
+            match res {
+                Ok(r) => return r.into_json::<Value>().map(|v| v["value"].clone()).unwrap_or(Value::Null),
+                Err(ureq::Error::Status(code, r)) => {
+                    let text = r.into_string().unwrap_or_default();
+                    panic!("WebDriver {method} {path} failed with {code}: {text}");
+                }
+                Err(e) => {
+                    last_err = e.to_string();
+                    if method != "GET" {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+        panic!("WebDriver {method} {path} failed: {last_err}");
+    }
+
+    /// All elements matching a CSS selector (element ids).
+    pub fn find_all(&self, css: &str) -> Vec<String> {
+        let v = self.request("POST", "/elements", Some(json!({"using": "css selector", "value": css})));
+        v.as_array().map(|a| a.iter().filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    }
+
+    /// The one element matching `css`; panics if there is none.
+    pub fn find(&self, css: &str) -> String {
+        self.find_all(css).into_iter().next().unwrap_or_else(|| panic!("no element matches {css}"))
+    }
+
+    pub fn click(&self, css: &str) {
+        let el = self.find(css);
+        self.request("POST", &format!("/element/{el}/click"), Some(json!({})));
+    }
+
+    /// Types into a field as a person would (key events), after clearing it.
+    pub fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        self.request("POST", &format!("/element/{el}/clear"), Some(json!({})));
+        self.request("POST", &format!("/element/{el}/value"), Some(json!({"text": text})));
+    }
+
+    /// Presses keys on whatever has focus (W3C key actions); use `\u{E007}` for Enter, `\u{E004}` for Tab.
+    pub fn press_keys(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for k in keys.chars() {
+            actions.push(json!({"type": "keyDown", "value": k.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": k.to_string()}));
+        }
+        self.request("POST", "/actions", Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})));
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let el = self.find(css);
+        self.request("GET", &format!("/element/{el}/text"), None).as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn property(&self, css: &str, name: &str) -> Value {
+        let el = self.find(css);
+        self.request("GET", &format!("/element/{el}/property/{name}"), None)
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub fn execute(&self, script: &str, args: Value) -> Value {
+        self.request("POST", "/execute/sync", Some(json!({"script": script, "args": args})))
+    }
+
+    /// Polls `cond` until it holds; panics with `what` after `timeout`.
+    pub fn wait_for(&self, timeout: Duration, what: &str, cond: impl Fn(&AppSession) -> bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if cond(self) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the element's text contains `needle`, and returns the text.
+    pub fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        self.wait_for(Duration::from_secs(10), &format!("{css} to contain {needle:?}"), |s| {
+            !s.find_all(css).is_empty() && s.text(css).contains(needle)
+        });
+        self.text(css)
+    }
+
+    /// Saves a PNG of the screen (the app window on Xvfb) under the suite's artifacts folder; returns its path.
+    /// The picture is taken from the X server (ImageMagick's `import`), so it shows what a person would see;
+    /// WebKitWebDriver's own screenshot command hangs under Xvfb here.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        // Let the page paint the last DOM change before reading pixels.
+        self.execute("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))));", json!([]));
+        let path = self.screenshots.join(format!("{name}.png"));
+        let status = Command::new("import")
+            .args(["-display", &self.display, "-window", "root"])
+            .arg(&path)
+            .status()
+            .expect("run import (package imagemagick)");
+        assert!(status.success(), "screenshot {name} failed");
+        let png = std::fs::read(&path).expect("read screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
+        path
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Drop for AppSession {
+    fn drop(&mut self) {
+        // Delete the session first (closes the app), then stop tauri-driver politely (SIGTERM, never SIGKILL:
+        // a killed tauri-driver orphans WebKitWebDriver).
+        let _ = self.http.delete(&self.native).call();
+        if let Some(mut driver) = self.driver.take() {
+            driver.stop(Duration::from_secs(10));
+        }
+    }
+}

@@ -17,4 +17,8 @@ hint: string,
 /**
  * Technical detail (the server's own words, an error chain); never shown first.
  */
-detail: string | null, facts: Facts, };
+detail: string | null, 
+/**
+ * Boxed: keeps `Result<_, Diagnosis>` small on the happy path.
+ */
+facts: Facts, };

@@ -2,13 +2,14 @@
 import type { Step } from "../wizard";
 import { welcomeStep } from "./welcome";
 import { addressStep } from "./address";
+import { passwordStep } from "./password";
 import { placeholderStep } from "./placeholder";
 
 export function steps(): Step[] {
   return [
     welcomeStep(),
     addressStep(),
-    placeholderStep("password"),
+    passwordStep(),
     placeholderStep("test"),
     placeholderStep("save"),
     placeholderStep("done"),

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, then runs every test: formatting, lints, Rust unit and real-component tests
+# (Dovecot, gnome-keyring, the app under Xvfb through WebDriver), the TypeScript type-check and UI tests.
+# Every step runs even when an earlier one failed; a summary line closes the run; the exit code is non-zero on
+# any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh test || { echo "summary: 0 passed, 1 failed (installing what is missing)"; exit 1; }
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+passed=0
+failed=0
+failures=()
+step() {
+  local name="$1"
+  shift
+  printf '\n\033[1m==> %s\033[0m\n' "$name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    printf '\033[32mPASS\033[0m %s (%ss)\n' "$name" $((SECONDS - start))
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    printf '\033[31mFAIL\033[0m %s (%ss)\n' "$name" $((SECONDS - start))
+  fi
+}
+
+step "ui build (vite)" npm run --silent build:ui
+step "cargo fmt" cargo fmt --all --check
+step "cargo clippy" cargo clippy --locked --workspace --all-targets -- -D warnings
+step "app build" cargo build --locked -p icloud-mail-setup
+# The suites start their own D-Bus, Xvfb, Dovecot and gnome-keyring; dbus-run-session keeps GTK's helpers from
+# outliving the run.
+step "rust tests" dbus-run-session -- cargo test --locked --workspace --no-fail-fast
+step "typescript" npm run --silent typecheck
+step "prettier" npm run --silent format:check
+step "ui tests (vitest)" npm run --silent test:ui
+
+echo
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
