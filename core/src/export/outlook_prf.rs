@@ -92,13 +92,15 @@ impl Exporter for OutlookPrf {
 }
 
 /// A value as the Windows profile-string API will read it back: wrapped in double quotes when the API would
-/// otherwise trim its blanks or drop its own surrounding quotes.
+/// otherwise trim its blanks or drop its own surrounding quotes (or, for other INI readers, a trailing `\`).
 pub(crate) fn ini_value(value: &str) -> String {
     let first = value.chars().next();
     let last = value.chars().last();
     let loses_blanks = first.is_some_and(char::is_whitespace) || last.is_some_and(char::is_whitespace);
+    // Not lost by Windows, but many INI readers join a line ending in `\` with the next: quoted, it cannot end so.
+    let continues = last == Some('\\');
     let loses_quotes = value.chars().count() >= 2 && first == last && matches!(first, Some('"') | Some('\''));
-    if loses_blanks || loses_quotes { format!("\"{value}\"") } else { value.to_owned() }
+    if loses_blanks || loses_quotes || continues { format!("\"{value}\"") } else { value.to_owned() }
 }
 
 /// What the profile-string API returns for a raw value: blanks trimmed, then one pair of matching quotes dropped.

@@ -37,12 +37,18 @@ fn parse_line(line: &str) -> Option<(String, Value)> {
     }
 }
 
-/// One JSON value at the start of `text` (after blanks), and what follows it.
+/// One value at the start of `text` (after blanks), and what follows it. Strings end themselves; a number or
+/// boolean runs to the next `,` or `)` (serde_json's stream reader wants a JSON delimiter after those).
 fn json_value(text: &str) -> Option<(Value, &str)> {
     let text = text.trim_start();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-    let value = stream.next()?.ok()?;
-    Some((value, &text[stream.byte_offset()..]))
+    if text.starts_with('"') {
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        let value = stream.next()?.ok()?;
+        return Some((value, &text[stream.byte_offset()..]));
+    }
+    let end = text.find([',', ')'])?;
+    let value: Value = serde_json::from_str(text[..end].trim()).ok()?;
+    Some((value, &text[end..]))
 }
 
 /// A `user_pref` line. Strings are written as JSON strings, which are valid in prefs.js: the same escapes for `"`
@@ -238,6 +244,8 @@ mod tests {
             user_pref(\"quote\", \"say \\\"hi\\\" \\\\ ok\");\n";
         let prefs = parse(text);
         assert_eq!(prefs["a.b"], 2);
+        assert_eq!(prefs["mail.server.server2.hostname"], "imap.example.com");
+        assert_eq!(parse("user_pref(\"b\", true);\nuser_pref(\"n\", -1);")["b"], true);
         assert_eq!(prefs["quote"], "say \"hi\" \\ ok");
         assert!(!prefs.contains_key("odd"), "a Mozilla-only escape is skipped, not misread");
         assert_eq!(parse_line(&line("x", &Value::from("a\"b\\c 💌"))), Some(("x".into(), Value::from("a\"b\\c 💌"))));
