@@ -1,1 +1,361 @@
-//! Not built yet.
+//! The real Secret Service for tests: a private D-Bus session bus with gnome-keyring on it, in throwaway home and XDG
+//! folders, and the environment that runs the product or `secret-tool` inside it. Also the failure cases: a bus with
+//! no Secret Service on it, no bus at all, and a locked keyring.
+//!
+//! The bus has no service directories, so nothing is started on demand: a test only meets the daemons it started
+//! (on a desktop, asking for org.freedesktop.secrets would quietly start gnome-keyring).
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::processes::Service;
+
+/// The password that unlocks the test keyring itself (not a product password).
+pub const KEYRING_PASSWORD: &str = "test-keyring-unlock";
+
+/// Throwaway home, XDG and temp folders, and a session that may have a bus and a Secret Service in it.
+pub struct KeyringSession {
+    // Dropped in this order: the keyring before its bus, both before the folders go.
+    keyring: Option<Service>,
+    bus: Option<SessionBus>,
+    root: tempfile::TempDir,
+}
+
+impl KeyringSession {
+    /// A bus with gnome-keyring on it, its default ("login") collection created and unlocked.
+    pub fn with_keyring() -> KeyringSession {
+        let mut session = KeyringSession::with_bus_only();
+        session.start_keyring();
+        session
+    }
+
+    /// gnome-keyring without `--unlock` on empty folders: a Secret Service with no keyring at all, so no default
+    /// collection to save into (what a person has before the first desktop login creates the "Login" keyring).
+    pub fn with_empty_keyring() -> KeyringSession {
+        let mut session = KeyringSession::with_bus_only();
+        session.spawn_keyring(false);
+        session.wait_for_keyring(|s| s.default_collection_alias().is_some_and(|alias| alias == "/"));
+        session
+    }
+
+    /// A session bus on which nobody provides the Secret Service (a desktop-less server, a minimal window manager).
+    pub fn without_secret_service() -> KeyringSession {
+        KeyringSession::with_bus_only()
+    }
+
+    /// No session bus at all: `DBUS_SESSION_BUS_ADDRESS` is unset and there is no display to autolaunch one with
+    /// (an ssh login, a cron job).
+    pub fn without_bus() -> KeyringSession {
+        KeyringSession { keyring: None, bus: None, root: make_root() }
+    }
+
+    fn with_bus_only() -> KeyringSession {
+        let root = make_root();
+        let bus = SessionBus::start(root.path());
+        KeyringSession { keyring: None, bus: Some(bus), root }
+    }
+
+    /// The bus address, if there is a bus.
+    pub fn bus_address(&self) -> Option<&str> {
+        self.bus.as_ref().map(|b| b.address.as_str())
+    }
+
+    /// The whole environment a child runs with: PATH, the throwaway HOME/XDG/TMPDIR folders, the bus if any, and
+    /// nothing else from the test process (no DISPLAY, no outer session bus).
+    pub fn env(&self) -> Vec<(OsString, OsString)> {
+        let home = self.home();
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("PATH".into(), std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into())),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("HOME".into(), home.clone().into()),
+            ("XDG_RUNTIME_DIR".into(), self.root.path().join("run").into()),
+            ("XDG_DATA_HOME".into(), home.join(".local/share").into()),
+            ("XDG_CONFIG_HOME".into(), home.join(".config").into()),
+            ("XDG_CACHE_HOME".into(), home.join(".cache").into()),
+            ("XDG_STATE_HOME".into(), home.join(".local/state").into()),
+            ("TMPDIR".into(), self.root.path().join("tmp").into()),
+        ];
+        if let Some(address) = self.bus_address() {
+            env.push(("DBUS_SESSION_BUS_ADDRESS".into(), address.into()));
+        }
+        env
+    }
+
+    /// A command that runs inside this session only (a cleared environment plus `env()`, working folder = HOME).
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command.env_clear().envs(self.env()).current_dir(self.home());
+        command
+    }
+
+    /// The throwaway HOME.
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+
+    /// The folder holding HOME, XDG_RUNTIME_DIR, TMPDIR, the bus socket and the daemons' logs.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// `secret-tool lookup service <service> username <username>`: the entry as an independent client reads it.
+    pub fn secret_tool_lookup(&self, service: &str, username: &str) -> Option<String> {
+        let out = self.secret_tool(&["lookup", "service", service, "username", username]);
+        out.status.success().then(|| String::from_utf8(out.stdout).expect("secret-tool printed UTF-8"))
+    }
+
+    /// `secret-tool store` of an item with the attributes `service` and `username`, as another program would write it.
+    pub fn secret_tool_store(&self, service: &str, username: &str, secret: &str) {
+        let mut child = self
+            .command("secret-tool")
+            .args(["store", "--label=written by secret-tool", "service", service, "username", username])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("run secret-tool (package libsecret-tools)");
+        child.stdin.take().expect("piped stdin").write_all(secret.as_bytes()).expect("hand secret-tool the secret");
+        assert!(child.wait().expect("wait for secret-tool").success(), "secret-tool store failed");
+    }
+
+    /// Runs `secret-tool` with `args` in this session.
+    pub fn secret_tool(&self, args: &[&str]) -> Output {
+        self.command("secret-tool").args(args).stdin(Stdio::null()).output().expect("run secret-tool (package libsecret-tools)")
+    }
+
+    /// Locks the default collection, as the screen lock or "Lock" in Passwords and Keys would. Unlocking needs a
+    /// prompt, which nothing on this bus can show, so the keyring stays locked.
+    pub fn lock(&self) {
+        let collection = self.default_collection().expect("the keyring has a default collection");
+        let out = self
+            .command("dbus-send")
+            .args(["--session", "--print-reply", "--dest=org.freedesktop.secrets", "/org/freedesktop/secrets"])
+            .arg("org.freedesktop.Secret.Service.Lock")
+            .arg(format!("array:objpath:{collection}"))
+            .output()
+            .expect("run dbus-send");
+        assert!(out.status.success(), "locking {collection} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let locked = self.collection_locked(&collection);
+        assert_eq!(locked, Some(true), "{collection} did not lock");
+    }
+
+    /// Stops gnome-keyring and starts it again on the same files (unlocked), as after logging out and in.
+    pub fn restart_keyring(&mut self) {
+        let mut old = self.keyring.take().expect("restart_keyring needs a keyring");
+        old.stop(Duration::from_secs(5));
+        self.start_keyring();
+    }
+
+    /// Every regular file under the session's folders, relative to `root()`, sorted.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        walk(self.root.path(), &mut files);
+        let mut relative: Vec<PathBuf> = files.iter().map(|f| f.strip_prefix(self.root.path()).unwrap().to_owned()).collect();
+        relative.sort();
+        relative
+    }
+
+    /// The files under the session's folders whose bytes contain `needle`.
+    pub fn files_containing(&self, needle: &[u8]) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        walk(self.root.path(), &mut files);
+        files.into_iter().filter(|f| std::fs::read(f).is_ok_and(|bytes| contains(&bytes, needle))).collect()
+    }
+
+    fn start_keyring(&mut self) {
+        self.spawn_keyring(true);
+        self.wait_for_keyring(|s| s.default_collection().is_some_and(|c| s.collection_locked(&c) == Some(false)));
+    }
+
+    /// Starts gnome-keyring; with `unlock`, it creates or unlocks the "login" keyring with `KEYRING_PASSWORD`.
+    fn spawn_keyring(&mut self, unlock: bool) {
+        let log = self.root.path().join("logs/gnome-keyring.log");
+        let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open the keyring log");
+        let err = out.try_clone().expect("clone the log handle");
+        crate::processes::become_subreaper();
+        let mut child = self
+            .command("gnome-keyring-daemon")
+            .args(["--foreground", "--components=secrets"])
+            .args(unlock.then_some("--unlock"))
+            .stdin(Stdio::piped())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start gnome-keyring-daemon (package gnome-keyring)");
+        // --unlock reads the keyring password from standard input up to its end.
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        if unlock {
+            stdin.write_all(KEYRING_PASSWORD.as_bytes()).expect("hand gnome-keyring its password");
+        }
+        drop(stdin);
+        self.keyring = Some(Service::adopt("gnome-keyring-daemon", child));
+    }
+
+    /// Waits until `ready` holds, or fails showing the daemon's log.
+    fn wait_for_keyring(&mut self, ready: impl Fn(&KeyringSession) -> bool) {
+        let log = self.root.path().join("logs/gnome-keyring.log");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !ready(self) {
+            let running = self.keyring.as_mut().is_some_and(|k| k.is_running());
+            assert!(running, "gnome-keyring-daemon exited at start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+            assert!(Instant::now() < deadline, "gnome-keyring was not ready after 15 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The object path of the default collection, or None while there is none (or no Secret Service).
+    fn default_collection(&self) -> Option<String> {
+        self.default_collection_alias().filter(|path| path != "/")
+    }
+
+    /// What the `default` alias points at ("/" for nothing), or None if no Secret Service answered.
+    fn default_collection_alias(&self) -> Option<String> {
+        let out = self
+            .command("dbus-send")
+            .args(["--session", "--print-reply", "--dest=org.freedesktop.secrets", "/org/freedesktop/secrets"])
+            .args(["org.freedesktop.Secret.Service.ReadAlias", "string:default"])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let path = text.split('"').nth(1)?.to_owned();
+        out.status.success().then_some(path)
+    }
+
+    fn collection_locked(&self, collection: &str) -> Option<bool> {
+        let out = self
+            .command("dbus-send")
+            .args(["--session", "--print-reply", "--dest=org.freedesktop.secrets", collection])
+            .args(["org.freedesktop.DBus.Properties.Get", "string:org.freedesktop.Secret.Collection", "string:Locked"])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.contains("boolean true") {
+            Some(true)
+        } else if text.contains("boolean false") {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// A private `dbus-daemon` whose socket lives in the session's folder.
+struct SessionBus {
+    address: String,
+    _daemon: Service,
+}
+
+impl SessionBus {
+    fn start(root: &Path) -> SessionBus {
+        let socket = root.join("bus");
+        let config = root.join("bus.conf");
+        std::fs::write(&config, bus_config(&socket)).expect("write the bus configuration");
+        crate::processes::become_subreaper();
+        let log = std::fs::File::create(root.join("logs/dbus-daemon.log")).expect("create the bus log");
+        let mut child = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start dbus-daemon (package dbus-daemon)");
+        // The daemon prints its address once it listens.
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("read the bus address");
+        let daemon = Service::adopt("dbus-daemon", child);
+        let address = line.trim().to_owned();
+        assert!(address.starts_with("unix:"), "dbus-daemon printed no address ({line:?})");
+        SessionBus { address, _daemon: daemon }
+    }
+}
+
+/// A session bus that allows everything (like the desktop's) but starts nothing on demand: no `<servicedir>`.
+fn bus_config(socket: &Path) -> String {
+    format!(
+        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+        socket.display()
+    )
+}
+
+fn make_root() -> tempfile::TempDir {
+    let root = tempfile::Builder::new().prefix("keyring-session-").tempdir().expect("create a temporary folder");
+    for dir in ["home/.local/share", "home/.config", "home/.cache", "home/.local/state", "run", "tmp", "logs"] {
+        std::fs::create_dir_all(root.path().join(dir)).expect("create the session folders");
+    }
+    // XDG_RUNTIME_DIR must belong to the user alone, or gnome-keyring refuses it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.path().join("run"), std::fs::Permissions::from_mode(0o700)).expect("chmod run");
+    root
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            walk(&entry.path(), files);
+        } else if kind.is_file() {
+            files.push(entry.path());
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keyring_stores_and_finds_an_item() {
+        let session = KeyringSession::with_keyring();
+        session.secret_tool_store("harness-check", "u", "s3cret");
+        assert_eq!(session.secret_tool_lookup("harness-check", "u").as_deref(), Some("s3cret"));
+        assert_eq!(session.secret_tool_lookup("harness-check", "other"), None);
+        // The keyring file is on disk under the throwaway HOME, encrypted.
+        assert!(session.files().iter().any(|f| f.ends_with("home/.local/share/keyrings/login.keyring")), "{:?}", session.files());
+        assert!(session.files_containing(b"s3cret").is_empty());
+    }
+
+    #[test]
+    fn a_locked_keyring_hides_its_items() {
+        let mut session = KeyringSession::with_keyring();
+        session.secret_tool_store("harness-check", "u", "s3cret");
+        session.lock();
+        let out = session.secret_tool(&["lookup", "service", "harness-check", "username", "u"]);
+        assert!(!out.status.success(), "{out:?}");
+        // Starting the daemon again with its password unlocks the same, still present, item.
+        session.restart_keyring();
+        assert_eq!(session.secret_tool_lookup("harness-check", "u").as_deref(), Some("s3cret"));
+    }
+
+    #[test]
+    fn a_bus_without_a_secret_service_has_none() {
+        let session = KeyringSession::without_secret_service();
+        assert!(session.bus_address().is_some());
+        let out = session.secret_tool(&["lookup", "service", "x", "username", "y"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("org.freedesktop.secrets"), "{out:?}");
+        let no_bus = KeyringSession::without_bus();
+        assert!(!no_bus.env().iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS" || k == "DISPLAY"));
+    }
+}

@@ -13,7 +13,7 @@ use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
 pub mod thunderbird_profile;
 
 /// The keychain entry's service name, as the keychain module stores it (account = the login address).
-pub const KEYCHAIN_SERVICE: &str = "icloud-mail-setup";
+pub const KEYCHAIN_SERVICE: &str = crate::keychain::SERVICE;
 
 /// The program name terminal clients call for the password when nothing better is known.
 pub const APP_PROGRAM: &str = "icloud-mail-setup";

@@ -1,0 +1,318 @@
+//! The keychain against the real Secret Service: the product binary (`keychain set|status|delete|get`) in a private
+//! D-Bus session with gnome-keyring, checked with `secret-tool` as an independent client; and the failure cases (no
+//! Secret Service, no bus, a locked keyring, a terminal) as a person meets them. Needs the app binary built first:
+//! `cargo build -p icloud-mail-setup`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use icloud_mail_tests::keyring::KeyringSession;
+
+const SERVICE: &str = "icloud-mail-setup";
+const JANE: &str = "jane.doe@icloud.com";
+
+/// The app binary beside this test binary's folder (target/debug/deps/.. ).
+fn app() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let app = exe.parent().and_then(|deps| deps.parent()).expect("target/debug").join("icloud-mail-setup");
+    assert!(app.exists(), "{} is missing: build it first with `cargo build -p icloud-mail-setup`", app.display());
+    app
+}
+
+/// A password no file on the machine contains by chance, shaped like an app-specific one.
+fn fresh_password() -> String {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes)).expect("read /dev/urandom");
+    let letters: String = bytes.iter().map(|b| (b'a' + b % 26) as char).collect();
+    format!("{}-{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12], &letters[12..16])
+}
+
+/// Runs the product in the session with `stdin` on its standard input, and returns what it did.
+fn product(session: &KeyringSession, args: &[&str], stdin: &str) -> Output {
+    run(session.command(app()).args(args), stdin)
+}
+
+fn run(command: &mut Command, stdin: &str) -> Output {
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the app");
+    child.stdin.take().expect("piped stdin").write_all(stdin.as_bytes()).expect("write to the app's stdin");
+    child.wait_with_output().expect("wait for the app")
+}
+
+fn save(session: &KeyringSession, address: &str, password: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["keychain", "set", "--address", address, "--password-stdin"];
+    args.extend_from_slice(extra);
+    product(session, &args, &format!("{password}\n"))
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "exit status {:?}\nstdout: {}\nstderr: {}", out.status, stdout(out), stderr(out));
+}
+
+/// Nothing under the session's HOME, XDG and temp folders holds the password in the clear.
+#[track_caller]
+fn assert_no_trace(session: &KeyringSession, password: &str) {
+    let found = session.files_containing(password.as_bytes());
+    assert!(found.is_empty(), "the password is in {found:?}");
+}
+
+#[test]
+fn a_saved_password_is_read_back_by_secret_tool() {
+    let session = KeyringSession::with_keyring();
+    let password = fresh_password();
+
+    let out = save(&session, JANE, &password, &[]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("Saved the password for jane.doe@icloud.com in the Secret Service"), "{}", stdout(&out));
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE).as_deref(), Some(password.as_str()));
+
+    // The address is normalised the way the wizard does it: the entry's account is always the lower-case login.
+    assert_eq!(session.secret_tool_lookup(SERVICE, "Jane.Doe@iCloud.com"), None);
+    let status = product(&session, &["keychain", "status", "--address", " Jane.Doe@iCloud.COM "], "");
+    assert_exit(&status, 0);
+    assert!(stdout(&status).contains("A password for jane.doe@icloud.com is saved in the Secret Service"), "{}", stdout(&status));
+
+    let json = product(&session, &["keychain", "status", "--address", JANE, "--json"], "");
+    assert_exit(&json, 0);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("status --json prints JSON");
+    assert_eq!(value, serde_json::json!({"exists": true, "store": "Secret Service", "entry": {"service": SERVICE, "account": JANE}}));
+    for out in [&status, &json] {
+        assert!(!stdout(out).contains(&password) && !stderr(out).contains(&password), "status showed the password");
+    }
+
+    let get = product(&session, &["keychain", "get", "--address", JANE], "");
+    assert_exit(&get, 0);
+    assert_eq!(stdout(&get), format!("{password}\n"));
+    assert_no_trace(&session, &password);
+}
+
+#[test]
+fn an_existing_password_is_replaced_only_with_the_flag() {
+    let session = KeyringSession::with_keyring();
+    let (old, new) = (fresh_password(), fresh_password());
+    assert_exit(&save(&session, JANE, &old, &[]), 0);
+
+    let refused = save(&session, JANE, &new, &[]);
+    assert_exit(&refused, 1);
+    assert!(
+        stderr(&refused).contains("A password for jane.doe@icloud.com is already saved in the Secret Service."),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stderr(&refused).contains("(keychain_entry_exists)"), "{}", stderr(&refused));
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE).as_deref(), Some(old.as_str()), "the saved password was changed");
+
+    let replaced = save(&session, JANE, &new, &["--replace"]);
+    assert_exit(&replaced, 0);
+    assert!(stdout(&replaced).contains("Replaced the password"), "{}", stdout(&replaced));
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE).as_deref(), Some(new.as_str()));
+    // Still one item, not a second one beside the first.
+    let search = session.secret_tool(&["search", "--all", "service", SERVICE, "username", JANE]);
+    assert_eq!(String::from_utf8_lossy(&search.stderr).matches("attribute.username = ").count(), 1, "{search:?}");
+    assert_no_trace(&session, &old);
+    assert_no_trace(&session, &new);
+}
+
+#[test]
+fn a_deleted_password_is_gone() {
+    let session = KeyringSession::with_keyring();
+    let password = fresh_password();
+    assert_exit(&save(&session, JANE, &password, &[]), 0);
+
+    let deleted = product(&session, &["keychain", "delete", "--address", JANE], "");
+    assert_exit(&deleted, 0);
+    assert!(stdout(&deleted).contains("Deleted the password for jane.doe@icloud.com"), "{}", stdout(&deleted));
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE), None);
+
+    let status = product(&session, &["keychain", "status", "--address", JANE], "");
+    assert_exit(&status, 1);
+    assert!(stdout(&status).contains("No password for jane.doe@icloud.com is saved in the Secret Service."), "{}", stdout(&status));
+    let json = product(&session, &["keychain", "status", "--address", JANE, "--json"], "");
+    assert_exit(&json, 1);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&json.stdout).unwrap()["exists"], false);
+
+    for args in [["keychain", "delete", "--address", JANE], ["keychain", "get", "--address", JANE]] {
+        let out = product(&session, &args, "");
+        assert_exit(&out, 1);
+        assert!(stderr(&out).contains("(keychain_no_entry)"), "{}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    }
+    assert_no_trace(&session, &password);
+}
+
+#[test]
+fn a_saved_password_outlives_the_product_and_the_keyring_daemon() {
+    let mut session = KeyringSession::with_keyring();
+    let password = fresh_password();
+    // Each call is its own process: nothing is held in the product's memory between them.
+    assert_exit(&save(&session, JANE, &password, &[]), 0);
+    let get = product(&session, &["keychain", "get", "--address", JANE], "");
+    assert_exit(&get, 0);
+    assert_eq!(stdout(&get), format!("{password}\n"));
+
+    // Logging out and in again: the daemon reads the same keyring file back.
+    session.restart_keyring();
+    let get = product(&session, &["keychain", "get", "--address", JANE], "");
+    assert_exit(&get, 0);
+    assert_eq!(stdout(&get), format!("{password}\n"));
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE).as_deref(), Some(password.as_str()));
+    assert_no_trace(&session, &password);
+}
+
+#[test]
+fn a_custom_domain_address_saves_under_its_icloud_login() {
+    let session = KeyringSession::with_keyring();
+    let password = fresh_password();
+    let out = save(&session, "jane@family.example", &password, &["--login", "JaneDoe@iCloud.com"]);
+    assert_exit(&out, 0);
+    assert_eq!(session.secret_tool_lookup(SERVICE, "janedoe@icloud.com").as_deref(), Some(password.as_str()));
+    assert_eq!(session.secret_tool_lookup(SERVICE, "jane@family.example"), None);
+
+    // Without --login there is no telling which login to use: bad usage, and the keychain is not asked.
+    let out = product(&session, &["keychain", "status", "--address", "jane@family.example"], "");
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("(login_required)"), "{}", stderr(&out));
+    let out = product(&session, &["keychain", "status", "--address", "jane@family.example", "--login", "janedoe@icloud.com"], "");
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_is_saved() {
+    let session = KeyringSession::with_keyring();
+    let empty = product(&session, &["keychain", "set", "--address", JANE, "--password-stdin"], "");
+    assert_exit(&empty, 2);
+    assert!(stderr(&empty).contains("No password was read from standard input"), "{}", stderr(&empty));
+
+    let long = "x".repeat(641);
+    let too_long = save(&session, JANE, &long, &[]);
+    assert_exit(&too_long, 1);
+    assert!(stderr(&too_long).contains("The Secret Service does not accept a value this long."), "{}", stderr(&too_long));
+    assert!(stderr(&too_long).contains("at most 640"), "{}", stderr(&too_long));
+    assert!(stderr(&too_long).contains("(keychain_value_too_long"), "{}", stderr(&too_long));
+
+    let gmail = save(&session, "jane@gmail.com", &fresh_password(), &[]);
+    assert_exit(&gmail, 2);
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE), None);
+    assert_eq!(session.secret_tool_lookup(SERVICE, "jane@gmail.com"), None);
+}
+
+#[test]
+fn without_a_secret_service_nothing_is_saved_anywhere() {
+    let session = KeyringSession::without_secret_service();
+    let password = fresh_password();
+    let before = session.files();
+
+    let out = save(&session, JANE, &password, &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("No Secret Service was found to keep the password in."), "{err}");
+    assert!(err.contains("install and start a Secret Service such as GNOME Keyring (package gnome-keyring)"), "{err}");
+    assert!(err.contains("You can still export your mail settings."), "{err}");
+    assert!(err.contains("(keychain_unavailable: "), "{err}");
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+
+    let json = product(&session, &["keychain", "status", "--address", JANE, "--json"], "");
+    assert_exit(&json, 1);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&json.stdout).unwrap()["kind"], "keychain_unavailable");
+    let get = product(&session, &["keychain", "get", "--address", JANE], "");
+    assert_exit(&get, 1);
+    assert!(get.stdout.is_empty());
+
+    // No fallback: no file appeared in HOME, the XDG folders, TMPDIR or the working folder.
+    assert_eq!(session.files(), before, "the product wrote files when the keychain was missing");
+    assert_no_trace(&session, &password);
+}
+
+#[test]
+fn a_secret_service_without_a_default_keyring_says_what_to_create() {
+    let session = KeyringSession::with_empty_keyring();
+    let out = save(&session, JANE, &fresh_password(), &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("(keychain_unavailable: the Secret Service is running but has no default keyring"), "{err}");
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE), None);
+}
+
+#[test]
+fn without_a_session_bus_the_diagnosis_says_so() {
+    let session = KeyringSession::without_bus();
+    let password = fresh_password();
+    let before = session.files();
+
+    let out = save(&session, JANE, &password, &[]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("No desktop session bus was found, so the Secret Service cannot be reached."), "{err}");
+    assert!(err.contains("(keychain_no_session: "), "{err}");
+
+    // A bus address that leads nowhere (the bus went away) reads the same.
+    let dead = session.root().join("no-bus-here");
+    let mut command = session.command(app());
+    command.env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", dead.display()));
+    let out = run(command.args(["keychain", "status", "--address", JANE]), "");
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("(keychain_no_session: "), "{}", stderr(&out));
+
+    assert_eq!(session.files(), before);
+    assert_no_trace(&session, &password);
+}
+
+#[test]
+fn a_locked_keyring_is_told_apart_and_keeps_what_it_has() {
+    let mut session = KeyringSession::with_keyring();
+    let (saved, new) = (fresh_password(), fresh_password());
+    assert_exit(&save(&session, JANE, &saved, &[]), 0);
+    session.lock();
+
+    // Replacing, reading and saving a new entry all need the keyring unlocked; nothing can show the unlock prompt.
+    let replace = save(&session, JANE, &new, &["--replace"]);
+    let get = product(&session, &["keychain", "get", "--address", JANE], "");
+    let other = save(&session, "someone.else@icloud.com", &new, &[]);
+    for out in [&replace, &get, &other] {
+        assert_exit(out, 1);
+        assert!(stderr(out).contains("The Secret Service is locked."), "{}", stderr(out));
+        assert!(stderr(out).contains("(keychain_locked"), "{}", stderr(out));
+    }
+    assert!(get.stdout.is_empty());
+
+    session.restart_keyring();
+    assert_eq!(session.secret_tool_lookup(SERVICE, JANE).as_deref(), Some(saved.as_str()));
+    assert_eq!(session.secret_tool_lookup(SERVICE, "someone.else@icloud.com"), None);
+    assert_no_trace(&session, &saved);
+    assert_no_trace(&session, &new);
+}
+
+/// Runs `keychain get` with a terminal as its standard output, through `script` (util-linux), which gives the
+/// command a pseudo-terminal and copies what appears on it to our pipe.
+fn get_on_a_terminal(session: &KeyringSession, extra: &str) -> Output {
+    let command_line = format!("'{}' keychain get --address {JANE} {extra}", app().display());
+    let mut script = session.command("script");
+    script.env("SHELL", "/bin/sh").args(["--quiet", "--return", "--command", &command_line, "/dev/null"]);
+    run(&mut script, "")
+}
+
+#[test]
+fn get_refuses_to_show_the_password_on_a_terminal_unless_forced() {
+    let session = KeyringSession::with_keyring();
+    let password = fresh_password();
+    assert_exit(&save(&session, JANE, &password, &[]), 0);
+
+    let refused = get_on_a_terminal(&session, "");
+    assert_exit(&refused, 2);
+    assert!(stdout(&refused).contains("Not printing the password to a terminal"), "{}", stdout(&refused));
+    assert!(!stdout(&refused).contains(&password), "the password reached the terminal");
+
+    let forced = get_on_a_terminal(&session, "--force");
+    assert_exit(&forced, 0);
+    assert!(stdout(&forced).contains(&password), "{}", stdout(&forced));
+    assert_no_trace(&session, &password);
+}
