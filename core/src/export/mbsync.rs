@@ -47,7 +47,9 @@ impl Exporter for Mbsync {
         let maildir = format!("~/Mail/{name}/");
         let mut lines = vec![
             format!("# isync/mbsync settings for iCloud Mail ({}), made by iCloud Mail Setup.", account.address.address),
-            "# The password is read from the keychain by PassCmd; this file holds none. Sync with: mbsync -c FILE -a".to_owned(),
+            "# The password is read from the keychain by PassCmd; this file holds none.".to_owned(),
+            format!("# Before the first sync, create the mail folder: mkdir -p ~/Mail/{name}"),
+            "# Then sync with: mbsync -c FILE -a".to_owned(),
             String::new(),
             format!("IMAPAccount {}", mbsync_arg(&name)),
             format!("Host {}", mbsync_arg(&imap.host)),
