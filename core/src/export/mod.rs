@@ -132,6 +132,23 @@ pub struct ExportOptions {
     pub autodiscover_xml_path: Option<String>,
 }
 
+impl ExportOptions {
+    /// Paths go into line-based config files: a line break in one would start a line of its own there.
+    pub fn check(&self) -> Result<(), Diagnosis> {
+        let program = match &self.password_command {
+            PasswordCommand::App { program } => Some(program.as_str()),
+            _ => None,
+        };
+        for value in [self.ca_file.as_deref(), self.autodiscover_xml_path.as_deref(), program].into_iter().flatten() {
+            if value.chars().any(char::is_control) {
+                let facts = Facts { path: Some(value.escape_debug().to_string()), ..Facts::default() };
+                return Err(Diagnosis::new(DiagnosisKind::WriteFailed, facts, Some("the path contains a control character".into())));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A command that prints the app-specific password on standard output, for clients that run one through `sh -c`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -212,6 +229,7 @@ pub struct ExportedFile {
 }
 
 pub fn export(account: &Account, format: ExportFormat, options: &ExportOptions) -> Result<ExportedFile, Diagnosis> {
+    options.check()?;
     let exporter = format.exporter();
     Ok(ExportedFile { format, file_name: exporter.file_name(account), bytes: exporter.render(account, options)? })
 }
@@ -298,6 +316,16 @@ mod tests {
             "security find-generic-password -s icloud-mail-setup -a jane@icloud.com -w"
         );
         assert_eq!(sh_quote("it's"), r#""it's""#);
+    }
+
+    #[test]
+    fn paths_with_line_breaks_are_refused_before_any_format_sees_them() {
+        let account = Account::new(crate::Address::parse("jane@icloud.com").unwrap(), None, None).unwrap();
+        let options = ExportOptions { ca_file: Some("/tmp/ca.pem\ntls off".into()), ..ExportOptions::default() };
+        let err = export(&account, ExportFormat::Msmtp, &options).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::WriteFailed);
+        assert!(err.message.contains("ca.pem\\ntls off"), "{}", err.message);
+        assert!(export(&account, ExportFormat::Msmtp, &ExportOptions::default()).is_ok());
     }
 
     #[test]
