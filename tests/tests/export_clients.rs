@@ -140,9 +140,36 @@ fn neomutt_reads_every_value_and_gets_the_password_from_the_keychain() {
 }
 
 fn hostile_name() -> impl Strategy<Value = String> {
-    proptest::string::string_regex("[a-zA-Z0-9 \"'<>&\\\\`$#;=%:\\[\\]{}()!?*|~^.,@+/äöüßé漢💌-]{1,60}")
-        .unwrap()
-        .prop_map(|s| s.trim().to_owned())
+    // Random characters mixed with fragments that mean something in one of the syntaxes: quoting, escapes,
+    // variable and command expansion, comments, markup, encoded words, a trailing backslash.
+    let fragment = prop_oneof![
+        proptest::string::string_regex("[a-zA-Z0-9 \"'<>&\\\\`$#;=%:\\[\\]{}()!?*|~^.,@+/äöüßÆé漢字💌\u{202e}\u{00a0}-]{1,12}").unwrap(),
+        prop::sample::select(vec![
+            "$HOME",
+            "${HOME}",
+            "`id`",
+            "$(id)",
+            "\\n",
+            "\\",
+            "\"",
+            "'",
+            "\"\"\"",
+            "]]>",
+            "<script>",
+            "&amp;",
+            "#",
+            ";",
+            "=?UTF-8?B?SGk=?=",
+            "%40",
+            "^X",
+            "\\x41",
+            "*/",
+            "-->",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    prop::collection::vec(fragment, 1..8)
+        .prop_map(|parts| parts.concat().trim().to_owned())
         .prop_filter("a name is not blank", |s| !s.is_empty())
 }
 

@@ -19,7 +19,7 @@ pub struct AccountArgs {
     #[arg(long, value_name = "A")]
     pub address: String,
     /// Your name as shown in mail you send.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub name: Option<String>,
     /// The primary iCloud address that signs in (needed for a custom-domain address; default: the address).
     #[arg(long, value_name = "L")]
