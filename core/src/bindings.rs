@@ -12,6 +12,10 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::Address::export_all(&cfg)?;
     crate::Account::export_all(&cfg)?;
     crate::Diagnosis::export_all(&cfg)?;
+    crate::export::ExportFormatInfo::export_all(&cfg)?;
+    crate::export::ExportOptions::export_all(&cfg)?;
+    crate::export::thunderbird_profile::ThunderbirdProfile::export_all(&cfg)?;
+    crate::export::thunderbird_profile::AddOutcome::export_all(&cfg)?;
     crate::keychain::KeychainStatus::export_all(&cfg)?;
     crate::keychain::IfSaved::export_all(&cfg)?;
     crate::keychain::Saved::export_all(&cfg)?;

@@ -1,0 +1,134 @@
+//! aerc (`accounts.conf`, one INI section per account, read by the Go `go-ini` library): IMAP and SMTP as URLs,
+//! passwords from the keychain by `source-cred-cmd` / `outgoing-cred-cmd`.
+//!
+//! Quoting, per layer, each for a reason:
+//! - URLs are built with the `url` crate, which percent-encodes the username (`@` → `%40`), as aerc requires.
+//! - The sender is an RFC 5322 mailbox that aerc parses with Go's `net/mail`. A name of letters, digits and single
+//!   spaces is written as it is; any other name as RFC 2047 encoded words (`=?UTF-8?B?…?=`, base64), which
+//!   `net/mail` decodes and which can hold any text — quotes, `#`, `;`, backslashes, any script.
+//! - go-ini cuts a plain value at `#` or `;` (comments), drops one pair of enclosing quotes and joins a line that
+//!   ends in `\` with the next. A value that could meet any of these is enclosed in backticks, which go-ini reads
+//!   verbatim up to the last backtick on the line (`go_ini_value`); no crate writes go-ini's dialect.
+
+use base64::Engine;
+use ini::{EscapePolicy, Ini, LineSeparator, WriteOption};
+
+use super::{account_name, file_stem, url_host, ExportFormat, ExportOptions, Exporter};
+use crate::account::Account;
+use crate::diagnosis::Diagnosis;
+use crate::provider::{Endpoint, Security};
+
+pub struct Aerc;
+
+/// A go-ini value that reads back as exactly `value` (no line breaks).
+pub fn go_ini_value(value: &str) -> String {
+    let risky = value.contains(['#', ';', '`'])
+        || value.starts_with(['"', '\'', ' '])
+        || value.ends_with(['"', '\'', '\\', ' '])
+        || value.starts_with("\"\"\"");
+    if risky { format!("`{value}`") } else { value.to_owned() }
+}
+
+/// An RFC 5322 mailbox with `name` as display name, in a form Go's `net/mail` reads back exactly.
+pub fn mailbox(name: Option<&str>, address: &str) -> String {
+    match name {
+        None => address.to_owned(),
+        Some(name) if name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') && !name.contains("  ") => format!("{name} <{address}>"),
+        Some(name) => format!("{} <{address}>", encoded_words(name)),
+    }
+}
+
+/// RFC 2047 encoded words, each at most 75 characters and holding whole characters only.
+fn encoded_words(text: &str) -> String {
+    const MAX_RAW_BYTES: usize = 45; // 45 bytes → 60 base64 characters + 12 for "=?UTF-8?B?" and "?=" = 72
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in text.chars() {
+        if chunk.len() + c.len_utf8() > MAX_RAW_BYTES {
+            words.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(c);
+    }
+    if !chunk.is_empty() {
+        words.push(chunk);
+    }
+    words.iter().map(|w| format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(w))).collect::<Vec<_>>().join(" ")
+}
+
+fn server_url(scheme: &str, endpoint: &Endpoint, username: &str) -> String {
+    // Parsing a URL made of a checked host and a number cannot fail; the username is then encoded by the crate.
+    let mut url = url::Url::parse(&format!("{scheme}://{}:{}", url_host(&endpoint.host), endpoint.port)).expect("a URL from host and port");
+    url.set_username(username).expect("a URL with a host takes a username");
+    url.to_string()
+}
+
+impl Exporter for Aerc {
+    fn format(&self) -> ExportFormat {
+        ExportFormat::Aerc
+    }
+
+    fn description(&self) -> &'static str {
+        "aerc account: add the section to ~/.config/aerc/accounts.conf"
+    }
+
+    fn file_name(&self, account: &Account) -> String {
+        format!("{}.aerc-accounts.conf", file_stem(account))
+    }
+
+    fn render(&self, account: &Account, options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
+        let imap = &account.provider.imap;
+        let smtp = &account.provider.smtp;
+        // aerc: imaps = TLS first, imap = STARTTLS; smtps = TLS first, smtp = STARTTLS (aerc ≥ 0.6); +plain = AUTH PLAIN.
+        let source = server_url(if imap.security == Security::Tls { "imaps" } else { "imap" }, imap, &account.imap_username());
+        let outgoing = server_url(if smtp.security == Security::Tls { "smtps+plain" } else { "smtp+plain" }, smtp, &account.smtp_username());
+        let command = options.password_command.shell_command(&account.login.address);
+
+        let mut conf = Ini::new();
+        conf.with_section(Some(account_name(account)))
+            .set("source", go_ini_value(&source))
+            .set("source-cred-cmd", go_ini_value(&command))
+            .set("outgoing", go_ini_value(&outgoing))
+            .set("outgoing-cred-cmd", go_ini_value(&command))
+            .set("from", go_ini_value(&mailbox(account.display_name.as_deref(), &account.address.address)))
+            .set("copy-to", "Sent Messages");
+        let mut text = format!(
+            "# aerc account for iCloud Mail ({}), made by iCloud Mail Setup.\n\
+             # The password is read from the keychain by the *-cred-cmd commands; this file holds none.\n",
+            account.address.address
+        );
+        if let Some(ca) = options.ca_file.as_deref().filter(|ca| !ca.chars().any(char::is_control)) {
+            text.push_str(&format!(
+                "# aerc trusts the system's certificates only; to trust the extra CA too, start it as:\n#   SSL_CERT_FILE={} aerc\n",
+                super::sh_quote(ca)
+            ));
+        }
+        let mut body = Vec::new();
+        let options = WriteOption { escape_policy: EscapePolicy::Nothing, line_separator: LineSeparator::CR, kv_separator: " = " };
+        conf.write_to_opt(&mut body, options).expect("writing INI into memory cannot fail");
+        text.push_str(&String::from_utf8(body).expect("INI from UTF-8 strings is UTF-8"));
+        Ok(text.into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_ini_values_are_backticked_when_go_ini_would_change_them() {
+        assert_eq!(go_ini_value("imaps://jane@imap.mail.me.com:993"), "imaps://jane@imap.mail.me.com:993");
+        assert_eq!(go_ini_value("a # b"), "`a # b`");
+        assert_eq!(go_ini_value("x;y"), "`x;y`");
+        assert_eq!(go_ini_value("'quoted'"), "`'quoted'`");
+        assert_eq!(go_ini_value("ends\\"), "`ends\\`");
+    }
+
+    #[test]
+    fn names_become_mailboxes() {
+        assert_eq!(mailbox(None, "a@b.example"), "a@b.example");
+        assert_eq!(mailbox(Some("Jane Doe"), "a@b.example"), "Jane Doe <a@b.example>");
+        assert_eq!(mailbox(Some("Jäne"), "a@b.example"), "=?UTF-8?B?SsOkbmU=?= <a@b.example>");
+        let long = encoded_words(&"é".repeat(100));
+        assert!(long.split(' ').all(|w| w.len() <= 75), "{long}");
+    }
+}

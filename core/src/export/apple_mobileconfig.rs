@@ -1,0 +1,124 @@
+//! Apple configuration profile (`.mobileconfig`, macOS and iOS) with one `com.apple.mail.managed` payload, written
+//! with the `plist` crate. No password: the device asks once at install time and uses it for both servers
+//! (`OutgoingPasswordSameAsIncomingPassword`). Identifiers are derived from the address, so installing a newer
+//! profile for the same address replaces the old one; UUIDs are fresh for every file, as Apple asks.
+
+use plist::{Dictionary, Value};
+
+use super::{file_stem, ExportFormat, ExportOptions, Exporter};
+use crate::account::Account;
+use crate::diagnosis::Diagnosis;
+use crate::provider::Security;
+
+pub struct AppleMobileconfig;
+
+/// The app's bundle identifier, the reverse-DNS root of every identifier in the profile.
+pub const IDENTIFIER_ROOT: &str = "app.icloudmailsetup.wizard";
+
+/// `app.icloudmailsetup.wizard.mail.<domain>.<name part>`: stable for an address, unique per address. The name part
+/// keeps `a-z` and `0-9`; every other byte becomes `-` and two hex digits (so `-` itself is `-2d`), which keeps
+/// the identifier within reverse-DNS characters and two different addresses apart.
+pub fn profile_identifier(account: &Account) -> String {
+    let mut local = String::new();
+    for b in account.address.local_part.to_ascii_lowercase().bytes() {
+        if b.is_ascii_lowercase() || b.is_ascii_digit() {
+            local.push(b as char);
+        } else {
+            local.push_str(&format!("-{b:02x}"));
+        }
+    }
+    format!("{IDENTIFIER_ROOT}.mail.{}.{local}", account.address.domain)
+}
+
+fn fresh_uuid() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase()
+}
+
+impl Exporter for AppleMobileconfig {
+    fn format(&self) -> ExportFormat {
+        ExportFormat::AppleMobileconfig
+    }
+
+    fn description(&self) -> &'static str {
+        "Apple configuration profile for Mail on macOS, iPhone and iPad: open the file to install it"
+    }
+
+    fn file_name(&self, account: &Account) -> String {
+        format!("{}.mobileconfig", file_stem(account))
+    }
+
+    fn render(&self, account: &Account, _options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
+        let imap = &account.provider.imap;
+        let smtp = &account.provider.smtp;
+        let address = &account.address.address;
+        let identifier = profile_identifier(account);
+
+        let mut mail = Dictionary::new();
+        mail.insert("EmailAccountDescription".into(), format!("iCloud Mail ({address})").into());
+        if let Some(name) = &account.display_name {
+            mail.insert("EmailAccountName".into(), name.clone().into());
+        }
+        mail.insert("EmailAccountType".into(), "EmailTypeIMAP".into());
+        mail.insert("EmailAddress".into(), address.clone().into());
+        mail.insert("IncomingMailServerAuthentication".into(), "EmailAuthPassword".into());
+        mail.insert("IncomingMailServerHostName".into(), imap.host.clone().into());
+        mail.insert("IncomingMailServerPortNumber".into(), Value::Integer(imap.port.into()));
+        mail.insert("IncomingMailServerUseSSL".into(), Value::Boolean(imap.security == Security::Tls));
+        mail.insert("IncomingMailServerUsername".into(), account.imap_username().into());
+        mail.insert("OutgoingMailServerAuthentication".into(), "EmailAuthPassword".into());
+        mail.insert("OutgoingMailServerHostName".into(), smtp.host.clone().into());
+        mail.insert("OutgoingMailServerPortNumber".into(), Value::Integer(smtp.port.into()));
+        // Apple's "Use SSL" on the submission port is STARTTLS, as Apple's own iCloud settings use it.
+        mail.insert("OutgoingMailServerUseSSL".into(), Value::Boolean(true));
+        mail.insert("OutgoingMailServerUsername".into(), account.smtp_username().into());
+        mail.insert("OutgoingPasswordSameAsIncomingPassword".into(), Value::Boolean(true));
+        mail.insert("PayloadDescription".into(), "The iCloud Mail account. Enter an app-specific password when asked.".into());
+        mail.insert("PayloadDisplayName".into(), "iCloud Mail".into());
+        mail.insert("PayloadIdentifier".into(), format!("{identifier}.account").into());
+        mail.insert("PayloadType".into(), "com.apple.mail.managed".into());
+        mail.insert("PayloadUUID".into(), fresh_uuid().into());
+        mail.insert("PayloadVersion".into(), Value::Integer(1.into()));
+
+        let mut profile = Dictionary::new();
+        profile.insert("PayloadContent".into(), Value::Array(vec![Value::Dictionary(mail)]));
+        profile.insert(
+            "PayloadDescription".into(),
+            format!(
+                "Adds the iCloud Mail account {address} to Mail. When asked for a password, enter an app-specific password \
+                 from account.apple.com, not your Apple Account password."
+            )
+            .into(),
+        );
+        profile.insert("PayloadDisplayName".into(), format!("iCloud Mail ({address})").into());
+        profile.insert("PayloadIdentifier".into(), identifier.into());
+        profile.insert("PayloadType".into(), "Configuration".into());
+        profile.insert("PayloadUUID".into(), fresh_uuid().into());
+        profile.insert("PayloadVersion".into(), Value::Integer(1.into()));
+
+        let mut bytes = Vec::new();
+        plist::to_writer_xml(&mut bytes, &Value::Dictionary(profile)).expect("writing a plist into memory cannot fail");
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+
+    fn identifier(address: &str, login: Option<&str>) -> String {
+        let account = Account::new(Address::parse(address).unwrap(), login.map(|l| Address::parse(l).unwrap()), None).unwrap();
+        profile_identifier(&account)
+    }
+
+    #[test]
+    fn identifiers_are_stable_reverse_dns_and_keep_addresses_apart() {
+        assert_eq!(identifier("jane.doe@icloud.com", None), "app.icloudmailsetup.wizard.mail.icloud.com.jane-2edoe");
+        assert_eq!(identifier("jane.doe@icloud.com", None), identifier("Jane.Doe@iCloud.com", None));
+        assert_ne!(identifier("a-b@icloud.com", None), identifier("a_b@icloud.com", None));
+        assert_ne!(identifier("a.b@family.example", Some("x@icloud.com")), identifier("a@b.family.example", Some("x@icloud.com")));
+        let id = identifier("o'neil+x@family.example", Some("x@icloud.com"));
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'), "{id}");
+    }
+}

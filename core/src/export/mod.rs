@@ -1,0 +1,347 @@
+//! Exporters: one module per mail-client format behind the small `Exporter` trait, the registry that lists them,
+//! and the Thunderbird profile editor beside them. Every format carries servers, ports, security and usernames;
+//! none ever receives the password, so none can write it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::account::Account;
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+
+pub mod thunderbird_profile;
+
+/// The keychain entry's service name, as the keychain module stores it (account = the login address).
+pub const KEYCHAIN_SERVICE: &str = crate::keychain::SERVICE;
+
+/// The program name terminal clients call for the password when nothing better is known.
+pub const APP_PROGRAM: &str = "icloud-mail-setup";
+
+/// One client format: what file it writes and how.
+pub trait Exporter: Sync {
+    fn format(&self) -> ExportFormat;
+    /// One line for people: which client, how to use the file.
+    fn description(&self) -> &'static str;
+    /// Formats whose import path is not confirmed on a current client.
+    fn experimental(&self) -> bool {
+        false
+    }
+    /// The file name a person would expect (no folder).
+    fn file_name(&self, account: &Account) -> String;
+    /// The file's bytes. Takes no password: there is none to leak.
+    fn render(&self, account: &Account, options: &ExportOptions) -> Result<Vec<u8>, Diagnosis>;
+}
+
+/// The registry. Each line: the enum variant, its public id (a public interface: the command line's `--format`
+/// and the page use it as written), and the module (one file) whose unit struct of the same name writes it.
+/// Adding a format is one new file and one line here.
+macro_rules! registry {
+    ($($variant:ident = $id:literal => $module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// A client format, by its public id.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+        pub enum ExportFormat {
+            $(#[serde(rename = $id)] $variant,)*
+        }
+
+        impl ExportFormat {
+            /// Every format, in the order the registry lists them.
+            pub const ALL: &'static [ExportFormat] = &[$(ExportFormat::$variant,)*];
+
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(ExportFormat::$variant => $id,)*
+                }
+            }
+
+            pub fn exporter(self) -> &'static dyn Exporter {
+                match self {
+                    $(ExportFormat::$variant => &$module::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    ThunderbirdAutoconfig = "thunderbird-autoconfig" => thunderbird_autoconfig,
+    OutlookPrf = "outlook-prf" => outlook_prf,
+    OutlookAutodiscover = "outlook-autodiscover" => outlook_autodiscover,
+    OutlookReg = "outlook-reg" => outlook_reg,
+    AppleMobileconfig = "apple-mobileconfig" => apple_mobileconfig,
+    Neomutt = "neomutt" => neomutt,
+    Aerc = "aerc" => aerc,
+    Mbsync = "mbsync" => mbsync,
+    Msmtp = "msmtp" => msmtp,
+    SettingsText = "settings-text" => settings_text,
+    SettingsHtml = "settings-html" => settings_html,
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = String;
+
+    fn from_str(id: &str) -> Result<Self, String> {
+        ExportFormat::ALL.iter().copied().find(|f| f.id() == id).ok_or_else(|| {
+            let ids: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.id()).collect();
+            format!("unknown format '{id}'; expected one of: {}", ids.join(", "))
+        })
+    }
+}
+
+impl std::fmt::Display for ExportFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// What the page shows in its list of formats.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportFormatInfo {
+    pub format: ExportFormat,
+    pub description: String,
+    pub experimental: bool,
+}
+
+pub fn formats() -> Vec<ExportFormatInfo> {
+    ExportFormat::ALL
+        .iter()
+        .map(|f| {
+            let e = f.exporter();
+            ExportFormatInfo { format: *f, description: e.description().to_owned(), experimental: e.experimental() }
+        })
+        .collect()
+}
+
+/// Choices that are not part of the account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportOptions {
+    /// A PEM file with an extra certificate authority for the terminal clients that can trust one: a company CA or
+    /// a test server's. mbsync and NeoMutt trust it besides the system's store; msmtp trusts only this file then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ca_file: Option<String>,
+    /// How terminal clients read the password from the keychain.
+    #[serde(default)]
+    pub password_command: PasswordCommand,
+    /// Where the Autodiscover XML will be on the Windows computer (`outlook-reg`); default
+    /// `C:\ProgramData\iCloud Mail Setup\autodiscover-<domain>.xml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub autodiscover_xml_path: Option<String>,
+}
+
+impl ExportOptions {
+    /// Paths go into line-based config files: a line break in one would start a line of its own there.
+    pub fn check(&self) -> Result<(), Diagnosis> {
+        let program = match &self.password_command {
+            PasswordCommand::App { program } => Some(program.as_str()),
+            _ => None,
+        };
+        for value in [self.ca_file.as_deref(), self.autodiscover_xml_path.as_deref(), program].into_iter().flatten() {
+            if value.chars().any(char::is_control) {
+                let facts = Facts { path: Some(value.escape_debug().to_string()), ..Facts::default() };
+                return Err(Diagnosis::new(DiagnosisKind::WriteFailed, facts, Some("the path contains a control character".into())));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A command that prints the app-specific password on standard output, for clients that run one through `sh -c`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PasswordCommand {
+    /// `icloud-mail-setup keychain get --address LOGIN`: the same on every OS; `program` is the command name or
+    /// the full path of this program.
+    App { program: String },
+    /// `secret-tool lookup service icloud-mail-setup username LOGIN` (Linux, libsecret-tools).
+    SecretTool,
+    /// `security find-generic-password -s icloud-mail-setup -a LOGIN -w` (macOS).
+    Security,
+}
+
+impl Default for PasswordCommand {
+    fn default() -> Self {
+        PasswordCommand::App { program: APP_PROGRAM.to_owned() }
+    }
+}
+
+impl PasswordCommand {
+    /// The POSIX shell command line that prints the password of `login`.
+    pub fn shell_command(&self, login: &str) -> String {
+        let login = sh_quote(login);
+        match self {
+            // NeoMutt runs the command inside backticks and cannot escape one within it; a path that holds a
+            // backtick (never a real install) falls back to the program's name, found on PATH.
+            PasswordCommand::App { program } if program.contains('`') => format!("{APP_PROGRAM} keychain get --address {login}"),
+            PasswordCommand::App { program } => format!("{} keychain get --address {login}", sh_quote(program)),
+            PasswordCommand::SecretTool => format!("secret-tool lookup service {KEYCHAIN_SERVICE} username {login}"),
+            PasswordCommand::Security => format!("security find-generic-password -s {KEYCHAIN_SERVICE} -a {login} -w"),
+        }
+    }
+}
+
+/// POSIX shell quoting (shlex): plain words stay as they are, anything else is single-quoted.
+pub(crate) fn sh_quote(word: &str) -> String {
+    // shlex refuses only NUL, which neither a path from the OS nor a checked address can hold.
+    shlex::try_quote(word).map(|q| q.into_owned()).unwrap_or_else(|_| "''".to_owned())
+}
+
+/// A host for a URL: IPv6 literals in brackets.
+pub(crate) fn url_host(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+/// The account's name inside client configs (msmtp `-a`, the mbsync channel, the aerc section): the address,
+/// with anything but letters, digits and `. _ @ + -` replaced by `-`, so that no config syntax needs quoting for it.
+pub(crate) fn account_name(account: &Account) -> String {
+    account
+        .address
+        .address
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-') { c } else { '-' })
+        .collect()
+}
+
+/// `icloud-mail-<address>`, with anything a file system might refuse replaced by `_`.
+pub(crate) fn file_stem(account: &Account) -> String {
+    let safe: String = account
+        .address
+        .address
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-') { c } else { '_' })
+        .collect();
+    format!("icloud-mail-{safe}")
+}
+
+/// A rendered file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportedFile {
+    pub format: ExportFormat,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+pub fn export(account: &Account, format: ExportFormat, options: &ExportOptions) -> Result<ExportedFile, Diagnosis> {
+    options.check()?;
+    let exporter = format.exporter();
+    Ok(ExportedFile { format, file_name: exporter.file_name(account), bytes: exporter.render(account, options)? })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed, then renamed into place, so
+/// a reader sees the old file or the new one, never half of one. An existing file is replaced only when
+/// `overwrite` is set; otherwise the rename itself refuses (no window between a check and the write).
+/// The file is readable by its owner only, as clients that may hold credentials expect (msmtp, aerc refuse others).
+pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Diagnosis> {
+    use std::io::Write;
+    let shown = path.display().to_string();
+    let failed = |e: &dyn std::fmt::Display| {
+        Diagnosis::new(DiagnosisKind::WriteFailed, Facts { path: Some(shown.clone()), ..Facts::default() }, Some(e.to_string()))
+    };
+    let exists = || Diagnosis::new(DiagnosisKind::OutputExists, Facts { path: Some(shown.clone()), ..Facts::default() }, None);
+    if !overwrite && path.symlink_metadata().is_ok() {
+        return Err(exists());
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new().prefix(".icloud-mail-setup-").tempfile_in(folder).map_err(|e| failed(&e))?;
+    temp.write_all(bytes).and_then(|_| temp.as_file().sync_all()).map_err(|e| failed(&e))?;
+    if overwrite {
+        temp.persist(path).map_err(|e| failed(&e.error))?;
+    } else {
+        temp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                exists()
+            } else {
+                failed(&e.error)
+            }
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_the_public_interface() {
+        let ids: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.id()).collect();
+        assert_eq!(
+            ids,
+            [
+                "thunderbird-autoconfig",
+                "outlook-prf",
+                "outlook-autodiscover",
+                "outlook-reg",
+                "apple-mobileconfig",
+                "neomutt",
+                "aerc",
+                "mbsync",
+                "msmtp",
+                "settings-text",
+                "settings-html"
+            ]
+        );
+        for f in ExportFormat::ALL {
+            assert_eq!(f.exporter().format(), *f, "the registry maps {f} to another exporter");
+            assert_eq!(serde_json::to_value(f).unwrap(), f.id());
+            assert_eq!(f.id().parse::<ExportFormat>().unwrap(), *f);
+        }
+        assert!("thunderbird".parse::<ExportFormat>().unwrap_err().contains("settings-html"));
+    }
+
+    #[test]
+    fn password_commands_quote_for_the_shell() {
+        let app = PasswordCommand::App { program: "/Applications/iCloud Mail Setup.app/Contents/MacOS/icloud-mail-setup".into() };
+        assert_eq!(
+            app.shell_command("jane.doe@icloud.com"),
+            "'/Applications/iCloud Mail Setup.app/Contents/MacOS/icloud-mail-setup' keychain get --address jane.doe@icloud.com"
+        );
+        assert_eq!(PasswordCommand::default().shell_command("a+b@me.com"), "icloud-mail-setup keychain get --address a+b@me.com");
+        assert_eq!(
+            PasswordCommand::SecretTool.shell_command("jane@icloud.com"),
+            "secret-tool lookup service icloud-mail-setup username jane@icloud.com"
+        );
+        assert_eq!(
+            PasswordCommand::Security.shell_command("jane@icloud.com"),
+            "security find-generic-password -s icloud-mail-setup -a jane@icloud.com -w"
+        );
+        assert_eq!(sh_quote("it's"), r#""it's""#);
+    }
+
+    #[test]
+    fn paths_with_line_breaks_are_refused_before_any_format_sees_them() {
+        let account = Account::new(crate::Address::parse("jane@icloud.com").unwrap(), None, None).unwrap();
+        let options = ExportOptions { ca_file: Some("/tmp/ca.pem\ntls off".into()), ..ExportOptions::default() };
+        let err = export(&account, ExportFormat::Msmtp, &options).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::WriteFailed);
+        assert!(err.message.contains("ca.pem\\ntls off"), "{}", err.message);
+        assert!(export(&account, ExportFormat::Msmtp, &ExportOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn atomic_write_refuses_to_overwrite_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        write_atomic(&path, b"one", false).unwrap();
+        let err = write_atomic(&path, b"two", false).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::OutputExists);
+        assert!(err.message.contains("out.txt"), "{}", err.message);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+        write_atomic(&path, b"two", true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "temporary files left behind: {leftovers:?}");
+        let err = write_atomic(&dir.path().join("missing/out.txt"), b"x", false).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::WriteFailed);
+    }
+}

@@ -1,0 +1,40 @@
+//! The settings card as a printable, self-contained HTML page: no scripts, no external files, a Content Security
+//! Policy that forbids both, values in `<code>` that select whole with one click. Written with the `askama`
+//! template engine (`core/templates/settings-card.html`), which escapes every value for HTML.
+
+use askama::Template;
+
+use super::settings_text::{Card, NEW_OUTLOOK_NOTE, PASSWORD_NOTE};
+use super::{file_stem, ExportFormat, ExportOptions, Exporter};
+use crate::account::Account;
+use crate::diagnosis::Diagnosis;
+
+pub struct SettingsHtml;
+
+#[derive(Template)]
+#[template(path = "settings-card.html")]
+struct Page<'a> {
+    card: &'a Card,
+    password_note: &'a str,
+    new_outlook_note: &'a str,
+}
+
+impl Exporter for SettingsHtml {
+    fn format(&self) -> ExportFormat {
+        ExportFormat::SettingsHtml
+    }
+
+    fn description(&self) -> &'static str {
+        "The settings as a printable page, for any other mail client"
+    }
+
+    fn file_name(&self, account: &Account) -> String {
+        format!("{}-settings.html", file_stem(account))
+    }
+
+    fn render(&self, account: &Account, _options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
+        let card = Card::of(account);
+        let page = Page { card: &card, password_note: PASSWORD_NOTE, new_outlook_note: NEW_OUTLOOK_NOTE };
+        Ok(page.render().expect("the template renders plain strings").into_bytes())
+    }
+}

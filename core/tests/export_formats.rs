@@ -1,0 +1,644 @@
+//! Every export format re-parsed by a real parser of its syntax and compared field by field with what the
+//! account says — and with nothing else: the parsed fields must be exactly the expected list, so an injected key,
+//! element or line fails the test. Property tests run hostile names through every exporter. Apple's schema and
+//! Thunderbird's ISPDB entry (fixtures/) are the oracles for the mobileconfig and the autoconfig file.
+//! The terminal clients' files are read back by the clients themselves in `tests/tests/export_clients.rs`.
+
+use std::collections::BTreeMap;
+
+use icloud_mail_core::export::outlook_prf::read_ini_value;
+use icloud_mail_core::export::outlook_reg::AUTODISCOVER_KEY;
+use icloud_mail_core::export::{ExportFormat, ExportOptions};
+use icloud_mail_core::provider::{Endpoint, Security};
+use icloud_mail_core::{Account, Address};
+use proptest::prelude::*;
+
+fn addr(s: &str) -> Address {
+    Address::parse(s).unwrap()
+}
+
+/// An iCloud+ custom-domain address that signs in with its primary iCloud address.
+fn custom(name: Option<&str>) -> Account {
+    Account::new(addr("jane@family.example"), Some(addr("jane.doe@icloud.com")), name.map(str::to_owned)).unwrap()
+}
+
+fn native(name: Option<&str>) -> Account {
+    Account::new(addr("jane.doe@icloud.com"), None, name.map(str::to_owned)).unwrap()
+}
+
+fn render(format: ExportFormat, account: &Account) -> Vec<u8> {
+    format.exporter().render(account, &ExportOptions::default()).unwrap()
+}
+
+fn utf16le(bytes: &[u8]) -> String {
+    assert_eq!(&bytes[..2], [0xFF, 0xFE], "UTF-16LE byte-order mark");
+    let units: Vec<u16> = bytes[2..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    String::from_utf16(&units).unwrap()
+}
+
+type Fields = Vec<(String, String)>;
+
+fn pairs(list: &[(&str, &str)]) -> Fields {
+    list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+/// Every element's text and every attribute of an XML document, by path of local names, in document order.
+fn xml_fields(xml: &str) -> Fields {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let mut out = Vec::new();
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        let path: Vec<&str> =
+            node.ancestors().filter(|n| n.is_element()).map(|n| n.tag_name().name()).collect::<Vec<_>>().into_iter().rev().collect();
+        let path = path.join("/");
+        for attr in node.attributes() {
+            out.push((format!("{path}@{}", attr.name()), attr.value().to_owned()));
+        }
+        let text: String = node.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect();
+        if !text.trim().is_empty() {
+            out.push((path, text));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- Thunderbird autoconfig
+
+fn server_fields(prefix: &str, kind: &str, endpoint: &Endpoint, socket: &str, user: &str) -> Fields {
+    pairs(&[
+        (&format!("{prefix}@type"), kind),
+        (&format!("{prefix}/hostname"), &endpoint.host),
+        (&format!("{prefix}/port"), &endpoint.port.to_string()),
+        (&format!("{prefix}/socketType"), socket),
+        (&format!("{prefix}/username"), user),
+        (&format!("{prefix}/authentication"), "password-cleartext"),
+    ])
+}
+
+fn check_autoconfig(account: &Account) {
+    let xml = String::from_utf8(render(ExportFormat::ThunderbirdAutoconfig, account)).unwrap();
+    let generic = account.address.is_icloud() && account.login == account.address;
+    let p = "clientConfig/emailProvider";
+    let mut want = pairs(&[("clientConfig@version", "1.1"), (&format!("{p}@id"), &account.address.domain)]);
+    if generic {
+        for d in ["icloud.com", "me.com", "mac.com"] {
+            want.push((format!("{p}/domain"), d.to_owned()));
+        }
+        want.push((format!("{p}/displayName"), "iCloud Mail".into()));
+    } else {
+        want.push((format!("{p}/domain"), account.address.domain.clone()));
+        want.push((format!("{p}/displayName"), format!("iCloud Mail ({})", account.address.domain_unicode)));
+    }
+    want.push((format!("{p}/displayShortName"), "iCloud".into()));
+    let (imap_user, smtp_user) =
+        if generic { ("%EMAILLOCALPART%".into(), "%EMAILADDRESS%".into()) } else { (account.imap_username(), account.smtp_username()) };
+    want.extend(server_fields(&format!("{p}/incomingServer"), "imap", &account.provider.imap, "SSL", &imap_user));
+    want.extend(server_fields(&format!("{p}/outgoingServer"), "smtp", &account.provider.smtp, "STARTTLS", &smtp_user));
+    want.extend(pairs(&[
+        (&format!("{p}/documentation@url"), "https://support.apple.com/102525"),
+        (&format!("{p}/documentation/descr@lang"), "en"),
+        (&format!("{p}/documentation/descr"), "iCloud Mail server settings. Sign in with an app-specific password."),
+    ]));
+    assert_eq!(xml_fields(&xml), want, "{xml}");
+}
+
+/// The settings that matter in a clientConfig: domains and, per server, type, host, port, security, username, auth.
+fn autoconfig_meaning(xml: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let mut domains: Vec<String> = doc.descendants().filter(|n| n.has_tag_name("domain")).map(|n| n.text().unwrap().to_owned()).collect();
+    domains.sort();
+    let servers = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("incomingServer") || n.has_tag_name("outgoingServer"))
+        .map(|server| {
+            let mut v = vec![server.tag_name().name().to_owned(), server.attribute("type").unwrap().to_owned()];
+            for field in ["hostname", "port", "socketType", "username", "authentication"] {
+                v.push(server.children().find(|c| c.has_tag_name(field)).and_then(|c| c.text()).unwrap().to_owned());
+            }
+            v
+        })
+        .collect();
+    (domains, servers)
+}
+
+#[test]
+fn autoconfig_for_icloud_means_what_thunderbirds_own_ispdb_entry_means() {
+    let ispdb = include_str!("fixtures/thunderbird-ispdb-me.com.xml");
+    for address in ["jane.doe@icloud.com", "old@mac.com", "x@me.com"] {
+        let account = Account::new(addr(address), None, Some("Jane".into())).unwrap();
+        let ours = String::from_utf8(render(ExportFormat::ThunderbirdAutoconfig, &account)).unwrap();
+        assert_eq!(autoconfig_meaning(&ours), autoconfig_meaning(ispdb), "{ours}");
+        check_autoconfig(&account);
+    }
+}
+
+#[test]
+fn autoconfig_for_a_custom_domain_names_the_primary_login() {
+    let account = custom(Some("Jane"));
+    check_autoconfig(&account);
+    let xml = String::from_utf8(render(ExportFormat::ThunderbirdAutoconfig, &account)).unwrap();
+    let (domains, servers) = autoconfig_meaning(&xml);
+    assert_eq!(domains, ["family.example"]);
+    assert_eq!(servers[0][5], "jane.doe", "IMAP logs in with the primary login's name part, not 'jane'");
+    assert_eq!(servers[1][5], "jane.doe@icloud.com");
+}
+
+// ---------------------------------------------------------------- Outlook PRF
+
+fn check_prf(account: &Account) {
+    let text = utf16le(&render(ExportFormat::OutlookPrf, account));
+    assert!(text.contains("\r\n") && !text.replace("\r\n", "").contains('\n'), "CRLF lines only");
+    let options = || ini::ParseOption { enabled_quote: false, enabled_escape: false, ..Default::default() };
+    let prf = ini::Ini::load_from_str_opt(&text, options()).unwrap();
+    let sections: Vec<&str> = prf.sections().flatten().collect();
+    assert_eq!(
+        sections,
+        [
+            "General",
+            "Service List",
+            "Internet Account List",
+            "Account1",
+            "Microsoft Exchange Server",
+            "Exchange Global Section",
+            "Microsoft Mail",
+            "Personal Folders",
+            "Unicode Personal Folders",
+            "Outlook Address Book",
+            "LDAP Directory",
+            "Microsoft Outlook Client",
+            "Personal Address Book",
+            "I_Mail",
+            "IMAP_I_Mail"
+        ]
+    );
+    let section =
+        |name: &str| -> Fields { prf.section(Some(name)).unwrap().iter().map(|(k, v)| (k.to_owned(), read_ini_value(v))).collect() };
+    assert_eq!(
+        section("General"),
+        pairs(&[
+            ("Custom", "1"),
+            ("ProfileName", "Outlook"),
+            ("DefaultProfile", "Yes"),
+            ("OverwriteProfile", "Append"),
+            ("ModifyDefaultProfileIfPresent", "TRUE"),
+            ("BackupProfile", "No")
+        ])
+    );
+    assert_eq!(section("Internet Account List"), pairs(&[("Account1", "IMAP_I_Mail")]));
+    let name = account.display_name.clone().unwrap_or_else(|| account.address.address.clone());
+    let (imap, smtp) = (&account.provider.imap, &account.provider.smtp);
+    assert_eq!(
+        section("Account1"),
+        pairs(&[
+            ("UniqueService", "No"),
+            ("AccountName", &account.address.address),
+            ("DisplayName", &name),
+            ("EmailAddress", &account.address.address),
+            ("IMAPServer", &imap.host),
+            ("IMAPUserName", &account.imap_username()),
+            ("IMAPUseSPA", "0"),
+            ("IMAPPort", &imap.port.to_string()),
+            ("IMAPUseSSL", "1"),
+            ("SMTPServer", &smtp.host),
+            ("SMTPUseAuth", "1"),
+            ("SMTPAuthMethod", "1"),
+            ("SMTPUserName", &account.smtp_username()),
+            ("SMTPUseSPA", "0"),
+            ("SMTPPort", &smtp.port.to_string()),
+            ("SMTPSecureConnection", "2"),
+        ])
+    );
+    let mapping = section("IMAP_I_Mail");
+    for (key, value) in [
+        ("AccountType", "IMAP"),
+        ("IMAPUseSSL", "PT_LONG,0x0105"),
+        ("SMTPSecureConnection", "PT_LONG,0x020A"),
+        ("SMTPPort", "PT_LONG,0x0201"),
+    ] {
+        assert!(mapping.contains(&(key.to_owned(), value.to_owned())), "[IMAP_I_Mail] lacks {key}={value}");
+    }
+    // The name appears in DisplayName and nowhere else (unless it happens to equal a fixed value such as "1").
+    if let Some(name) = &account.display_name {
+        let values = |prf: &ini::Ini| -> Fields {
+            prf.iter().flat_map(|(_, p)| p.iter().map(|(k, v)| (k.to_owned(), read_ini_value(v))).collect::<Vec<_>>()).collect()
+        };
+        let fixed = utf16le(&render(ExportFormat::OutlookPrf, &Account { display_name: None, ..account.clone() }));
+        let fixed = values(&ini::Ini::load_from_str_opt(&fixed, options()).unwrap());
+        if !fixed.iter().any(|(_, v)| v == name) {
+            let holders: Fields = values(&prf).into_iter().filter(|(_, v)| v == name).collect();
+            assert_eq!(holders, [("DisplayName".to_owned(), name.clone())]);
+        }
+    }
+}
+
+#[test]
+fn prf_holds_the_account_in_octs_layout() {
+    check_prf(&custom(Some("Jane Doe")));
+    check_prf(&native(None));
+}
+
+// ---------------------------------------------------------------- Outlook Autodiscover + .reg
+
+fn check_autodiscover(account: &Account) {
+    let xml = String::from_utf8(render(ExportFormat::OutlookAutodiscover, account)).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(doc.root_element().tag_name().namespace(), Some("http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"));
+    let response = doc.root_element().first_element_child().unwrap();
+    assert_eq!(response.tag_name().namespace(), Some("http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"));
+    let r = "Autodiscover/Response";
+    let mut want = Fields::new();
+    if let Some(name) = &account.display_name {
+        want.push((format!("{r}/User/DisplayName"), name.clone()));
+    }
+    want.push((format!("{r}/User/AutoDiscoverSMTPAddress"), account.address.address.clone()));
+    want.extend(pairs(&[(&format!("{r}/Account/AccountType"), "email"), (&format!("{r}/Account/Action"), "settings")]));
+    let protocol = |kind: &str, e: &Endpoint, login: &str, ssl: &str, enc: &str| {
+        let p = format!("{r}/Account/Protocol");
+        let mut v = pairs(&[
+            (&format!("{p}/Type"), kind),
+            (&format!("{p}/Server"), &e.host),
+            (&format!("{p}/Port"), &e.port.to_string()),
+            (&format!("{p}/LoginName"), login),
+            (&format!("{p}/DomainRequired"), "off"),
+            (&format!("{p}/SPA"), "off"),
+            (&format!("{p}/SSL"), ssl),
+            (&format!("{p}/Encryption"), enc),
+            (&format!("{p}/AuthRequired"), "on"),
+        ]);
+        if kind == "SMTP" {
+            v.extend(pairs(&[(&format!("{p}/UsePOPAuth"), "off"), (&format!("{p}/SMTPLast"), "off")]));
+        }
+        v
+    };
+    want.extend(protocol("IMAP", &account.provider.imap, &account.imap_username(), "on", "SSL"));
+    want.extend(protocol("SMTP", &account.provider.smtp, &account.smtp_username(), "off", "TLS"));
+    assert_eq!(xml_fields(&xml), want, "{xml}");
+}
+
+fn check_reg(account: &Account, xml_path: Option<&str>) {
+    let options = ExportOptions { autodiscover_xml_path: xml_path.map(str::to_owned), ..ExportOptions::default() };
+    let text = utf16le(&ExportFormat::OutlookReg.exporter().render(account, &options).unwrap());
+    assert!(text.starts_with("Windows Registry Editor Version 5.00\r\n"));
+    let registry = regashii::Registry::deserialize(&text).unwrap();
+    let keys: Vec<&str> = registry.keys().keys().map(|k| k.raw()).collect();
+    assert_eq!(keys, [AUTODISCOVER_KEY]);
+    let values: BTreeMap<String, regashii::Value> =
+        registry.keys().values().next().unwrap().values().iter().map(|(n, v)| (n.raw().to_owned(), v.clone())).collect();
+    let path = xml_path
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!(r"C:\ProgramData\iCloud Mail Setup\autodiscover-{}.xml", account.address.domain));
+    let want: BTreeMap<String, regashii::Value> = [
+        ("PreferLocalXML".to_owned(), regashii::Value::Dword(1)),
+        ("ExcludeExplicitO365Endpoint".to_owned(), regashii::Value::Dword(1)),
+        (account.address.domain.clone(), regashii::Value::Sz(path)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(values, want, "{text}");
+}
+
+#[test]
+fn autodiscover_and_reg_point_outlook_at_the_account() {
+    check_autodiscover(&custom(Some("Jane")));
+    check_autodiscover(&native(None));
+    check_reg(&custom(None), None);
+    check_reg(&native(None), Some(r#"D:\Mail "x"\odd\path\a.xml"#));
+}
+
+// ---------------------------------------------------------------- Apple mobileconfig
+
+/// A payload-key list from Apple's schema YAML: key → (type, required, allowed values).
+type KeySpec = BTreeMap<String, (String, bool, Option<Vec<yaml_rust2::Yaml>>)>;
+
+fn schema(yaml: &str) -> (yaml_rust2::Yaml, KeySpec) {
+    let doc = yaml_rust2::YamlLoader::load_from_str(yaml).unwrap().remove(0);
+    let mut keys = KeySpec::new();
+    for key in doc["payloadkeys"].as_vec().unwrap() {
+        let name = key["key"].as_str().unwrap().to_owned();
+        let kind = key["type"].as_str().unwrap().to_owned();
+        let required = key["presence"].as_str() == Some("required");
+        let range = key["rangelist"].as_vec().cloned();
+        keys.insert(name, (kind, required, range));
+    }
+    (doc, keys)
+}
+
+/// Checks a plist dictionary against a key spec: every required key present, no unknown key, types and value
+/// ranges as the schema says.
+fn validate(dict: &plist::Dictionary, spec: &KeySpec, what: &str) {
+    for (key, (_, required, _)) in spec {
+        assert!(!required || dict.contains_key(key), "{what}: required key {key} is missing");
+    }
+    for (key, value) in dict {
+        let (kind, _, range) = spec.get(key).unwrap_or_else(|| panic!("{what}: {key} is not in Apple's schema"));
+        let type_ok = match kind.as_str() {
+            "<string>" => value.as_string().is_some(),
+            "<integer>" => value.as_signed_integer().is_some() || value.as_unsigned_integer().is_some(),
+            "<boolean>" => value.as_boolean().is_some(),
+            "<array>" => value.as_array().is_some(),
+            "<dictionary>" => value.as_dictionary().is_some(),
+            "<data>" => value.as_data().is_some(),
+            "<date>" => value.as_date().is_some(),
+            "<real>" => value.as_real().is_some(),
+            other => panic!("{what}: schema type {other} not handled"),
+        };
+        assert!(type_ok, "{what}: {key} should be {kind}, is {value:?}");
+        if let Some(range) = range {
+            let allowed = range.iter().any(|r| match (r, value) {
+                (yaml_rust2::Yaml::String(s), plist::Value::String(v)) => s == v,
+                (yaml_rust2::Yaml::Integer(i), v) => v.as_signed_integer() == Some(*i),
+                _ => false,
+            });
+            assert!(allowed, "{what}: {key} = {value:?} is outside {range:?}");
+        }
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
+}
+
+fn check_mobileconfig(account: &Account) -> (String, String) {
+    let bytes = render(ExportFormat::AppleMobileconfig, account);
+    let value = plist::Value::from_reader_xml(&bytes[..]).unwrap();
+    let profile = value.as_dictionary().unwrap();
+    let (_, top_spec) = schema(include_str!("fixtures/apple-TopLevel.yaml"));
+    let (_, common) = schema(include_str!("fixtures/apple-CommonPayloadKeys.yaml"));
+    let (mail_doc, mut mail_spec) = schema(include_str!("fixtures/apple-com.apple.mail.managed.yaml"));
+    mail_spec.extend(common);
+    validate(profile, &top_spec, "profile");
+    let content = profile["PayloadContent"].as_array().unwrap();
+    assert_eq!(content.len(), 1);
+    let mail = content[0].as_dictionary().unwrap();
+    validate(mail, &mail_spec, "mail payload");
+    assert_eq!(mail["PayloadType"].as_string(), mail_doc["payload"]["payloadtype"].as_str());
+
+    let s = |d: &plist::Dictionary, k: &str| d.get(k).and_then(|v| v.as_string()).map(str::to_owned);
+    let b = |d: &plist::Dictionary, k: &str| d.get(k).and_then(|v| v.as_boolean());
+    let i = |d: &plist::Dictionary, k: &str| d.get(k).and_then(|v| v.as_signed_integer());
+    let (imap, smtp) = (&account.provider.imap, &account.provider.smtp);
+    assert_eq!(s(mail, "EmailAccountName"), account.display_name.clone());
+    assert_eq!(s(mail, "EmailAddress").as_deref(), Some(account.address.address.as_str()));
+    assert_eq!(s(mail, "EmailAccountType").as_deref(), Some("EmailTypeIMAP"));
+    assert_eq!(s(mail, "IncomingMailServerHostName").as_deref(), Some(imap.host.as_str()));
+    assert_eq!(i(mail, "IncomingMailServerPortNumber"), Some(i64::from(imap.port)));
+    assert_eq!(b(mail, "IncomingMailServerUseSSL"), Some(true));
+    assert_eq!(s(mail, "IncomingMailServerUsername"), Some(account.imap_username()));
+    assert_eq!(s(mail, "IncomingMailServerAuthentication").as_deref(), Some("EmailAuthPassword"));
+    assert_eq!(s(mail, "OutgoingMailServerHostName").as_deref(), Some(smtp.host.as_str()));
+    assert_eq!(i(mail, "OutgoingMailServerPortNumber"), Some(i64::from(smtp.port)));
+    assert_eq!(b(mail, "OutgoingMailServerUseSSL"), Some(true));
+    assert_eq!(s(mail, "OutgoingMailServerUsername"), Some(account.smtp_username()));
+    assert_eq!(s(mail, "OutgoingMailServerAuthentication").as_deref(), Some("EmailAuthPassword"));
+    assert_eq!(b(mail, "OutgoingPasswordSameAsIncomingPassword"), Some(true));
+    assert!(!mail.contains_key("IncomingPassword") && !mail.contains_key("OutgoingPassword"));
+    // The name is in EmailAccountName and in no other value.
+    if let Some(name) = &account.display_name {
+        let holders: Vec<&String> =
+            profile.iter().chain(mail.iter()).filter(|(_, v)| v.as_string() == Some(name)).map(|(k, _)| k).collect();
+        assert_eq!(holders, ["EmailAccountName"]);
+    }
+    let (top_id, mail_id) = (s(profile, "PayloadIdentifier").unwrap(), s(mail, "PayloadIdentifier").unwrap());
+    assert_ne!(top_id, mail_id, "identifiers are unique within the profile");
+    let (top_uuid, mail_uuid) = (s(profile, "PayloadUUID").unwrap(), s(mail, "PayloadUUID").unwrap());
+    assert!(is_uuid(&top_uuid) && is_uuid(&mail_uuid) && top_uuid != mail_uuid);
+    (format!("{top_id} {mail_id}"), format!("{top_uuid} {mail_uuid}"))
+}
+
+#[test]
+fn mobileconfig_is_valid_against_apples_schema_with_stable_ids_and_fresh_uuids() {
+    let account = custom(Some("Jane Doe"));
+    let (ids_1, uuids_1) = check_mobileconfig(&account);
+    let (ids_2, uuids_2) = check_mobileconfig(&account);
+    assert_eq!(ids_1, ids_2, "installing a new profile for the same address replaces the old one");
+    assert_ne!(uuids_1, uuids_2, "every file gets fresh UUIDs");
+    let (other_ids, _) = check_mobileconfig(&native(None));
+    assert_ne!(ids_1, other_ids);
+}
+
+// ---------------------------------------------------------------- aerc
+
+/// go-ini's reading of a value (aerc's INI library): a value in backticks is taken verbatim between the first and
+/// the last backtick; a plain one is cut at `#` or `;` and loses one pair of enclosing quotes.
+fn go_ini_read(raw: &str) -> String {
+    if let Some(inner) = raw.strip_prefix('`') {
+        return inner[..inner.rfind('`').unwrap()].to_owned();
+    }
+    let cut = raw.find(['#', ';']).map(|i| raw[..i].trim()).unwrap_or(raw);
+    let quoted = cut.len() >= 2 && ((cut.starts_with('"') && cut.ends_with('"')) || (cut.starts_with('\'') && cut.ends_with('\'')));
+    if quoted {
+        cut[1..cut.len() - 1].to_owned()
+    } else {
+        cut.to_owned()
+    }
+}
+
+fn check_aerc(account: &Account) {
+    let text = String::from_utf8(render(ExportFormat::Aerc, account)).unwrap();
+    let options = ini::ParseOption { enabled_quote: false, enabled_escape: false, ..Default::default() };
+    let conf = ini::Ini::load_from_str_opt(&text, options).unwrap();
+    let sections: Vec<&str> = conf.sections().flatten().collect();
+    assert_eq!(sections, [account.address.address.as_str()]);
+    let fields: Fields = conf.section(Some(sections[0])).unwrap().iter().map(|(k, v)| (k.to_owned(), go_ini_read(v))).collect();
+    let command = format!("icloud-mail-setup keychain get --address {}", account.login.address);
+    let user = account.smtp_username().replace('@', "%40");
+    let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["source", "source-cred-cmd", "outgoing", "outgoing-cred-cmd", "from", "copy-to"]);
+    let get = |k: &str| fields.iter().find(|(key, _)| key == k).unwrap().1.clone();
+    let host = |h: &str| if h.contains(':') { format!("[{h}]") } else { h.to_owned() };
+    assert_eq!(
+        get("source"),
+        format!("imaps://{}@{}:{}", account.imap_username(), host(&account.provider.imap.host), account.provider.imap.port)
+    );
+    assert_eq!(get("outgoing"), format!("smtp+plain://{user}@{}:{}", host(&account.provider.smtp.host), account.provider.smtp.port));
+    assert_eq!(get("source-cred-cmd"), command);
+    assert_eq!(get("outgoing-cred-cmd"), command);
+    assert_eq!(get("copy-to"), "Sent Messages");
+    // The sender as an RFC 5322 mailbox, read by a mail parser.
+    let header = format!("From: {}\r\n\r\n", get("from"));
+    let message = mail_parser::MessageParser::default().parse(header.as_bytes()).unwrap();
+    let from = message.from().unwrap().first().unwrap();
+    assert_eq!(from.address.as_deref(), Some(account.address.address.as_str()));
+    assert_eq!(from.name.as_deref(), account.display_name.as_deref(), "{}", get("from"));
+}
+
+#[test]
+fn aerc_account_reads_back() {
+    check_aerc(&custom(Some("Jane Doe")));
+    check_aerc(&native(None));
+}
+
+// ---------------------------------------------------------------- settings card, text and HTML
+
+fn check_settings_text(account: &Account) {
+    let text = String::from_utf8(render(ExportFormat::SettingsText, account)).unwrap();
+    // "Label: value" lines, grouped under the server headings.
+    let mut fields = Fields::new();
+    let mut group = String::from("account");
+    for line in text.lines().skip(1) {
+        if line.starts_with("Incoming") {
+            group = "imap".into();
+        } else if line.starts_with("Outgoing") {
+            group = "smtp".into();
+        } else if let Some((label, value)) = line.trim_start().split_once(": ") {
+            if line.starts_with("  ") || group == "account" {
+                fields.push((format!("{group}.{label}"), value.to_owned()));
+            }
+        }
+    }
+    let (imap, smtp) = (&account.provider.imap, &account.provider.smtp);
+    let mut want = pairs(&[("account.Email address", &account.address.address)]);
+    if let Some(name) = &account.display_name {
+        want.push(("account.Your name".into(), name.clone()));
+    }
+    if account.login != account.address {
+        want.push(("account.Sign in as".into(), account.login.address.clone()));
+    }
+    want.extend(pairs(&[
+        ("imap.Server", &imap.host),
+        ("imap.Port", &imap.port.to_string()),
+        ("imap.Security", "SSL/TLS"),
+        ("imap.Username", &account.imap_username()),
+        ("imap.Password", "your app-specific password"),
+        ("smtp.Server", &smtp.host),
+        ("smtp.Port", &smtp.port.to_string()),
+        ("smtp.Security", "STARTTLS"),
+        ("smtp.Username", &account.smtp_username()),
+        ("smtp.Password", "the same app-specific password"),
+    ]));
+    assert_eq!(fields, want, "{text}");
+    assert!(text.contains("Microsoft's cloud"), "the note on new Outlook");
+}
+
+fn check_settings_html(account: &Account) {
+    let html = String::from_utf8(render(ExportFormat::SettingsHtml, account)).unwrap();
+    let page = scraper::Html::parse_document(&html);
+    assert!(page.errors.is_empty(), "HTML parse errors: {:?}", page.errors);
+    let allowed_elements = ["html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "section", "dl", "dt", "dd", "code"];
+    let allowed_attributes = ["lang", "charset", "http-equiv", "content", "name", "data-field", "class"];
+    for node in page.tree.nodes() {
+        if let Some(element) = node.value().as_element() {
+            assert!(allowed_elements.contains(&element.name()), "unexpected <{}>", element.name());
+            for (attr, _) in element.attrs() {
+                assert!(allowed_attributes.contains(&attr), "unexpected attribute {attr} on <{}>", element.name());
+            }
+        }
+    }
+    let csp = scraper::Selector::parse(r#"meta[http-equiv="Content-Security-Policy"]"#).unwrap();
+    assert_eq!(page.select(&csp).next().unwrap().value().attr("content"), Some("default-src 'none'; style-src 'unsafe-inline'"));
+    let field = scraper::Selector::parse("[data-field]").unwrap();
+    let fields: Fields = page.select(&field).map(|e| (e.value().attr("data-field").unwrap().to_owned(), e.text().collect())).collect();
+    let (imap, smtp) = (&account.provider.imap, &account.provider.smtp);
+    let mut want = pairs(&[("address", &account.address.address), ("email", &account.address.address)]);
+    if let Some(name) = &account.display_name {
+        want.push(("name".into(), name.clone()));
+    }
+    if account.login != account.address {
+        want.push(("login".into(), account.login.address.clone()));
+    }
+    want.extend(pairs(&[
+        ("imap.host", &imap.host),
+        ("imap.port", &imap.port.to_string()),
+        ("imap.security", "SSL/TLS"),
+        ("imap.username", &account.imap_username()),
+        ("smtp.host", &smtp.host),
+        ("smtp.port", &smtp.port.to_string()),
+        ("smtp.security", "STARTTLS"),
+        ("smtp.username", &account.smtp_username()),
+    ]));
+    assert_eq!(fields, want);
+    let title = scraper::Selector::parse("title").unwrap();
+    assert_eq!(
+        page.select(&title).next().unwrap().text().collect::<String>(),
+        format!("iCloud Mail settings for {}", account.address.address)
+    );
+    // The name is exactly one text node (unless it happens to equal a fixed text such as "Port").
+    if let Some(name) = &account.display_name {
+        let texts = |page: &scraper::Html| page.tree.nodes().filter_map(|n| n.value().as_text().map(|t| t.to_string())).collect::<Vec<_>>();
+        let nameless = String::from_utf8(render(ExportFormat::SettingsHtml, &Account { display_name: None, ..account.clone() })).unwrap();
+        if !texts(&scraper::Html::parse_document(&nameless)).contains(name) {
+            assert_eq!(texts(&page).iter().filter(|t| *t == name).count(), 1, "{name:?}");
+        }
+    }
+}
+
+#[test]
+fn settings_card_lists_every_value() {
+    for account in [custom(Some("Jane Doe")), native(None)] {
+        check_settings_text(&account);
+        check_settings_html(&account);
+    }
+}
+
+// ---------------------------------------------------------------- every format, hostile names, servers
+
+fn check_all(account: &Account) {
+    check_autoconfig(account);
+    check_prf(account);
+    check_autodiscover(account);
+    check_reg(account, None);
+    check_mobileconfig(account);
+    check_aerc(account);
+    check_settings_text(account);
+    check_settings_html(account);
+}
+
+#[test]
+fn hostile_names_of_ten_thousand_characters_pass_through_every_exporter() {
+    let name: String = "\"<&>\\'`$#;é漢💌".chars().cycle().take(10_000).collect();
+    assert_eq!(name.chars().count(), 10_000);
+    check_all(&custom(Some(&name)));
+    check_all(&native(Some(&name)));
+    for name in ["\"JD\"", "'quoted'", "ends with \\", "]]></x><script>alert(1)</script>", "a=b; c#d", "=?UTF-8?B?SGk=?="] {
+        check_all(&custom(Some(name)));
+    }
+}
+
+#[test]
+fn overridden_servers_reach_every_format() {
+    let imap = Endpoint::parse_override("127.0.0.1:10993", Security::Tls).unwrap();
+    let smtp = Endpoint::parse_override("[::1]:10587", Security::Starttls).unwrap();
+    check_all(&custom(Some("Jane")).with_servers(Some(imap), Some(smtp), None));
+}
+
+fn hostile_name() -> impl Strategy<Value = String> {
+    // Random characters mixed with fragments that mean something in one of the syntaxes: quoting, escapes,
+    // variable and command expansion, comments, markup, encoded words, a trailing backslash.
+    let fragment = prop_oneof![
+        proptest::string::string_regex("[a-zA-Z0-9 \"'<>&\\\\`$#;=%:\\[\\]{}()!?*|~^.,@+/äöüßÆé漢字💌\u{202e}\u{00a0}-]{1,12}").unwrap(),
+        prop::sample::select(vec![
+            "$HOME",
+            "${HOME}",
+            "`id`",
+            "$(id)",
+            "\\n",
+            "\\",
+            "\"",
+            "'",
+            "\"\"\"",
+            "]]>",
+            "<script>",
+            "&amp;",
+            "#",
+            ";",
+            "=?UTF-8?B?SGk=?=",
+            "%40",
+            "^X",
+            "\\x41",
+            "*/",
+            "-->",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    prop::collection::vec(fragment, 1..8)
+        .prop_map(|parts| parts.concat().trim().to_owned())
+        .prop_filter("a name is not blank", |s| !s.is_empty())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn hostile_names_read_back_exactly_in_every_format(name in hostile_name()) {
+        check_all(&custom(Some(&name)));
+    }
+}
