@@ -1,1 +1,482 @@
-//! Not built yet.
+//! A real Dovecot 2.3 (Debian's package) on 127.0.0.1 for the suites: IMAP with implicit TLS, submission with
+//! STARTTLS and with implicit TLS, passwd-file users, a certificate from a throwaway CA, and a small loopback relay
+//! that delivers what users submit into the recipient's Maildir, so a suite can check that mail arrived.
+//!
+//! ```no_run
+//! use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+//! let server = Dovecot::start(&[MailUser::new("jane@icloud.com", "abcd-efgh-ijkl-mnop")]).unwrap();
+//! // IMAP: server.host():server.imaps_port  SMTP: server.submission_port (STARTTLS), server.submissions_port (TLS)
+//! // trust server.ca_path(); read delivered mail with server.messages("jane@icloud.com")
+//! ```
+//!
+//! Dovecot treats a client whose address equals the server's as secure, so from 127.0.0.1 it accepts AUTH before
+//! STARTTLS; to test STARTTLS enforcement connect from 127.0.0.2 (or use a fault server).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::ca::TestCa;
+use crate::processes::{free_port, wait_for_port, Service};
+
+/// Mail processes run as Debian's `mail` user (Dovecot refuses root for mail access); it owns the mailboxes.
+const MAIL_UID: u32 = 8;
+const MAIL_GID: u32 = 8;
+
+/// Which forms of the login Dovecot accepts for a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepts {
+    /// Both `jane` and `jane@icloud.com` log in (like iCloud).
+    Both,
+    /// Only `jane`.
+    NamePartOnly,
+    /// Only `jane@icloud.com`.
+    FullAddressOnly,
+}
+
+/// A mailbox on the test server.
+#[derive(Clone, Debug)]
+pub struct MailUser {
+    /// The full address, e.g. `jane@icloud.com`; the name part is what comes before the `@`.
+    pub address: String,
+    pub password: String,
+    pub accepts: Accepts,
+}
+
+impl MailUser {
+    /// A user who may log in with the name part or the full address.
+    pub fn new(address: &str, password: &str) -> MailUser {
+        MailUser { address: address.to_owned(), password: password.to_owned(), accepts: Accepts::Both }
+    }
+
+    pub fn accepting(mut self, accepts: Accepts) -> MailUser {
+        self.accepts = accepts;
+        self
+    }
+
+    pub fn name_part(&self) -> &str {
+        self.address.split_once('@').map(|(local, _)| local).unwrap_or(&self.address)
+    }
+
+    /// Both login forms, each with whether this user may log in with it.
+    fn login_forms(&self) -> [(&str, bool); 2] {
+        [(self.name_part(), self.accepts != Accepts::FullAddressOnly), (&self.address, self.accepts != Accepts::NamePartOnly)]
+    }
+}
+
+/// A running Dovecot; stopped (and its folder removed) when dropped.
+pub struct Dovecot {
+    /// IMAP, TLS from the first byte.
+    pub imaps_port: u16,
+    /// Submission with STARTTLS (like port 587).
+    pub submission_port: u16,
+    /// Submission with TLS from the first byte (like port 465).
+    pub submissions_port: u16,
+    users: Vec<MailUser>,
+    relay: Relay,
+    // Field order matters: Dovecot stops before its folder and CA are removed.
+    service: Service,
+    ca: TestCa,
+    dir: tempfile::TempDir,
+}
+
+impl Dovecot {
+    /// Starts Dovecot for `users` with a fresh CA, and waits until all three listeners accept connections.
+    pub fn start(users: &[MailUser]) -> std::io::Result<Dovecot> {
+        Self::start_with_ca(users, TestCa::new())
+    }
+
+    /// Like `start`, with a CA the caller made (to serve several servers from one CA).
+    pub fn start_with_ca(users: &[MailUser], ca: TestCa) -> std::io::Result<Dovecot> {
+        crate::processes::become_subreaper();
+        let dir = tempfile::Builder::new().prefix("icloud-mail-dovecot-").tempdir()?;
+        let root = dir.path().to_path_buf();
+        for sub in ["run", "state", "mail"] {
+            std::fs::create_dir_all(root.join(sub))?;
+        }
+        let leaf = ca.leaf_for_loopback();
+
+        let mut passwd = String::new();
+        for user in users {
+            let home = root.join("mail").join(maildir_name(&user.address));
+            for sub in ["cur", "new", "tmp"] {
+                std::fs::create_dir_all(home.join("Maildir").join(sub))?;
+            }
+            check_passwd_field(&user.password)?;
+            for (login, accepted) in user.login_forms() {
+                check_passwd_field(login)?;
+                // A form the user may not log in with gets a password nobody knows, so it fails like a wrong password
+                // (as fast: `nodelay` skips Dovecot's failure delay).
+                let password = if accepted { user.password.clone() } else { format!("refused-{}", unguessable()) };
+                // name:password:uid:gid:gecos:home:shell:extra fields
+                passwd.push_str(&format!("{login}:{{PLAIN}}{password}:{MAIL_UID}:{MAIL_GID}::{}::nodelay\n", home.display()));
+            }
+        }
+        let passwd_path = root.join("users");
+        std::fs::write(&passwd_path, passwd)?;
+        // Dovecot's auth worker reads it as the `dovecot` group; nobody else may.
+        std::os::unix::fs::chown(&passwd_path, Some(0), group_id("dovecot"))?;
+        std::fs::set_permissions(&passwd_path, std::fs::Permissions::from_mode(0o640))?;
+        // The mail processes (uid `mail`) must reach their Maildir inside our temporary folder.
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
+        chown_tree(&root.join("mail"))?;
+
+        let relay = Relay::start(root.join("mail"), users.to_vec())?;
+        let (imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port());
+        let log_path = root.join("dovecot.log");
+        let config = config_text(&ConfigParts {
+            root: &root,
+            cert: &leaf.cert_path,
+            key: &leaf.key_path,
+            passwd: &passwd_path,
+            log: &log_path,
+            imaps_port,
+            submission_port,
+            submissions_port,
+            relay_port: relay.port,
+        });
+        let config_path = root.join("dovecot.conf");
+        std::fs::write(&config_path, config)?;
+
+        let service = Service::start(
+            "dovecot",
+            Command::new("/usr/sbin/dovecot").arg("-F").arg("-c").arg(&config_path),
+            &root.join("dovecot.stderr"),
+        )?;
+        let mut dovecot = Dovecot { imaps_port, submission_port, submissions_port, users: users.to_vec(), relay, service, ca, dir };
+        for port in [imaps_port, submission_port, submissions_port] {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let deadline = std::time::Instant::now() + Duration::from_secs(15);
+            while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+                if !dovecot.service.is_running() || std::time::Instant::now() > deadline {
+                    return Err(std::io::Error::other(format!(
+                        "Dovecot did not start listening on {addr}.\n--- dovecot.stderr ---\n{}\n--- dovecot.log ---\n{}",
+                        std::fs::read_to_string(dovecot.dir.path().join("dovecot.stderr")).unwrap_or_default(),
+                        dovecot.log()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        }
+        wait_for_port(SocketAddr::from(([127, 0, 0, 1], dovecot.relay.port)), Duration::from_secs(5), "the delivery relay");
+        Ok(dovecot)
+    }
+
+    /// The name the certificate is for and clients should connect to.
+    pub fn host(&self) -> &'static str {
+        "localhost"
+    }
+
+    /// The CA certificate (PEM) that signed the server's certificate.
+    pub fn ca_path(&self) -> &Path {
+        self.ca.ca_path()
+    }
+
+    pub fn ca(&self) -> &TestCa {
+        &self.ca
+    }
+
+    /// Dovecot's own log (logins, failures, deliveries through submission).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("dovecot.log")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The folder with the config, the users file, logs and mailboxes.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The Maildir (INBOX) of the user with this address.
+    pub fn maildir(&self, address: &str) -> PathBuf {
+        self.dir.path().join("mail").join(maildir_name(address)).join("Maildir")
+    }
+
+    /// Every message in the user's INBOX (new and seen), oldest first by file name.
+    pub fn messages(&self, address: &str) -> Vec<Vec<u8>> {
+        let maildir = self.maildir(address);
+        let mut files: Vec<PathBuf> = ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(maildir.join(sub)).ok())
+            .flat_map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()))
+            .collect();
+        files.sort();
+        files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
+    }
+
+    /// Puts a message straight into a user's INBOX (as a mail server delivering it would).
+    pub fn deliver(&self, address: &str, message: &[u8]) -> std::io::Result<PathBuf> {
+        deliver_to_maildir(&self.maildir(address), message)
+    }
+
+    pub fn users(&self) -> &[MailUser] {
+        &self.users
+    }
+
+    /// How many messages the relay has delivered since start.
+    pub fn relayed(&self) -> u64 {
+        self.relay.delivered.load(Ordering::SeqCst)
+    }
+}
+
+struct ConfigParts<'a> {
+    root: &'a Path,
+    cert: &'a Path,
+    key: &'a Path,
+    passwd: &'a Path,
+    log: &'a Path,
+    imaps_port: u16,
+    submission_port: u16,
+    submissions_port: u16,
+    relay_port: u16,
+}
+
+fn config_text(p: &ConfigParts) -> String {
+    let root = p.root.display();
+    let dh = if Path::new("/usr/share/dovecot/dh.pem").exists() { "ssl_dh = </usr/share/dovecot/dh.pem\n" } else { "" };
+    format!(
+        r#"# Written by the icloud-mail-tests harness: loopback only, throwaway users and CA.
+instance_name = icloud-mail-test-{imaps}
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {log}
+info_log_path = {log}
+listen = 127.0.0.1
+protocols = imap submission
+hostname = localhost
+ssl = required
+ssl_cert = <{cert}
+ssl_key = <{key}
+{dh}ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+# Tests try wrong passwords on purpose: answer at once.
+auth_failure_delay = 0
+auth_cache_size = 0
+first_valid_uid = {uid}
+last_valid_uid = {uid}
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {passwd}
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {passwd}
+}}
+submission_relay_host = 127.0.0.1
+submission_relay_port = {relay}
+submission_relay_trusted = yes
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    port = {imaps}
+    ssl = yes
+  }}
+}}
+service submission-login {{
+  inet_listener submission {{
+    port = {submission}
+  }}
+  inet_listener submissions {{
+    port = {submissions}
+    ssl = yes
+  }}
+}}
+# Tests fail logins on purpose. Dovecot has no setting for its growing per-IP penalty after failures, but auth
+# turns it off when it finds no anvil-auth-penalty socket: so anvil listens under another name.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    path = anvil-auth-penalty-off
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+"#,
+        log = p.log.display(),
+        cert = p.cert.display(),
+        key = p.key.display(),
+        passwd = p.passwd.display(),
+        imaps = p.imaps_port,
+        submission = p.submission_port,
+        submissions = p.submissions_port,
+        relay = p.relay_port,
+        uid = MAIL_UID,
+    )
+}
+
+fn group_id(name: &str) -> Option<u32> {
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: getgrnam reads a NUL-terminated name and returns a pointer into static storage (or NULL), read at once.
+    let group = unsafe { libc::getgrnam(name.as_ptr()) };
+    // SAFETY: non-NULL pointers from getgrnam point at a valid `group`.
+    (!group.is_null()).then(|| unsafe { (*group).gr_gid })
+}
+
+fn chown_tree(path: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::chown(path, Some(MAIL_UID), Some(MAIL_GID))?;
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            chown_tree(&entry?.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn maildir_name(address: &str) -> String {
+    address.to_ascii_lowercase().replace(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'), "_")
+}
+
+/// passwd-file fields are separated by ':' and lines by '\n': refuse test data that would break the file.
+fn check_passwd_field(value: &str) -> std::io::Result<()> {
+    if value.contains([':', '\n', '\r']) {
+        return Err(std::io::Error::other(format!("{value:?} cannot be written to a passwd-file")));
+    }
+    Ok(())
+}
+
+fn unguessable() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("{:x}{:x}{:x}", now.as_nanos(), std::process::id(), DELIVERY_COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+static DELIVERY_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Maildir delivery: write into tmp/, then rename into new/ (the rename makes it appear whole).
+fn deliver_to_maildir(maildir: &Path, message: &[u8]) -> std::io::Result<PathBuf> {
+    let n = DELIVERY_COUNTER.fetch_add(1, Ordering::SeqCst);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let name = format!("{}.M{}P{}Q{n}.localhost", now.as_secs(), now.subsec_micros(), std::process::id());
+    let tmp = maildir.join("tmp").join(&name);
+    std::fs::write(&tmp, message)?;
+    let new = maildir.join("new").join(&name);
+    std::os::unix::fs::chown(&tmp, Some(MAIL_UID), Some(MAIL_GID))?;
+    std::fs::rename(&tmp, &new)?;
+    Ok(new)
+}
+
+/// The relay Dovecot's submission service hands outgoing mail to: a minimal SMTP server on loopback that delivers
+/// each message into the Maildir of every recipient who is a user of this server, and refuses other recipients.
+struct Relay {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    delivered: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    fn start(mail_root: PathBuf, users: Vec<MailUser>) -> std::io::Result<Relay> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let delivered = Arc::new(AtomicU64::new(0));
+        let (stop2, delivered2) = (stop.clone(), delivered.clone());
+        let thread = std::thread::Builder::new().name("smtp-relay".into()).spawn(move || {
+            for stream in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (root, users, delivered) = (mail_root.clone(), users.clone(), delivered2.clone());
+                // Each session ends when Dovecot closes it, or after the read timeout.
+                let _ = std::thread::Builder::new().name("smtp-relay-session".into()).spawn(move || {
+                    let _ = relay_session(stream, &root, &users, &delivered);
+                });
+            }
+        })?;
+        Ok(Relay { port, stop, delivered, thread: Some(thread) })
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept so the thread sees the flag.
+        let _ = TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], self.port)), Duration::from_secs(1));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], delivered: &AtomicU64) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut out = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    out.write_all(b"220 localhost test relay\r\n")?;
+    let mut recipients: Vec<PathBuf> = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let upper = line.trim_end().to_ascii_uppercase();
+        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            out.write_all(b"250-localhost\r\n250 8BITMIME\r\n")?;
+        } else if upper.starts_with("MAIL FROM:") {
+            recipients.clear();
+            out.write_all(b"250 2.1.0 OK\r\n")?;
+        } else if upper.starts_with("RCPT TO:") {
+            let address = line.trim_end()[8..].trim().trim_start_matches('<').split('>').next().unwrap_or("").to_ascii_lowercase();
+            match users.iter().find(|u| u.address.eq_ignore_ascii_case(&address)) {
+                Some(user) => {
+                    recipients.push(mail_root.join(maildir_name(&user.address)).join("Maildir"));
+                    out.write_all(b"250 2.1.5 OK\r\n")?;
+                }
+                None => out.write_all(b"550 5.1.1 No such user on this test server\r\n")?,
+            }
+        } else if upper == "DATA" {
+            if recipients.is_empty() {
+                out.write_all(b"554 5.5.1 No valid recipients\r\n")?;
+                continue;
+            }
+            out.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")?;
+            let mut message = Vec::new();
+            let mut data_line = Vec::new();
+            loop {
+                data_line.clear();
+                if reader.read_until(b'\n', &mut data_line)? == 0 {
+                    return Ok(());
+                }
+                if data_line == b".\r\n" || data_line == b".\n" {
+                    break;
+                }
+                // Undo dot-stuffing (RFC 5321 4.5.2).
+                let body = if data_line.starts_with(b"..") { &data_line[1..] } else { &data_line[..] };
+                message.extend_from_slice(body);
+            }
+            for maildir in &recipients {
+                deliver_to_maildir(maildir, &message)?;
+                delivered.fetch_add(1, Ordering::SeqCst);
+            }
+            recipients.clear();
+            out.write_all(b"250 2.0.0 Delivered\r\n")?;
+        } else if upper == "RSET" || upper == "NOOP" {
+            out.write_all(b"250 2.0.0 OK\r\n")?;
+        } else if upper == "QUIT" {
+            out.write_all(b"221 2.0.0 Bye\r\n")?;
+            let _ = out.shutdown(Shutdown::Both);
+            return Ok(());
+        } else {
+            out.write_all(b"502 5.5.2 Not implemented\r\n")?;
+        }
+    }
+}
