@@ -12,6 +12,8 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::Address::export_all(&cfg)?;
     crate::Account::export_all(&cfg)?;
     crate::Diagnosis::export_all(&cfg)?;
+    crate::probe::ProbeReport::export_all(&cfg)?;
+    crate::probe::ProbeEvent::export_all(&cfg)?;
     Ok(())
 }
 
