@@ -83,7 +83,10 @@ fn good_password_passes_both_sides() {
     for side in [Side::Imap, Side::Smtp] {
         let steps: Vec<(Step, StepStatus)> = events.iter().filter(|e| e.side == side).map(|e| (e.step, e.status)).collect();
         for step in [Step::Dns, Step::Connect, Step::Tls, Step::Greeting, Step::Auth] {
-            assert!(steps.contains(&(step, StepStatus::Started)) && steps.contains(&(step, StepStatus::Ok)), "{side:?} {step:?}: {steps:?}");
+            assert!(
+                steps.contains(&(step, StepStatus::Started)) && steps.contains(&(step, StepStatus::Ok)),
+                "{side:?} {step:?}: {steps:?}"
+            );
         }
         assert_eq!(steps.last(), Some(&(Step::Done, StepStatus::Ok)));
     }
@@ -149,7 +152,8 @@ fn a_blocked_587_falls_back_to_465_and_says_so() {
     let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
     let blocked = FaultServer::start(Fault::RefusedPort, server.ca());
     let mut req = dovecot_request(&server, "jane@icloud.com");
-    req.account = req.account.clone().with_servers(None, Some(starttls("localhost", blocked.port)), Some(tls("localhost", server.submissions_port)));
+    req.account =
+        req.account.clone().with_servers(None, Some(starttls("localhost", blocked.port)), Some(tls("localhost", server.submissions_port)));
     let (report, _, _) = run(&req, PASSWORD);
     assert_eq!(report.smtp.kind, DiagnosisKind::Ok, "{report:#?}");
     assert_eq!((report.smtp.port, report.smtp.security), (server.submissions_port, Security::Tls));
@@ -160,7 +164,8 @@ fn a_blocked_587_falls_back_to_465_and_says_so() {
 
     // When the fallback fails too, the first port's verdict stands and both tries are named.
     let also_blocked = FaultServer::start(Fault::RefusedPort, server.ca());
-    req.account = req.account.clone().with_servers(None, Some(starttls("localhost", blocked.port)), Some(tls("localhost", also_blocked.port)));
+    req.account =
+        req.account.clone().with_servers(None, Some(starttls("localhost", blocked.port)), Some(tls("localhost", also_blocked.port)));
     let (report, _, _) = run(&req, PASSWORD);
     assert_eq!((report.smtp.kind, report.smtp.port), (DiagnosisKind::ConnectionRefused, blocked.port));
     assert_eq!(report.smtp.attempts.len(), 2);
@@ -221,7 +226,8 @@ fn certificate_faults_are_named_and_no_password_is_sent() {
     ] {
         assert_kinds(fault, Security::Tls, kind, kind);
     }
-    let server = assert_kinds(Fault::SmtpStarttlsExpired, Security::Starttls, DiagnosisKind::ProtocolError, DiagnosisKind::TlsCertificateExpired);
+    let server =
+        assert_kinds(Fault::SmtpStarttlsExpired, Security::Starttls, DiagnosisKind::ProtocolError, DiagnosisKind::TlsCertificateExpired);
     assert!(!server.received_lines().iter().any(|l| l.to_ascii_uppercase().starts_with("AUTH")), "{:?}", server.received_lines());
 }
 
@@ -256,7 +262,11 @@ fn an_unanswered_587_still_leaves_time_for_465() {
     let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
     let blackhole = FaultServer::start(Fault::NoSynAnswer, server.ca());
     let mut req = dovecot_request(&server, "jane@icloud.com");
-    req.account = req.account.clone().with_servers(None, Some(starttls("localhost", blackhole.port)), Some(tls("localhost", server.submissions_port)));
+    req.account = req.account.clone().with_servers(
+        None,
+        Some(starttls("localhost", blackhole.port)),
+        Some(tls("localhost", server.submissions_port)),
+    );
     req.timeouts = Timeouts::with_overall(Duration::from_secs(4));
     let (report, _, _) = run(&req, PASSWORD);
     assert_eq!(report.smtp.kind, DiagnosisKind::Ok, "{report:#?}");
@@ -268,7 +278,8 @@ fn an_unanswered_587_still_leaves_time_for_465() {
 fn dropping_the_probe_cancels_everything() {
     let ca = TestCa::new();
     let silent = FaultServer::start(Fault::Silent, &ca);
-    let req = request("jane@icloud.com", tls("localhost", silent.port), starttls("localhost", silent.port), None, &ca, Duration::from_secs(9));
+    let req =
+        request("jane@icloud.com", tls("localhost", silent.port), starttls("localhost", silent.port), None, &ca, Duration::from_secs(9));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let secret = Secret::new(PASSWORD.to_owned());
     let started = Instant::now();
@@ -298,7 +309,11 @@ fn cli(args: &[&str], stdin: &str) -> CliRun {
     let mut child = Command::new(binary()).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    CliRun { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    CliRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 fn cli_dovecot_args(server: &Dovecot) -> Vec<String> {
@@ -343,6 +358,7 @@ fn cli_wrong_password_exits_1_with_a_readable_report() {
     args.extend(cli_dovecot_args(&server));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = cli(&args, &format!("{wrong}\r\n"));
+    println!("{}", run.stdout);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("refused the password"), "{}", run.stdout);
     assert!(run.stdout.contains("app-specific password"), "{}", run.stdout);
@@ -383,7 +399,19 @@ fn cli_fault_gives_its_kind_and_exit_1() {
     let endpoint = refused.endpoint();
     let ca_file = ca.ca_path().display().to_string();
     let run = cli(
-        &["probe", "--address", "jane@icloud.com", "--password-stdin", "--json", "--imap", &endpoint, "--smtp", &endpoint, "--ca-file", &ca_file],
+        &[
+            "probe",
+            "--address",
+            "jane@icloud.com",
+            "--password-stdin",
+            "--json",
+            "--imap",
+            &endpoint,
+            "--smtp",
+            &endpoint,
+            "--ca-file",
+            &ca_file,
+        ],
         "secret-password\n",
     );
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);

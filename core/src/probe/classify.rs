@@ -110,7 +110,8 @@ pub(crate) fn from_imap(err: &async_imap::error::Error) -> Failure {
         // RFC 5530: `NO [AUTHENTICATIONFAILED]` (iCloud) — async-imap keeps the code inside the text. Any other NO to
         // LOGIN is a refusal as well, except a server that is temporarily unable to check passwords.
         Error::No(text) if text.contains("UNAVAILABLE") => {
-            Failure::new(DiagnosisKind::ServerClosed, "the server could not check the password right now").with_server_text(Some(imap_words(text)))
+            Failure::new(DiagnosisKind::ServerClosed, "the server could not check the password right now")
+                .with_server_text(Some(imap_words(text)))
         }
         Error::No(text) => Failure::new(DiagnosisKind::AuthRejected, "LOGIN answered NO").with_server_text(Some(imap_words(text))),
         Error::Bad(text) => Failure::new(DiagnosisKind::ProtocolError, "LOGIN answered BAD").with_server_text(Some(imap_words(text))),

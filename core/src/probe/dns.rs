@@ -141,7 +141,9 @@ pub(crate) async fn check_domain_with(lookup: &Lookup, domain: &str, timeout: Du
     let facts = Facts { domain: Some(domain.to_owned()), ..Facts::default() };
     let (kind, exchanges, detail) = match tokio::time::timeout(timeout, lookup.mx(domain)).await {
         Ok(Ok(exchanges)) if exchanges.iter().any(|mx| is_icloud_mx(mx)) => (DiagnosisKind::Ok, exchanges, None),
-        Ok(Ok(exchanges)) if exchanges.is_empty() => (DiagnosisKind::DomainNotIcloud, exchanges, Some(format!("{domain} has no MX records"))),
+        Ok(Ok(exchanges)) if exchanges.is_empty() => {
+            (DiagnosisKind::DomainNotIcloud, exchanges, Some(format!("{domain} has no MX records")))
+        }
         Ok(Ok(exchanges)) => {
             let detail = format!("MX: {}", exchanges.join(", "));
             (DiagnosisKind::DomainNotIcloud, exchanges, Some(detail))
@@ -156,4 +158,118 @@ pub(crate) async fn check_domain_with(lookup: &Lookup, domain: &str, timeout: Du
         _ => english(kind, &facts),
     };
     DomainReport { kind, domain: domain.to_owned(), exchanges, elapsed_ms: started.elapsed().as_millis() as u64, message, hint, detail }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::net::Ipv4Addr;
+
+    use hickory_proto::op::{Message, MessageType, ResponseCode};
+    use hickory_proto::rr::rdata::{A, MX};
+    use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+    use super::*;
+
+    /// A tiny authoritative DNS server on loopback: MX and A records from a table, NXDOMAIN for everything else.
+    struct TestDns {
+        addr: SocketAddr,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for TestDns {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn test_dns(mx: &[(&str, &[&str])], a: &[&str]) -> TestDns {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        let mx: HashMap<String, Vec<String>> =
+            mx.iter().map(|(d, hosts)| (format!("{d}."), hosts.iter().map(|h| format!("{h}.")).collect())).collect();
+        let a: Vec<String> = a.iter().map(|h| format!("{h}.")).collect();
+        let task = tokio::spawn(async move {
+            let mut buf = [0u8; 1500];
+            while let Ok((n, peer)) = socket.recv_from(&mut buf).await {
+                let Ok(query) = Message::from_vec(&buf[..n]) else { continue };
+                let mut response = Message::new();
+                response.set_id(query.id()).set_message_type(MessageType::Response).set_authoritative(true);
+                for q in query.queries() {
+                    response.add_query(q.clone());
+                    let name = q.name().to_ascii().to_ascii_lowercase();
+                    match (q.query_type(), mx.get(&name)) {
+                        (RecordType::MX, Some(hosts)) => {
+                            for (i, host) in hosts.iter().enumerate() {
+                                let rdata = RData::MX(MX::new(10 + i as u16, Name::from_ascii(host).unwrap()));
+                                response.add_answer(Record::from_rdata(q.name().clone(), 60, rdata));
+                            }
+                        }
+                        (RecordType::A, _) if a.contains(&name) => {
+                            response.add_answer(Record::from_rdata(q.name().clone(), 60, RData::A(A(Ipv4Addr::LOCALHOST))));
+                        }
+                        _ if mx.contains_key(&name) || a.contains(&name) => {}
+                        _ => {
+                            response.set_response_code(ResponseCode::NXDomain);
+                        }
+                    }
+                }
+                let _ = socket.send_to(&response.to_vec().unwrap(), peer).await;
+            }
+        });
+        TestDns { addr, task }
+    }
+
+    #[tokio::test]
+    async fn icloud_mx_means_icloud_plus() {
+        let dns = test_dns(
+            &[("family.example", &["mx02.mail.icloud.com", "mx01.mail.icloud.com"]), ("other.example", &["aspmx.l.google.com"])],
+            &["imap.family.example"],
+        )
+        .await;
+        let config = DnsConfig::Servers(vec![dns.addr]);
+        let report = check_domain("family.example", &config, Duration::from_secs(2)).await;
+        assert_eq!(report.kind, DiagnosisKind::Ok, "{report:?}");
+        assert!(report.is_icloud_plus());
+        assert_eq!(report.exchanges, ["mx02.mail.icloud.com", "mx01.mail.icloud.com"]);
+        assert!(report.message.contains("family.example"), "{}", report.message);
+
+        let report = check_domain("other.example", &config, Duration::from_secs(2)).await;
+        assert_eq!(report.kind, DiagnosisKind::DomainNotIcloud, "{report:?}");
+        assert_eq!(report.detail.as_deref(), Some("MX: aspmx.l.google.com"));
+
+        let report = check_domain("nothing-here.example", &config, Duration::from_secs(2)).await;
+        assert_eq!(report.kind, DiagnosisKind::DomainNotIcloud, "{report:?}");
+        assert!(report.detail.unwrap().contains("does not exist"));
+
+        // Host names go through the same injected resolver.
+        let lookup = Lookup::new(&config, Duration::from_secs(1));
+        assert_eq!(lookup.addresses("imap.family.example", 993).await.unwrap(), [SocketAddr::from(([127, 0, 0, 1], 993))]);
+        assert_eq!(lookup.addresses("missing.family.example", 993).await.unwrap_err().kind, DiagnosisKind::DnsFailure);
+    }
+
+    #[tokio::test]
+    async fn no_answer_is_a_dns_failure_in_bounded_time() {
+        // A name server that never answers, and one where nothing listens: both are "offline", neither hangs.
+        let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let closed = {
+            let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.local_addr().unwrap()
+        };
+        for server in [silent.local_addr().unwrap(), closed] {
+            let started = Instant::now();
+            let report = check_domain("family.example", &DnsConfig::Servers(vec![server]), Duration::from_millis(1500)).await;
+            assert_eq!(report.kind, DiagnosisKind::DnsFailure, "{report:?}");
+            assert!(started.elapsed() < Duration::from_millis(2000), "{:?}", started.elapsed());
+            assert!(report.hint.contains("offline"), "{}", report.hint);
+        }
+    }
+
+    #[tokio::test]
+    async fn literals_and_localhost_need_no_resolver() {
+        let lookup = Lookup::new(&DnsConfig::Servers(vec![]), Duration::from_millis(100));
+        assert_eq!(lookup.addresses("127.0.0.1", 25).await.unwrap(), [SocketAddr::from(([127, 0, 0, 1], 25))]);
+        assert_eq!(lookup.addresses("[::1]", 25).await.unwrap()[0].port(), 25);
+        assert_eq!(lookup.addresses("LocalHost", 25).await.unwrap()[0], SocketAddr::from(([127, 0, 0, 1], 25)));
+    }
 }

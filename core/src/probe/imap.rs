@@ -23,7 +23,14 @@ pub(crate) async fn probe_imap(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[
         }
     }
     let report = ctx.side_report(endpoint, outcome, tried, attempts);
-    ctx.emit(Side::Imap, Step::Done, if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed }, &endpoint.host, endpoint.port, Some(report.kind));
+    ctx.emit(
+        Side::Imap,
+        Step::Done,
+        if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed },
+        &endpoint.host,
+        endpoint.port,
+        Some(report.kind),
+    );
     report
 }
 

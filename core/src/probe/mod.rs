@@ -266,7 +266,9 @@ impl Ctx<'_> {
         let outcome = match result {
             Ok(Ok(stream)) => Ok(stream),
             Ok(Err(e)) => Err(classify::from_io(&e)),
-            Err(_) => Err(Failure::new(DiagnosisKind::Timeout, format!("no answer to the connection request within {} ms", budget.as_millis()))),
+            Err(_) => {
+                Err(Failure::new(DiagnosisKind::Timeout, format!("no answer to the connection request within {} ms", budget.as_millis())))
+            }
         };
         let status = if outcome.is_ok() { StepStatus::Ok } else { StepStatus::Failed };
         self.emit(side, Step::Connect, status, host, port, None);
@@ -285,7 +287,13 @@ impl Ctx<'_> {
     }
 
     /// A side's report from its final outcome and its tries.
-    fn side_report(&self, endpoint: &Endpoint, outcome: Result<String, Failure>, username: Option<String>, attempts: Vec<Attempt>) -> SideReport {
+    fn side_report(
+        &self,
+        endpoint: &Endpoint,
+        outcome: Result<String, Failure>,
+        username: Option<String>,
+        attempts: Vec<Attempt>,
+    ) -> SideReport {
         let (kind, server_text, detail, username) = match outcome {
             Ok(worked) => (DiagnosisKind::Ok, None, None, Some(worked)),
             Err(f) => (f.kind, f.server_text, Some(f.detail), username),

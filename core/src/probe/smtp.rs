@@ -35,10 +35,17 @@ fn hello_name() -> ClientId {
     ClientId::Ipv4(Ipv4Addr::LOCALHOST)
 }
 
-pub(crate) async fn probe_smtp(ctx: &Ctx<'_>, primary: &Endpoint, fallback: Option<&Endpoint>, usernames: &[String], secret: &Secret) -> SideReport {
+pub(crate) async fn probe_smtp(
+    ctx: &Ctx<'_>,
+    primary: &Endpoint,
+    fallback: Option<&Endpoint>,
+    usernames: &[String],
+    secret: &Secret,
+) -> SideReport {
     let mut attempts = Vec::new();
     let first = attempt(ctx, primary, usernames, secret, &mut attempts).await;
-    let unreachable = matches!(&first, Err((f, Step::Connect, _)) if matches!(f.kind, DiagnosisKind::ConnectionRefused | DiagnosisKind::Timeout));
+    let unreachable =
+        matches!(&first, Err((f, Step::Connect, _)) if matches!(f.kind, DiagnosisKind::ConnectionRefused | DiagnosisKind::Timeout));
     let report = match (fallback, unreachable) {
         (Some(fallback), true) if ctx.remaining() > std::time::Duration::ZERO => {
             let second = attempt(ctx, fallback, usernames, secret, &mut attempts).await;
@@ -54,7 +61,14 @@ pub(crate) async fn probe_smtp(ctx: &Ctx<'_>, primary: &Endpoint, fallback: Opti
         }
         _ => finish(ctx, primary, first, attempts),
     };
-    ctx.emit(Side::Smtp, Step::Done, if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed }, &report.host, report.port, Some(report.kind));
+    ctx.emit(
+        Side::Smtp,
+        Step::Done,
+        if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed },
+        &report.host,
+        report.port,
+        Some(report.kind),
+    );
     report
 }
 
@@ -107,10 +121,14 @@ async fn run(
         Security::Starttls => {
             let stream = SmtpStream::plain(tcp);
             step(Step::Greeting, StepStatus::Started);
-            let mut conn = greet(ctx, &stream).await.inspect_err(|_| step(Step::Greeting, StepStatus::Failed)).map_err(at(Step::Greeting))?;
+            let mut conn =
+                greet(ctx, &stream).await.inspect_err(|_| step(Step::Greeting, StepStatus::Failed)).map_err(at(Step::Greeting))?;
             step(Step::Greeting, StepStatus::Ok);
             step(Step::Tls, StepStatus::Started);
-            let info = start_tls(ctx, host, &mut conn, &stream).await.inspect_err(|_| step(Step::Tls, StepStatus::Failed)).map_err(at(Step::Tls))?;
+            let info = start_tls(ctx, host, &mut conn, &stream)
+                .await
+                .inspect_err(|_| step(Step::Tls, StepStatus::Failed))
+                .map_err(at(Step::Tls))?;
             step(Step::Tls, StepStatus::Ok);
             (conn, stream, info)
         }
@@ -179,12 +197,18 @@ async fn start_tls(ctx: &Ctx<'_>, host: &str, conn: &mut AsyncSmtpConnection, st
     let tcp = stream.take_plain()?;
     let tls = ctx.handshake(host, tcp).await?;
     stream.set_tls(tls);
-    let ehlo = ctx.within(Step::Tls, conn.command(Ehlo::new(hello_name()))).await?.map_err(|e| stream.explain(classify::from_smtp(&e, false)))?;
+    let ehlo =
+        ctx.within(Step::Tls, conn.command(Ehlo::new(hello_name()))).await?.map_err(|e| stream.explain(classify::from_smtp(&e, false)))?;
     ServerInfo::from_response(&ehlo).map_err(|e| Failure::new(DiagnosisKind::ProtocolError, format!("unreadable EHLO answer: {e}")))
 }
 
 /// AUTH with one username; LOGIN's challenges are answered (a few at most). Ok(false): the server never finished.
-async fn authenticate(conn: &mut AsyncSmtpConnection, mechanism: Mechanism, username: &str, secret: &Secret) -> Result<bool, lettre::transport::smtp::Error> {
+async fn authenticate(
+    conn: &mut AsyncSmtpConnection,
+    mechanism: Mechanism,
+    username: &str,
+    secret: &Secret,
+) -> Result<bool, lettre::transport::smtp::Error> {
     let credentials = Credentials::new(username.to_owned(), secret.expose().to_owned());
     let mut response = conn.command(Auth::new(mechanism, credentials.clone(), None)?).await?;
     for _ in 0..3 {
@@ -208,7 +232,10 @@ struct Shared {
 }
 
 enum State {
-    Plain { tcp: TcpStream, pending: Vec<u8> },
+    Plain {
+        tcp: TcpStream,
+        pending: Vec<u8>,
+    },
     Tls(Box<TlsStream<TcpStream>>),
     /// Between STARTTLS and the end of the handshake.
     Upgrading,
@@ -283,7 +310,9 @@ impl AsyncRead for SmtpStream {
             State::Upgrading => Poll::Ready(Err(upgrading())),
             State::Plain { tcp, pending } => loop {
                 // Hand over one line at most, so nothing past the current reply waits in lettre's buffer.
-                if let Some(end) = pending.iter().position(|b| *b == b'\n').map(|i| i + 1).or((pending.len() >= MAX_PENDING).then_some(MAX_PENDING)) {
+                if let Some(end) =
+                    pending.iter().position(|b| *b == b'\n').map(|i| i + 1).or((pending.len() >= MAX_PENDING).then_some(MAX_PENDING))
+                {
                     let n = end.min(buf.remaining());
                     buf.put_slice(&pending[..n]);
                     pending.drain(..n);
