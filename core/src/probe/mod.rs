@@ -186,7 +186,7 @@ impl ProbeReport {
 pub async fn probe(request: &ProbeRequest, secret: &Secret, on_event: &(dyn Fn(ProbeEvent) + Send + Sync)) -> ProbeReport {
     let started = Instant::now();
     let deadline = started + request.timeouts.overall;
-    let tls = tls::client_config(request.extra_ca_pem.as_deref()).map_err(|e| e.to_string());
+    let tls = PendingTls::start(request.extra_ca_pem.clone());
     let lookup = dns::Lookup::new(&request.dns, request.timeouts.connect.min(Duration::from_secs(3)));
     let ctx = Ctx { started, deadline, connect_timeout: request.timeouts.connect, tls, lookup: &lookup, on_event };
     let account = &request.account;
@@ -216,7 +216,7 @@ pub(crate) struct Ctx<'a> {
     started: Instant,
     deadline: Instant,
     connect_timeout: Duration,
-    tls: Result<Arc<rustls::ClientConfig>, String>,
+    tls: PendingTls,
     lookup: &'a dns::Lookup,
     on_event: &'a (dyn Fn(ProbeEvent) + Send + Sync),
 }
@@ -277,7 +277,7 @@ impl Ctx<'_> {
 
     /// The TLS handshake on `tcp`, certificate checked for `host`.
     async fn handshake(&self, host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Failure> {
-        let config = self.tls.clone().map_err(|e| Failure::new(DiagnosisKind::TlsCertificateUntrusted, e))?;
+        let config = self.tls.get().await.map_err(|e| Failure::new(DiagnosisKind::TlsCertificateUntrusted, e))?;
         let name = tls::server_name(host).ok_or_else(|| Failure::new(DiagnosisKind::DnsFailure, format!("'{host}' is not a host name")))?;
         let connector = tokio_rustls::TlsConnector::from(config);
         match self.within(Step::Tls, connector.connect(name, tcp)).await? {
@@ -327,6 +327,52 @@ impl Ctx<'_> {
             elapsed_ms: self.elapsed_ms(),
             server_text,
         }
+    }
+}
+
+/// The TLS configuration, built while the first round trips (DNS, TCP, the SMTP greeting) are under way: loading
+/// the system's roots takes tens of milliseconds. The build runs on a plain thread that touches no network and
+/// ends by itself even when the probe is dropped; a recent build is reused without any thread.
+struct PendingTls {
+    ready: tokio::sync::OnceCell<Result<Arc<rustls::ClientConfig>, String>>,
+    building: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<Result<Arc<rustls::ClientConfig>, String>>>>,
+}
+
+impl PendingTls {
+    fn start(extra_ca_pem: Option<Vec<u8>>) -> PendingTls {
+        let ready = tokio::sync::OnceCell::new();
+        let mut building = None;
+        match tls::reusable_client_config(extra_ca_pem.as_deref()) {
+            Some(config) => {
+                let _ = ready.set(Ok(config));
+            }
+            None => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let spawned = std::thread::Builder::new().name("tls-config".into()).spawn(move || {
+                    let _ = tx.send(tls::shared_client_config(extra_ca_pem.as_deref()).map_err(|e| e.to_string()));
+                });
+                match spawned {
+                    Ok(_) => building = Some(rx),
+                    Err(e) => {
+                        let _ = ready.set(Err(format!("could not start building the TLS configuration: {e}")));
+                    }
+                }
+            }
+        }
+        PendingTls { ready, building: std::sync::Mutex::new(building) }
+    }
+
+    async fn get(&self) -> Result<Arc<rustls::ClientConfig>, String> {
+        self.ready
+            .get_or_init(|| async {
+                let receiver = self.building.lock().unwrap_or_else(|p| p.into_inner()).take();
+                match receiver {
+                    Some(rx) => rx.await.unwrap_or_else(|_| Err("the TLS configuration could not be built".to_owned())),
+                    None => Err("the TLS configuration could not be built".to_owned()),
+                }
+            })
+            .await
+            .clone()
     }
 }
 

@@ -2,7 +2,8 @@
 //! the operating system's trust (rustls-platform-verifier) plus, optionally, an extra CA given by the person (a
 //! company proxy, a test server). There is deliberately no way to switch verification off.
 
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
 
 use rustls::ClientConfig;
 use rustls_pki_types::pem::PemObject;
@@ -47,12 +48,46 @@ pub fn client_config(extra_ca_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>, T
         None => Vec::new(),
     };
     let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())?;
-    let config = ClientConfig::builder_with_provider(provider)
+    let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous() // only to plug in the platform verifier; it verifies fully
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
+    // Each probe checks the server afresh: a resumed session would skip showing the certificate.
+    config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
+}
+
+/// Loading the operating system's roots costs tens of milliseconds; a configuration is reused for this long (so a
+/// person retrying after fixing the password does not pay it again) and then rebuilt, picking up changed roots.
+const REUSE_FOR: Duration = Duration::from_secs(600);
+
+type CachedConfig = (Option<Vec<u8>>, Instant, Arc<ClientConfig>);
+static LAST_CONFIG: Mutex<Option<CachedConfig>> = Mutex::new(None);
+
+/// The configuration built for this extra CA within the last few minutes, if any; never blocks on a build.
+pub fn reusable_client_config(extra_ca_pem: Option<&[u8]>) -> Option<Arc<ClientConfig>> {
+    let last = LAST_CONFIG.lock().unwrap_or_else(|p| p.into_inner());
+    match &*last {
+        Some((extra, built, config)) if extra.as_deref() == extra_ca_pem && built.elapsed() < REUSE_FOR => Some(config.clone()),
+        _ => None,
+    }
+}
+
+/// Drops the reusable configuration, so the next probe loads the system's roots again (benchmarks measure the
+/// first probe of a process this way).
+pub fn forget_reusable_client_config() {
+    *LAST_CONFIG.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
+/// Like `client_config`, reusing a recent build for the same extra CA.
+pub fn shared_client_config(extra_ca_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>, TlsSetupError> {
+    if let Some(config) = reusable_client_config(extra_ca_pem) {
+        return Ok(config);
+    }
+    let config = client_config(extra_ca_pem)?;
+    *LAST_CONFIG.lock().unwrap_or_else(|p| p.into_inner()) = Some((extra_ca_pem.map(<[u8]>::to_vec), Instant::now(), config.clone()));
+    Ok(config)
 }
 
 /// The name a certificate must be valid for: the host as typed (a DNS name or an IP address).
