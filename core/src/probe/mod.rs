@@ -334,9 +334,11 @@ impl Ctx<'_> {
 /// the system's roots takes tens of milliseconds. The build runs on a plain thread that touches no network and
 /// ends by itself even when the probe is dropped; a recent build is reused without any thread.
 struct PendingTls {
-    ready: tokio::sync::OnceCell<Result<Arc<rustls::ClientConfig>, String>>,
-    building: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<Result<Arc<rustls::ClientConfig>, String>>>>,
+    ready: tokio::sync::OnceCell<BuiltConfig>,
+    building: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<BuiltConfig>>>,
 }
+
+type BuiltConfig = Result<Arc<rustls::ClientConfig>, String>;
 
 impl PendingTls {
     fn start(extra_ca_pem: Option<Vec<u8>>) -> PendingTls {
@@ -362,7 +364,7 @@ impl PendingTls {
         PendingTls { ready, building: std::sync::Mutex::new(building) }
     }
 
-    async fn get(&self) -> Result<Arc<rustls::ClientConfig>, String> {
+    async fn get(&self) -> BuiltConfig {
         self.ready
             .get_or_init(|| async {
                 let receiver = self.building.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -216,3 +216,60 @@ fn side(out: &mut String, title: &str, report: &SideReport) {
         out.push_str(&format!("  Tried: {}\n", tries.join(", ")));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<ProbeArgs, clap::Error> {
+        let mut full = vec!["icloud-mail-setup", "probe"];
+        full.extend_from_slice(args);
+        match Cli::try_parse_from(full)?.command {
+            Some(Command::Probe(args)) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_password_never_comes_from_the_command_line() {
+        let err = parse(&["--address", "jane@icloud.com"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert!(parse(&["--address", "jane@icloud.com", "--password", "x"]).is_err());
+    }
+
+    #[test]
+    fn overrides_keep_their_security() {
+        let args =
+            parse(&["--address", "a@icloud.com", "--password-stdin", "--imap", "h:1", "--smtp", "h:2", "--smtp-fallback", "[::1]:3"])
+                .unwrap();
+        assert_eq!(args.imap, Some(Endpoint::new("h", 1, Security::Tls)));
+        assert_eq!(args.smtp, Some(Endpoint::new("h", 2, Security::Starttls)));
+        assert_eq!(args.smtp_fallback, Some(Endpoint::new("::1", 3, Security::Tls)));
+        let request = build_request(&args).unwrap();
+        assert_eq!(request.account.provider.smtp_fallback, Some(Endpoint::new("::1", 3, Security::Tls)));
+    }
+
+    #[test]
+    fn timeouts_are_checked() {
+        assert_eq!(seconds("2.5").unwrap(), Duration::from_millis(2500));
+        for bad in ["0", "-1", "abc", "601", "NaN"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        let args = parse(&["--address", "a@icloud.com", "--password-stdin", "--timeout", "3"]).unwrap();
+        let request = build_request(&args).unwrap();
+        assert_eq!(request.timeouts.overall, Duration::from_secs(3));
+        assert!(request.timeouts.connect <= Duration::from_millis(1350));
+    }
+
+    #[test]
+    fn custom_domains_need_the_primary_login() {
+        let args = parse(&["--address", "jane@family.example", "--password-stdin"]).unwrap();
+        assert!(build_request(&args).unwrap_err().contains("primary iCloud address"));
+        let args = parse(&["--address", "jane@family.example", "--login", "jane.doe@icloud.com", "--password-stdin"]).unwrap();
+        let request = build_request(&args).unwrap();
+        assert_eq!(request.account.imap_username(), "jane.doe");
+    }
+}
