@@ -3,6 +3,7 @@
 //!
 //!   cargo bench -p icloud-mail-tests --bench probe_latency
 //!   PROBE_BENCH_RUNS=9 PROBE_BENCH_RTTS=50,100,200 cargo bench -p icloud-mail-tests --bench probe_latency
+//!   PROBE_BENCH_TRACE=1 …   (also prints every step of one probe per RTT)
 //!
 //! A user-space relay sits between the prober and a real Dovecot on loopback (this kernel has no netem): it holds
 //! every chunk for RTT/2 in each direction, and connects upstream only 1.5 RTT after it accepted, so the server's
@@ -71,7 +72,7 @@ async fn relay_session(client: TcpStream, upstream: SocketAddr, rtt: Duration) {
     tokio::join!(read_client, rest);
 }
 
-/// Reads chunks as they come and stamps each with the moment it may be delivered.
+/// Reads chunks as they come and stamps each with the moment it may be delivered (never before `not_before`).
 async fn read_chunks(
     mut from: tokio::net::tcp::OwnedReadHalf,
     to: tokio::sync::mpsc::UnboundedSender<(Instant, Vec<u8>)>,
@@ -83,7 +84,9 @@ async fn read_chunks(
         if n == 0 {
             break;
         }
-        let due = (Instant::now() + one_way).max(not_before + one_way);
+        // Data the client sent "too early" (its connect() returned at once on loopback) reaches the server when a
+        // real connection would let it: 1.5 RTT after the SYN, together with the handshake's ACK.
+        let due = (Instant::now() + one_way).max(not_before);
         if to.send((due, buf[..n].to_vec())).is_err() {
             break;
         }
@@ -181,6 +184,15 @@ fn main() {
                 again.push(took);
                 imap.push(Duration::from_millis(report.imap.elapsed_ms));
                 smtp.push(Duration::from_millis(report.smtp.elapsed_ms));
+            }
+            if std::env::var_os("PROBE_BENCH_TRACE").is_some() {
+                // Where the time goes: every step of one more probe, as it happened.
+                let events = std::sync::Mutex::new(Vec::new());
+                let secret = Secret::new(PASSWORD.to_owned());
+                probe(&req, &secret, &|e| events.lock().unwrap().push(e)).await;
+                for e in events.into_inner().unwrap() {
+                    println!("    {rtt_ms} ms RTT: {:>5} ms {:?} {:?} {:?}", e.elapsed_ms, e.side, e.step, e.status);
+                }
             }
             let (first, again, floor) = (median(first), median(again), rtt * 7);
             let ratio =
