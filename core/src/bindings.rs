@@ -19,6 +19,8 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::keychain::KeychainStatus::export_all(&cfg)?;
     crate::keychain::IfSaved::export_all(&cfg)?;
     crate::keychain::Saved::export_all(&cfg)?;
+    crate::probe::ProbeReport::export_all(&cfg)?;
+    crate::probe::ProbeEvent::export_all(&cfg)?;
     Ok(())
 }
 

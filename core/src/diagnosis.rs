@@ -207,6 +207,11 @@ pub fn english(kind: DiagnosisKind, facts: &Facts) -> (String, String) {
     (text("message"), text("hint"))
 }
 
+/// The English text of any catalogue key (not only diagnoses), with `{fact}` placeholders filled in.
+pub fn english_text(key: &str, facts: &Facts) -> String {
+    fill(english_catalogue().get(key).map(String::as_str).unwrap_or(key), facts)
+}
+
 /// Replaces `{name}` with the fact of that name; an unknown fact reads as "the server" style fallbacks in the
 /// catalogue itself, so here it is left visible rather than silently dropped.
 pub fn fill(template: &str, facts: &Facts) -> String {

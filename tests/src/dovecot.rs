@@ -276,7 +276,11 @@ userdb {{
 submission_relay_host = 127.0.0.1
 submission_relay_port = {relay}
 submission_relay_trusted = yes
+# Login processes started ahead and reused (Dovecot's "high-performance" mode): a connection does not wait for a
+# fork, so timings measure the client more than this machine's process start-up.
 service imap-login {{
+  service_count = 0
+  process_min_avail = 1
   inet_listener imap {{
     port = 0
   }}
@@ -286,6 +290,8 @@ service imap-login {{
   }}
 }}
 service submission-login {{
+  service_count = 0
+  process_min_avail = 1
   inet_listener submission {{
     port = {submission}
   }}

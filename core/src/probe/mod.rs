@@ -1,0 +1,403 @@
+//! Probing (the connection test): real IMAP and SMTP logins over verified TLS, run concurrently, each side ending
+//! in one `DiagnosisKind`, every step reported as it happens, the whole verdict bounded in time.
+//!
+//! Cancellation is dropping the future: both sides run inside it (joined, never spawned), so nothing outlives it.
+//! The password is only ever handed to a server after TLS is up; it is never logged and never part of a report.
+
+mod classify;
+mod dns;
+mod imap;
+mod smtp;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+use ts_rs::TS;
+
+pub use dns::{check_domain, DnsConfig, DomainReport};
+
+use crate::account::Account;
+use crate::address::DomainKind;
+use crate::diagnosis::{english, english_text, DiagnosisKind, Facts};
+use crate::provider::{Endpoint, Security};
+use crate::secret::Secret;
+use classify::Failure;
+
+/// How long the probe may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One TCP connect (all addresses of a host together), and one DNS lookup.
+    pub connect: Duration,
+    /// The whole verdict, both sides, fallback included.
+    pub overall: Duration,
+}
+
+impl Default for Timeouts {
+    /// 9 s for everything (under the promised 10 s on a server that never answers), 4 s per connect so that a
+    /// blocked 587 still leaves time for the 465 fallback.
+    fn default() -> Self {
+        Timeouts { connect: Duration::from_secs(4), overall: Duration::from_secs(9) }
+    }
+}
+
+impl Timeouts {
+    /// An overall deadline chosen by the person (`--timeout`); connects get at most 45 % of it, so a fallback fits.
+    pub fn with_overall(overall: Duration) -> Timeouts {
+        let connect = Timeouts::default().connect.min(overall.mul_f32(0.45));
+        Timeouts { connect, overall }
+    }
+}
+
+/// Everything a probe needs besides the password.
+#[derive(Clone, Debug)]
+pub struct ProbeRequest {
+    pub account: Account,
+    /// An extra CA to trust besides the operating system's (PEM, one or more certificates).
+    pub extra_ca_pem: Option<Vec<u8>>,
+    pub timeouts: Timeouts,
+    pub dns: DnsConfig,
+}
+
+impl ProbeRequest {
+    pub fn new(account: Account) -> ProbeRequest {
+        ProbeRequest { account, extra_ca_pem: None, timeouts: Timeouts::default(), dns: DnsConfig::System }
+    }
+}
+
+/// Which part of the test an event or report is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Imap,
+    Smtp,
+    /// The MX check of an iCloud+ custom domain.
+    Domain,
+}
+
+/// A step of one side, in the order they happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Dns,
+    Connect,
+    /// The TLS handshake (for SMTP on 587: STARTTLS, the handshake and the second EHLO).
+    Tls,
+    /// The server's greeting (for SMTP also the first EHLO).
+    Greeting,
+    /// The login, with each form of the username tried.
+    Auth,
+    /// The side's verdict is known.
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Started,
+    Ok,
+    Failed,
+}
+
+/// One step as it happens, for a progress display. `elapsed_ms` counts from the start of the probe.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProbeEvent {
+    pub side: Side,
+    pub step: Step,
+    pub status: StepStatus,
+    pub host: String,
+    pub port: u16,
+    pub elapsed_ms: u64,
+    /// For `done`: the side's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub kind: Option<DiagnosisKind>,
+}
+
+/// One try: a connection that failed before any login, or one login with one form of the username.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Attempt {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// The username sent, when the try got as far as the login.
+    pub username: Option<String>,
+    pub kind: DiagnosisKind,
+    /// Milliseconds from the start of the probe to the end of this try.
+    pub elapsed_ms: u64,
+    pub server_text: Option<String>,
+}
+
+/// The verdict of one side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SideReport {
+    pub kind: DiagnosisKind,
+    /// The server the verdict is about (for SMTP: the fallback's, when the fallback was used and worked).
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// The username that worked, or the last one tried; none when no login was tried.
+    pub username: Option<String>,
+    /// Milliseconds from the start of the probe to this side's verdict.
+    pub elapsed_ms: u64,
+    /// Plain-language English: what happened.
+    pub message: String,
+    /// Plain-language English: what to do.
+    pub hint: String,
+    /// The server's own words, if it gave any.
+    pub server_text: Option<String>,
+    /// Technical detail (an error chain).
+    pub detail: Option<String>,
+    /// A port that could not be reached so the fallback was tried (SMTP 587 blocked).
+    pub unreachable_port: Option<u16>,
+    /// Plain-language English about the fallback, when there was one.
+    pub note: Option<String>,
+    /// Every try, in order.
+    pub attempts: Vec<Attempt>,
+}
+
+impl SideReport {
+    pub fn is_ok(&self) -> bool {
+        self.kind == DiagnosisKind::Ok
+    }
+}
+
+/// The whole verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProbeReport {
+    pub imap: SideReport,
+    pub smtp: SideReport,
+    /// For a custom domain: whether it is an iCloud+ custom domain.
+    pub domain: Option<DomainReport>,
+}
+
+impl ProbeReport {
+    /// Both directions work.
+    pub fn is_ok(&self) -> bool {
+        self.imap.is_ok() && self.smtp.is_ok()
+    }
+}
+
+/// Tests incoming and outgoing mail for `request.account` with `secret`, concurrently, reporting each step to
+/// `on_event`. Always returns a report within `request.timeouts.overall` (plus a few milliseconds).
+pub async fn probe(request: &ProbeRequest, secret: &Secret, on_event: &(dyn Fn(ProbeEvent) + Send + Sync)) -> ProbeReport {
+    let started = Instant::now();
+    let deadline = started + request.timeouts.overall;
+    let tls = PendingTls::start(request.extra_ca_pem.clone());
+    let lookup = dns::Lookup::new(&request.dns, request.timeouts.connect.min(Duration::from_secs(3)));
+    let ctx = Ctx { started, deadline, connect_timeout: request.timeouts.connect, tls, lookup: &lookup, on_event };
+    let account = &request.account;
+    let provider = &account.provider;
+
+    let domain = async {
+        if account.address.kind != DomainKind::Custom {
+            return None;
+        }
+        let host = account.address.domain.clone();
+        ctx.emit(Side::Domain, Step::Dns, StepStatus::Started, &host, 0, None);
+        let report = dns::check_domain_with(&lookup, &host, ctx.remaining().min(request.timeouts.connect)).await;
+        let status = if report.kind == DiagnosisKind::DnsFailure { StepStatus::Failed } else { StepStatus::Ok };
+        ctx.emit(Side::Domain, Step::Dns, status, &host, 0, None);
+        ctx.emit(Side::Domain, Step::Done, status, &host, 0, Some(report.kind));
+        Some(report)
+    };
+    let (imap_usernames, smtp_usernames) = (account.imap_usernames(), account.smtp_usernames());
+    let imap = imap::probe_imap(&ctx, &provider.imap, &imap_usernames, secret);
+    let smtp = smtp::probe_smtp(&ctx, &provider.smtp, provider.smtp_fallback.as_ref(), &smtp_usernames, secret);
+    let (imap, smtp, domain) = tokio::join!(imap, smtp, domain);
+    ProbeReport { imap, smtp, domain }
+}
+
+/// What both sides share during one probe.
+pub(crate) struct Ctx<'a> {
+    started: Instant,
+    deadline: Instant,
+    connect_timeout: Duration,
+    tls: PendingTls,
+    lookup: &'a dns::Lookup,
+    on_event: &'a (dyn Fn(ProbeEvent) + Send + Sync),
+}
+
+impl Ctx<'_> {
+    fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    fn emit(&self, side: Side, step: Step, status: StepStatus, host: &str, port: u16, kind: Option<DiagnosisKind>) {
+        (self.on_event)(ProbeEvent { side, step, status, host: host.to_owned(), port, elapsed_ms: self.elapsed_ms(), kind });
+    }
+
+    /// Runs `fut` until the overall deadline; past it, the step fails with `timeout`.
+    async fn within<T>(&self, step: Step, fut: impl std::future::Future<Output = T>) -> Result<T, Failure> {
+        tokio::time::timeout_at(self.deadline.into(), fut)
+            .await
+            .map_err(|_| Failure::new(DiagnosisKind::Timeout, format!("no answer during {step:?} before the deadline").to_lowercase()))
+    }
+
+    /// Looks up and connects to `endpoint`, reporting both steps. Addresses are tried in turn within one connect
+    /// timeout; the first that answers wins.
+    async fn connect(&self, side: Side, endpoint: &Endpoint) -> Result<TcpStream, Failure> {
+        let (host, port) = (endpoint.host.as_str(), endpoint.port);
+        self.emit(side, Step::Dns, StepStatus::Started, host, port, None);
+        let budget = self.connect_timeout.min(self.remaining());
+        let addrs = match tokio::time::timeout(budget, self.lookup.addresses(host, port)).await {
+            Ok(Ok(addrs)) => addrs,
+            Ok(Err(failure)) => {
+                self.emit(side, Step::Dns, StepStatus::Failed, host, port, None);
+                return Err(failure);
+            }
+            Err(_) => {
+                self.emit(side, Step::Dns, StepStatus::Failed, host, port, None);
+                return Err(Failure::new(DiagnosisKind::DnsFailure, format!("no DNS answer for {host} within {} ms", budget.as_millis())));
+            }
+        };
+        self.emit(side, Step::Dns, StepStatus::Ok, host, port, None);
+
+        self.emit(side, Step::Connect, StepStatus::Started, host, port, None);
+        let budget = self.connect_timeout.min(self.remaining());
+        let result = tokio::time::timeout(budget, connect_any(&addrs)).await;
+        let outcome = match result {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(e)) => Err(classify::from_io(&e)),
+            Err(_) => {
+                Err(Failure::new(DiagnosisKind::Timeout, format!("no answer to the connection request within {} ms", budget.as_millis())))
+            }
+        };
+        let status = if outcome.is_ok() { StepStatus::Ok } else { StepStatus::Failed };
+        self.emit(side, Step::Connect, status, host, port, None);
+        outcome
+    }
+
+    /// The TLS handshake on `tcp`, certificate checked for `host`.
+    async fn handshake(&self, host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Failure> {
+        let config = self.tls.get().await.map_err(|e| Failure::new(DiagnosisKind::TlsCertificateUntrusted, e))?;
+        let name = tls::server_name(host).ok_or_else(|| Failure::new(DiagnosisKind::DnsFailure, format!("'{host}' is not a host name")))?;
+        let connector = tokio_rustls::TlsConnector::from(config);
+        match self.within(Step::Tls, connector.connect(name, tcp)).await? {
+            Ok(stream) => Ok(stream),
+            Err(e) => Err(classify::from_io(&e)),
+        }
+    }
+
+    /// A side's report from its final outcome and its tries.
+    fn side_report(
+        &self,
+        endpoint: &Endpoint,
+        outcome: Result<String, Failure>,
+        username: Option<String>,
+        attempts: Vec<Attempt>,
+    ) -> SideReport {
+        let (kind, server_text, detail, username) = match outcome {
+            Ok(worked) => (DiagnosisKind::Ok, None, None, Some(worked)),
+            Err(f) => (f.kind, f.server_text, Some(f.detail), username),
+        };
+        let facts = Facts { host: Some(endpoint.host.clone()), port: Some(endpoint.port), username: username.clone(), ..Facts::default() };
+        let (message, hint) = english(kind, &facts);
+        SideReport {
+            kind,
+            host: endpoint.host.clone(),
+            port: endpoint.port,
+            security: endpoint.security,
+            username,
+            elapsed_ms: self.elapsed_ms(),
+            message,
+            hint,
+            server_text,
+            detail,
+            unreachable_port: None,
+            note: None,
+            attempts,
+        }
+    }
+
+    fn attempt(&self, endpoint: &Endpoint, username: Option<&str>, kind: DiagnosisKind, server_text: Option<String>) -> Attempt {
+        Attempt {
+            host: endpoint.host.clone(),
+            port: endpoint.port,
+            security: endpoint.security,
+            username: username.map(str::to_owned),
+            kind,
+            elapsed_ms: self.elapsed_ms(),
+            server_text,
+        }
+    }
+}
+
+/// The TLS configuration, built while the first round trips (DNS, TCP, the SMTP greeting) are under way: loading
+/// the system's roots takes tens of milliseconds. The build runs on a plain thread that touches no network and
+/// ends by itself even when the probe is dropped; a recent build is reused without any thread.
+struct PendingTls {
+    ready: tokio::sync::OnceCell<BuiltConfig>,
+    building: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<BuiltConfig>>>,
+}
+
+type BuiltConfig = Result<Arc<rustls::ClientConfig>, String>;
+
+impl PendingTls {
+    fn start(extra_ca_pem: Option<Vec<u8>>) -> PendingTls {
+        let ready = tokio::sync::OnceCell::new();
+        let mut building = None;
+        match tls::reusable_client_config(extra_ca_pem.as_deref()) {
+            Some(config) => {
+                let _ = ready.set(Ok(config));
+            }
+            None => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let spawned = std::thread::Builder::new().name("tls-config".into()).spawn(move || {
+                    let _ = tx.send(tls::shared_client_config(extra_ca_pem.as_deref()).map_err(|e| e.to_string()));
+                });
+                match spawned {
+                    Ok(_) => building = Some(rx),
+                    Err(e) => {
+                        let _ = ready.set(Err(format!("could not start building the TLS configuration: {e}")));
+                    }
+                }
+            }
+        }
+        PendingTls { ready, building: std::sync::Mutex::new(building) }
+    }
+
+    async fn get(&self) -> BuiltConfig {
+        self.ready
+            .get_or_init(|| async {
+                let receiver = self.building.lock().unwrap_or_else(|p| p.into_inner()).take();
+                match receiver {
+                    Some(rx) => rx.await.unwrap_or_else(|_| Err("the TLS configuration could not be built".to_owned())),
+                    None => Err("the TLS configuration could not be built".to_owned()),
+                }
+            })
+            .await
+            .clone()
+    }
+}
+
+/// Connects to the first address that accepts, trying them in order (IPv4 first). The first error is reported:
+/// `localhost` refused on 127.0.0.1 is "refused", even when ::1 is not configured at all.
+async fn connect_any(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
+    let mut first: Option<std::io::Error> = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                // Every command is one small write that waits for its answer: Nagle's algorithm would only add delay.
+                stream.set_nodelay(true)?;
+                return Ok(stream);
+            }
+            Err(e) => {
+                first.get_or_insert(e);
+            }
+        }
+    }
+    Err(first.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address to connect to")))
+}
+
+/// The note for a report whose first port could not be reached.
+fn port_blocked_note(port: u16) -> String {
+    english_text("probe.port_blocked", &Facts { port: Some(port), ..Facts::default() })
+}

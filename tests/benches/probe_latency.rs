@@ -1,0 +1,242 @@
+//! How long the connection test takes over a slow network, against the protocol's own floor; and how long it takes
+//! to give up on a server that never answers. A benchmark, not a test: it prints figures, it asserts nothing.
+//!
+//!   cargo bench -p icloud-mail-tests --bench probe_latency
+//!   PROBE_BENCH_RUNS=9 PROBE_BENCH_RTTS=50,100,200 cargo bench -p icloud-mail-tests --bench probe_latency
+//!   PROBE_BENCH_TRACE=1 …   (also prints every step of one probe per RTT)
+//!
+//! A user-space relay sits between the prober and a real Dovecot on loopback (this kernel has no netem): it holds
+//! every chunk for RTT/2 in each direction, and connects upstream only 1.5 RTT after it accepted, so the server's
+//! first byte reaches the client 2 RTT after connect() as over a real network (SYN, SYN-ACK, ACK + data).
+//! Floors (TLS 1.3): IMAP = TCP + TLS + greeting + LOGIN = 4 RTT; SMTP with STARTTLS = TCP + greeting + EHLO +
+//! STARTTLS + TLS + EHLO + AUTH = 7 RTT; both at once = 7 RTT.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use icloud_mail_core::probe::{probe, ProbeReport, ProbeRequest, Timeouts};
+use icloud_mail_core::provider::{Endpoint, Security};
+use icloud_mail_core::{Account, Address, Secret};
+use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+use icloud_mail_tests::fault::{Fault, FaultServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
+
+/// A TCP relay on loopback that adds `rtt` of round-trip delay to everything passing through it.
+struct DelayRelay {
+    port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for DelayRelay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn delay_relay(upstream: SocketAddr, rtt: Duration) -> DelayRelay {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut sessions = tokio::task::JoinSet::new();
+        while let Ok((client, _)) = listener.accept().await {
+            sessions.spawn(relay_session(client, upstream, rtt));
+        }
+    });
+    DelayRelay { port, task }
+}
+
+async fn relay_session(client: TcpStream, upstream: SocketAddr, rtt: Duration) {
+    let one_way = rtt / 2;
+    let accepted = Instant::now();
+    // Over a real network the server accepts 1.5 RTT after the client's SYN (SYN → SYN-ACK → ACK).
+    let server_sees_connection = accepted + one_way * 3;
+    let _ = client.set_nodelay(true);
+    let (client_read, client_write) = client.into_split();
+    let (to_server_tx, to_server_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (to_client_tx, to_client_rx) = tokio::sync::mpsc::unbounded_channel();
+    let read_client = read_chunks(client_read, to_server_tx, one_way, server_sees_connection);
+    let rest = async move {
+        tokio::time::sleep_until(server_sees_connection.into()).await;
+        let Ok(server) = TcpStream::connect(upstream).await else { return };
+        let _ = server.set_nodelay(true);
+        let (server_read, server_write) = server.into_split();
+        tokio::join!(
+            write_chunks(server_write, to_server_rx),
+            read_chunks(server_read, to_client_tx, one_way, Instant::now()),
+            write_chunks(client_write, to_client_rx),
+        );
+    };
+    tokio::join!(read_client, rest);
+}
+
+/// Reads chunks as they come and stamps each with the moment it may be delivered (never before `not_before`).
+async fn read_chunks(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    to: tokio::sync::mpsc::UnboundedSender<(Instant, Vec<u8>)>,
+    one_way: Duration,
+    not_before: Instant,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        // Data the client sent "too early" (its connect() returned at once on loopback) reaches the server when a
+        // real connection would let it: 1.5 RTT after the SYN, together with the handshake's ACK.
+        let due = (Instant::now() + one_way).max(not_before);
+        if to.send((due, buf[..n].to_vec())).is_err() {
+            break;
+        }
+    }
+}
+
+/// Delivers chunks in order, each at its moment; closes the write side when the reader is done.
+async fn write_chunks(mut to: tokio::net::tcp::OwnedWriteHalf, mut from: tokio::sync::mpsc::UnboundedReceiver<(Instant, Vec<u8>)>) {
+    while let Some((due, chunk)) = from.recv().await {
+        tokio::time::sleep_until(due.into()).await;
+        if to.write_all(&chunk).await.is_err() {
+            return;
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
+fn request(imap: Endpoint, smtp: Endpoint, fallback: Option<Endpoint>, ca_pem: &str, timeouts: Timeouts) -> ProbeRequest {
+    let account =
+        Account::new(Address::parse("jane@icloud.com").unwrap(), None, None).unwrap().with_servers(Some(imap), Some(smtp), fallback);
+    let mut request = ProbeRequest::new(account);
+    request.extra_ca_pem = Some(ca_pem.as_bytes().to_vec());
+    request.timeouts = timeouts;
+    request
+}
+
+async fn timed_probe(request: &ProbeRequest) -> (Duration, ProbeReport) {
+    let secret = Secret::new(PASSWORD.to_owned());
+    let started = Instant::now();
+    let report = probe(request, &secret, &|_| {}).await;
+    (started.elapsed(), report)
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0}", d.as_secs_f64() * 1000.0)
+}
+
+fn env_list(name: &str, default: &str) -> Vec<u64> {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned()).split(',').filter_map(|s| s.trim().parse().ok()).collect()
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a filter argument is not supported.
+    let runs = env_list("PROBE_BENCH_RUNS", "5").first().copied().unwrap_or(5).max(1) as usize;
+    let rtts = env_list("PROBE_BENCH_RTTS", "50,100,200");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).expect("Dovecot starts");
+    let upstream = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+
+    // What the probe costs before the network: building the TLS configuration (the system's roots are loaded).
+    let mut config_builds = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        icloud_mail_core::probe::tls::client_config(Some(server.ca().ca_pem().as_bytes())).unwrap();
+        config_builds.push(started.elapsed());
+    }
+    println!("TLS client configuration (platform verifier, system roots + test CA): median {} ms", ms(median(config_builds)));
+    println!();
+
+    println!("Happy path through a delaying relay: median of {runs} runs, milliseconds. \"first\" = the first probe in a");
+    println!("process (loads the system's trust store, as the command line does); \"again\" = a probe within 10 minutes");
+    println!("of the last one (the wizard's retry). IMAP includes its LOGOUT (+1 RTT, off the critical path).");
+    println!("| RTT | IMAP verdict | IMAP floor (4 RTT) | SMTP verdict | SMTP floor (7 RTT) | whole, first | whole, again | floor (7 RTT) | ratio first | ratio again |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    // RTT 0 is Dovecot straight on loopback, no relay: the fixed cost of the probe and the server.
+    for rtt_ms in std::iter::once(0).chain(rtts) {
+        let rtt = Duration::from_millis(rtt_ms);
+        runtime.block_on(async {
+            let imap_relay = delay_relay(upstream(server.imaps_port), rtt).await;
+            let smtp_relay = delay_relay(upstream(server.submission_port), rtt).await;
+            let (imap_port, smtp_port) =
+                if rtt_ms == 0 { (server.imaps_port, server.submission_port) } else { (imap_relay.port, smtp_relay.port) };
+            let req = request(
+                Endpoint::new("localhost", imap_port, Security::Tls),
+                Endpoint::new("localhost", smtp_port, Security::Starttls),
+                None,
+                server.ca().ca_pem(),
+                Timeouts::default(),
+            );
+            // One warm-up run (Dovecot starts its login processes), then the measured ones.
+            let _ = timed_probe(&req).await;
+            let (mut first, mut again, mut imap, mut smtp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..runs {
+                icloud_mail_core::probe::tls::forget_reusable_client_config();
+                let (took, report) = timed_probe(&req).await;
+                assert!(report.is_ok(), "the benchmark needs a working login: {report:#?}");
+                first.push(took);
+                let (took, report) = timed_probe(&req).await;
+                assert!(report.is_ok(), "the benchmark needs a working login: {report:#?}");
+                again.push(took);
+                imap.push(Duration::from_millis(report.imap.elapsed_ms));
+                smtp.push(Duration::from_millis(report.smtp.elapsed_ms));
+            }
+            if std::env::var_os("PROBE_BENCH_TRACE").is_some() {
+                // Where the time goes: every step of one more probe, as it happened.
+                let events = std::sync::Mutex::new(Vec::new());
+                let secret = Secret::new(PASSWORD.to_owned());
+                probe(&req, &secret, &|e| events.lock().unwrap().push(e)).await;
+                for e in events.into_inner().unwrap() {
+                    println!("    {rtt_ms} ms RTT: {:>5} ms {:?} {:?} {:?}", e.elapsed_ms, e.side, e.step, e.status);
+                }
+            }
+            let (first, again, floor) = (median(first), median(again), rtt * 7);
+            let ratio =
+                |d: Duration| if floor.is_zero() { "–".to_owned() } else { format!("{:.2}", d.as_secs_f64() / floor.as_secs_f64()) };
+            println!(
+                "| {rtt_ms} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                ms(median(imap)),
+                ms(rtt * 4),
+                ms(median(smtp)),
+                ms(rtt * 7),
+                ms(first),
+                ms(again),
+                ms(floor),
+                ratio(first),
+                ratio(again)
+            );
+        });
+    }
+
+    println!();
+    println!("Servers that never answer, default timeouts (deadline 9 s, connect 4 s), one run each, milliseconds");
+    println!("| case | IMAP | SMTP | whole verdict |");
+    println!("|---|---|---|---|");
+    let ca = icloud_mail_tests::ca::TestCa::new();
+    for (name, fault) in
+        [("SYN never answered (587 → 465 fallback also silent)", Fault::NoSynAnswer), ("accepts, never speaks", Fault::Silent)]
+    {
+        let a = FaultServer::start(fault, &ca);
+        let b = FaultServer::start(fault, &ca);
+        let req = request(
+            Endpoint::new("localhost", a.port, Security::Tls),
+            Endpoint::new("localhost", a.port, Security::Starttls),
+            Some(Endpoint::new("localhost", b.port, Security::Tls)),
+            ca.ca_pem(),
+            Timeouts::default(),
+        );
+        let (took, report) = runtime.block_on(timed_probe(&req));
+        println!(
+            "| {name} | {} ({}) | {} ({}) | {} |",
+            report.imap.elapsed_ms,
+            report.imap.kind.name(),
+            report.smtp.elapsed_ms,
+            report.smtp.kind.name(),
+            ms(took)
+        );
+    }
+}
