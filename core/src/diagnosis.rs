@@ -28,6 +28,8 @@ pub enum DiagnosisKind {
     ProtocolError,
     /// The person left the step or pressed Cancel.
     Cancelled,
+    /// The tested password is no longer held (saved already, forgotten, or waited too long).
+    PasswordNeeded,
     // --- the address a person typed ---
     AddressEmpty,
     AddressMissingAt,
@@ -73,6 +75,7 @@ impl DiagnosisKind {
         DiagnosisKind::ServerClosed,
         DiagnosisKind::ProtocolError,
         DiagnosisKind::Cancelled,
+        DiagnosisKind::PasswordNeeded,
         DiagnosisKind::AddressEmpty,
         DiagnosisKind::AddressMissingAt,
         DiagnosisKind::AddressTooLong,

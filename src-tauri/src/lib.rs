@@ -2,21 +2,61 @@
 
 pub mod cli;
 mod commands;
+mod state;
+
+use std::process::ExitCode;
+
+use tauri::Manager;
 
 /// Opens the wizard window and runs until it is closed.
-pub fn run_window() {
+pub fn run_window(options: cli::WindowOptions) -> ExitCode {
+    let extra_ca_pem = match &options.ca_file {
+        Some(path) => match std::fs::read(path) {
+            Ok(pem) => Some(pem),
+            Err(e) => {
+                eprintln!("--ca-file {}: {e}", path.display());
+                return ExitCode::from(cli::EXIT_USAGE);
+            }
+        },
+        None => None,
+    };
+    let servers = state::Servers { imap: options.imap, smtp: options.smtp, smtp_fallback: options.smtp_fallback, extra_ca_pem };
     tauri::Builder::default()
+        .manage(state::AppState::new(servers))
         // First, so a second launch hands over to the open window instead of starting a second wizard.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main_window(app)))
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(tauri::generate_handler![commands::check_address])
+        .invoke_handler(tauri::generate_handler![
+            commands::check_address,
+            commands::run_probe,
+            commands::cancel_probe,
+            commands::forget_password,
+            commands::keychain_status,
+            commands::keychain_save,
+        ])
+        .setup(|app| {
+            // Forget a tested password that waited too long for the save step.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+                    handle.state::<state::AppState>().forget_password_if_stale();
+                }
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Destroyed = event {
+                window.state::<state::AppState>().forget_password();
+            }
+        })
         .run(tauri::generate_context!())
         .expect("the wizard window could not be started");
+    ExitCode::SUCCESS
 }
 
 fn focus_main_window(app: &tauri::AppHandle) {
-    use tauri::Manager;
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.show();

@@ -5,11 +5,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match icloud_mail_setup_lib::cli::parse_args() {
-        Some(command) => icloud_mail_setup_lib::cli::run(command),
-        None => {
-            icloud_mail_setup_lib::run_window();
-            ExitCode::SUCCESS
-        }
+    use icloud_mail_setup_lib::cli::{self, Launch};
+    match cli::parse_args() {
+        Launch::Cli(command) => cli::run(command),
+        Launch::Window(options) => icloud_mail_setup_lib::run_window(options),
     }
 }

@@ -28,6 +28,33 @@ pub const EXIT_USAGE: u8 = 2;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten)]
+    pub window: WindowOptions,
+}
+
+/// Options for the wizard window (no subcommand): the same server overrides and extra CA as `probe`, for people
+/// behind unusual networks and for the end-to-end tests. TLS verification is never switched off.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WindowOptions {
+    /// In the wizard: use this IMAP server (TLS from the first byte) instead of imap.mail.me.com:993.
+    #[arg(long, value_name = "HOST:PORT", value_parser = probe::imap_endpoint)]
+    pub imap: Option<icloud_mail_core::provider::Endpoint>,
+    /// In the wizard: use this SMTP server (STARTTLS) instead of smtp.mail.me.com:587 (no fallback unless
+    /// --smtp-fallback is given too).
+    #[arg(long, value_name = "HOST:PORT", value_parser = probe::smtp_endpoint)]
+    pub smtp: Option<icloud_mail_core::provider::Endpoint>,
+    /// In the wizard: the SMTP server (TLS from the first byte) to try when the SMTP server cannot be reached.
+    #[arg(long, value_name = "HOST:PORT", value_parser = probe::fallback_endpoint)]
+    pub smtp_fallback: Option<icloud_mail_core::provider::Endpoint>,
+    /// In the wizard: also trust the CA certificate(s) in this PEM file.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+/// What the process was asked to do.
+pub enum Launch {
+    Cli(Command),
+    Window(WindowOptions),
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,10 +79,14 @@ pub enum Command {
     },
 }
 
-/// Parses the process arguments. `None` means "open the window". `--help`, `--version` and usage errors are
-/// printed and end the process here, with exit code 0 or 2.
-pub fn parse_args() -> Option<Command> {
-    Cli::parse().command
+/// Parses the process arguments. `--help`, `--version` and usage errors are printed and end the process here,
+/// with exit code 0 or 2.
+pub fn parse_args() -> Launch {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(command) => Launch::Cli(command),
+        None => Launch::Window(cli.window),
+    }
 }
 
 pub fn run(command: Command) -> ExitCode {

@@ -73,15 +73,15 @@ pub struct ProbeArgs {
     json: bool,
 }
 
-fn imap_endpoint(text: &str) -> Result<Endpoint, String> {
+pub(crate) fn imap_endpoint(text: &str) -> Result<Endpoint, String> {
     Endpoint::parse_override(text, Security::Tls)
 }
 
-fn smtp_endpoint(text: &str) -> Result<Endpoint, String> {
+pub(crate) fn smtp_endpoint(text: &str) -> Result<Endpoint, String> {
     Endpoint::parse_override(text, Security::Starttls)
 }
 
-fn fallback_endpoint(text: &str) -> Result<Endpoint, String> {
+pub(crate) fn fallback_endpoint(text: &str) -> Result<Endpoint, String> {
     Endpoint::parse_override(text, Security::Tls)
 }
 

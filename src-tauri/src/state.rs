@@ -1,0 +1,134 @@
+//! What the app holds between IPC calls: the server overrides it was started with, the password after a
+//! successful connection test (until it is saved, forgotten by the page, the window closes, or a few minutes pass),
+//! and a way to cancel the connection test that is running.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
+use icloud_mail_core::provider::Endpoint;
+use icloud_mail_core::{Account, Address, Secret};
+use tokio::sync::oneshot;
+
+/// How long a tested password waits for the person to save it.
+pub const KEEP_PASSWORD_FOR: Duration = Duration::from_secs(5 * 60);
+
+/// Servers and extra CA given on the command line (`--imap`, `--smtp`, `--smtp-fallback`, `--ca-file`).
+#[derive(Clone, Debug, Default)]
+pub struct Servers {
+    pub imap: Option<Endpoint>,
+    pub smtp: Option<Endpoint>,
+    pub smtp_fallback: Option<Endpoint>,
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+struct Pending {
+    login: String,
+    secret: Secret,
+    since: Instant,
+}
+
+#[derive(Default)]
+pub struct AppState {
+    pub servers: Servers,
+    pending: Mutex<Option<Pending>>,
+    cancel: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl AppState {
+    pub fn new(servers: Servers) -> AppState {
+        AppState { servers, ..AppState::default() }
+    }
+
+    /// The account for what the page sent, with the servers this app was started with.
+    pub fn account(&self, address: &str, login: Option<&str>, name: Option<String>) -> Result<Account, Diagnosis> {
+        let address = Address::parse(address)?;
+        let login = match login.map(str::trim).filter(|l| !l.is_empty()) {
+            Some(login) => Some(Address::parse(login)?),
+            None => None,
+        };
+        let s = &self.servers;
+        Ok(Account::new(address, login, name)?.with_servers(s.imap.clone(), s.smtp.clone(), s.smtp_fallback.clone()))
+    }
+
+    /// Keeps a password that passed the connection test, for the save step.
+    pub fn keep_password(&self, login: &str, secret: Secret) {
+        *self.pending.lock().expect("pending lock") = Some(Pending { login: login.to_owned(), secret, since: Instant::now() });
+    }
+
+    /// A copy of the tested password for `login`, if it is still held.
+    pub fn tested_password(&self, login: &str) -> Result<Secret, Diagnosis> {
+        let mut pending = self.pending.lock().expect("pending lock");
+        if pending.as_ref().is_some_and(|p| p.since.elapsed() > KEEP_PASSWORD_FOR) {
+            *pending = None;
+        }
+        match pending.as_ref() {
+            Some(p) if p.login == login => Ok(p.secret.clone()),
+            _ => Err(Diagnosis::of(DiagnosisKind::PasswordNeeded)),
+        }
+    }
+
+    /// Drops the password (after saving, when the page asks, when the window closes, or when it has waited too long).
+    pub fn forget_password(&self) {
+        *self.pending.lock().expect("pending lock") = None;
+    }
+
+    pub fn forget_password_if_stale(&self) {
+        let mut pending = self.pending.lock().expect("pending lock");
+        if pending.as_ref().is_some_and(|p| p.since.elapsed() >= KEEP_PASSWORD_FOR) {
+            *pending = None;
+        }
+    }
+
+    /// Registers a new connection test, cancelling the one before; the receiver fires on `cancel_probe`.
+    pub fn start_probe(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        if let Some(old) = self.cancel.lock().expect("cancel lock").replace(tx) {
+            let _ = old.send(());
+        }
+        rx
+    }
+
+    pub fn cancel_probe(&self) {
+        if let Some(tx) = self.cancel.lock().expect("cancel lock").take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_only_handed_out_for_its_login_and_can_be_forgotten() {
+        let state = AppState::default();
+        assert_eq!(state.tested_password("jane@icloud.com").unwrap_err().kind, DiagnosisKind::PasswordNeeded);
+        state.keep_password("jane@icloud.com", Secret::new("abcd-efgh-ijkl-mnop".into()));
+        assert_eq!(state.tested_password("jane@icloud.com").unwrap().expose(), "abcd-efgh-ijkl-mnop");
+        assert!(state.tested_password("john@icloud.com").is_err());
+        state.forget_password();
+        assert!(state.tested_password("jane@icloud.com").is_err());
+    }
+
+    #[test]
+    fn a_new_test_cancels_the_running_one() {
+        let state = AppState::default();
+        let mut first = state.start_probe();
+        let mut second = state.start_probe();
+        assert!(first.try_recv().is_ok(), "the first test was cancelled");
+        assert!(second.try_recv().is_err(), "the second still runs");
+        state.cancel_probe();
+        assert!(second.try_recv().is_ok());
+    }
+
+    #[test]
+    fn accounts_use_the_servers_the_app_was_started_with() {
+        let smtp = Endpoint::parse_override("127.0.0.1:1587", icloud_mail_core::provider::Security::Starttls).unwrap();
+        let state = AppState::new(Servers { smtp: Some(smtp.clone()), ..Servers::default() });
+        let account = state.account("Jane@iCloud.com", None, None).unwrap();
+        assert_eq!(account.provider.smtp, smtp);
+        assert_eq!(account.provider.smtp_fallback, None);
+        assert_eq!(state.account("jane@family.example", Some(" "), None).unwrap_err().kind, DiagnosisKind::LoginRequired);
+    }
+}
