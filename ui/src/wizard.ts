@@ -7,6 +7,8 @@ export type StepId = "welcome" | "address" | "password" | "test" | "save" | "don
 /** What the steps learn and pass on. The password never lives here: it stays in its own step until the test. */
 export interface WizardState {
   address?: import("./bindings/Address").Address;
+  /** The primary iCloud address that signs in, for iCloud+ custom domains. */
+  login?: string;
 }
 
 export interface StepContext {
@@ -15,6 +17,8 @@ export interface StepContext {
   changed(): void;
   /** Moves on, as if Next had been pressed (for Enter in a field). */
   next(): void;
+  /** Goes back one step, as if Back had been pressed. */
+  back(): void;
 }
 
 export interface Step {
@@ -41,7 +45,7 @@ export class Wizard {
     private readonly steps: Step[],
     readonly state: WizardState = {},
   ) {
-    this.ctx = { state, changed: () => this.updateNav(), next: () => this.go(1) };
+    this.ctx = { state, changed: () => this.updateNav(), next: () => this.go(1), back: () => this.go(-1) };
     root.replaceChildren();
     const header = el("header", "app-header");
     const title = el("p", "app-title");

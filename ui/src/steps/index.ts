@@ -3,6 +3,7 @@ import type { Step } from "../wizard";
 import { welcomeStep } from "./welcome";
 import { addressStep } from "./address";
 import { passwordStep } from "./password";
+import { connectionStep } from "./connection";
 import { placeholderStep } from "./placeholder";
 
 export function steps(): Step[] {
@@ -10,7 +11,7 @@ export function steps(): Step[] {
     welcomeStep(),
     addressStep(),
     passwordStep(),
-    placeholderStep("test"),
+    connectionStep(),
     placeholderStep("save"),
     placeholderStep("done"),
   ];

@@ -1,0 +1,40 @@
+// Every diagnosis kind has words in both languages, with every placeholder filled from the facts.
+import { describe, expect, it } from "vitest";
+import type { DiagnosisKind } from "./bindings/DiagnosisKind";
+import { words } from "./diagnosis";
+import { chooseLanguage } from "./i18n";
+import en from "./i18n/en.json";
+
+const kinds = Object.keys(en)
+  .filter((k) => k.startsWith("diagnosis.") && k.endsWith(".message"))
+  .map((k) => k.split(".")[1] as DiagnosisKind);
+
+const facts = {
+  host: "imap.mail.me.com",
+  port: 993,
+  username: "jane",
+  domain: "family.example",
+  provider: "Gmail",
+  limit: 254,
+  path: "/tmp/x",
+  store: "Secret Service",
+};
+
+describe("diagnosis words", () => {
+  it("covers the whole vocabulary", () => {
+    expect(kinds.length).toBeGreaterThan(30);
+    expect(kinds).toContain("auth_rejected");
+    expect(kinds).toContain("keychain_unavailable");
+  });
+  for (const lang of ["en", "de"]) {
+    it(`renders every kind in ${lang} with its facts`, () => {
+      chooseLanguage([lang]);
+      for (const kind of kinds) {
+        const w = words(kind, facts, "server said no");
+        expect(w.message, kind).not.toMatch(/[{}]|^diagnosis\./);
+        expect(w.hint, kind).not.toMatch(/[{}]|^diagnosis\./);
+        expect(w.detail).toBe("server said no");
+      }
+    });
+  }
+});

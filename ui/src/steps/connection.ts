@@ -1,0 +1,137 @@
+// Connection test: incoming and outgoing side by side, each step appearing live with its time; on success the
+// username and port that worked; on failure the diagnosis in plain words, the fix, the server's own words behind
+// "Details", and Retry / Back to password. Leaving the step cancels the test.
+import type { ProbeEvent } from "../bindings/ProbeEvent";
+import type { ProbeReport } from "../bindings/ProbeReport";
+import type { SideReport } from "../bindings/SideReport";
+import { words } from "../diagnosis";
+import { t } from "../i18n";
+import { cancelProbe, runProbe } from "../ipc";
+import { password } from "../secret";
+import { el, text, type Step, type StepContext } from "../wizard";
+
+type SideName = "imap" | "smtp";
+
+export function connectionStep(): Step {
+  let report: ProbeReport | undefined;
+  let running = false;
+  let generation = 0;
+
+  return {
+    id: "test",
+    render(ctx: StepContext) {
+      const body = el("div", "connection-step");
+      const columns = el("div", "sides");
+      const column = (side: SideName) => {
+        const section = el("section", `side side-${side}`);
+        section.id = `side-${side}`;
+        section.setAttribute("aria-labelledby", `side-${side}-title`);
+        const title = text("h2", t(`step.test.${side}_title`));
+        title.id = `side-${side}-title`;
+        const steps = el("ol", "probe-steps");
+        steps.setAttribute("aria-live", "polite");
+        const verdict = el("div", "verdict");
+        verdict.id = `verdict-${side}`;
+        verdict.setAttribute("role", "status");
+        section.append(title, steps, verdict);
+        columns.append(section);
+        return { steps, verdict };
+      };
+      const sides = { imap: column("imap"), smtp: column("smtp") };
+      const actions = el("div", "test-actions");
+      const retry = el("button", "button secondary") as HTMLButtonElement;
+      retry.type = "button";
+      retry.id = "retry";
+      retry.textContent = t("step.test.retry");
+      const toPassword = el("button", "button secondary") as HTMLButtonElement;
+      toPassword.type = "button";
+      toPassword.id = "back-to-password";
+      toPassword.textContent = t("step.test.back_to_password");
+      actions.append(retry, toPassword);
+      actions.hidden = true;
+      body.append(text("p", t("step.test.intro"), "note"), columns, actions);
+
+      const showEvent = (e: ProbeEvent) => {
+        if (e.side === "domain" || e.status === "started" || e.step === "done") return;
+        const list = sides[e.side].steps;
+        const item = text("li", t(`step.test.step_${e.step}`, { host: e.host, port: e.port, ms: e.elapsed_ms }));
+        item.className = e.status === "ok" ? "ok" : "failed";
+        list.append(item);
+      };
+      const showVerdict = (side: SideName, r: SideReport) => {
+        const box = sides[side].verdict;
+        box.replaceChildren();
+        const facts = { host: r.host, port: r.port, username: r.username ?? undefined };
+        if (r.kind === "ok") {
+          box.className = "verdict ok";
+          box.append(
+            text(
+              "p",
+              t("step.test.ok", {
+                username: r.username ?? "",
+                host: r.host,
+                port: r.port,
+                security: r.security === "tls" ? "SSL/TLS" : "STARTTLS",
+                ms: r.elapsed_ms,
+              }),
+            ),
+          );
+          if (r.note) box.append(text("p", r.note, "note"));
+        } else {
+          const w = words(r.kind, facts, r.detail);
+          box.className = "verdict problem";
+          box.dataset.kind = r.kind;
+          box.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
+          const detail = [r.server_text, r.detail].filter(Boolean).join("\n");
+          if (detail) {
+            const more = el("details");
+            more.append(text("summary", t("step.test.details")), text("pre", detail));
+            box.append(more);
+          }
+        }
+      };
+      const start = async () => {
+        const mine = ++generation;
+        report = undefined;
+        running = true;
+        actions.hidden = true;
+        for (const s of Object.values(sides)) {
+          s.steps.replaceChildren();
+          s.verdict.className = "verdict";
+          s.verdict.replaceChildren(text("p", t("step.test.running")));
+        }
+        ctx.changed();
+        const address = ctx.state.address!.address;
+        const result = await runProbe(address, ctx.state.login ?? null, password(), (e) => {
+          if (mine === generation) showEvent(e);
+        });
+        if (mine !== generation) return;
+        running = false;
+        if (result.ok) {
+          report = result.value;
+          showVerdict("imap", report.imap);
+          showVerdict("smtp", report.smtp);
+          actions.hidden = report.imap.kind === "ok" && report.smtp.kind === "ok";
+        } else if (result.error.kind !== "cancelled") {
+          const w = words(result.error.kind, result.error.facts, result.error.detail);
+          for (const s of Object.values(sides)) {
+            s.verdict.className = "verdict problem";
+            s.verdict.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
+          }
+          actions.hidden = false;
+        }
+        ctx.changed();
+      };
+      retry.addEventListener("click", () => void start());
+      toPassword.addEventListener("click", () => ctx.back());
+      void start();
+      return body;
+    },
+    canProceed: () => !running && report !== undefined && report.imap.kind === "ok" && report.smtp.kind === "ok",
+    leave() {
+      generation++;
+      if (running) void cancelProbe();
+      running = false;
+    },
+  };
+}
