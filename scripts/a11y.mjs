@@ -16,9 +16,17 @@ const scenarios = [
   { name: "address-other-provider", act: async (p) => { await next(p); await p.fill("#address-input", "x@gmail.com"); await p.waitForSelector(".status.problem"); } },
   { name: "address-valid", act: async (p) => { await next(p); await p.fill("#address-input", "jane@icloud.com"); await p.waitForSelector(".status.ok"); } },
   { name: "password-warn", act: async (p) => { await toPassword(p); await p.fill("#password-input", "not-app-specific"); } },
+  { name: "test-ok", act: async (p) => { await toTest(p); await p.waitForSelector(".verdict.ok"); } },
+  { name: "test-refused", query: "&verdict=auth_rejected", act: async (p) => { await toTest(p); await p.waitForSelector(".verdict.problem"); await p.click("details summary"); } },
   { name: "password-shown", act: async (p) => { await toPassword(p); await p.fill("#password-input", "abcd-efgh-ijkl-mnop"); await p.click("#password-toggle"); } },
 ];
 
+async function toTest(page) {
+  await toPassword(page);
+  await page.fill("#password-input", "abcd-efgh-ijkl-mnop");
+  await page.click("#next");
+  await page.waitForSelector("#side-imap");
+}
 async function next(page) {
   await page.click("#next");
 }
@@ -44,7 +52,7 @@ try {
     for (const lang of ["en", "de"]) {
       for (const s of scenarios) {
         const page = await browser.newPage({ colorScheme, viewport: { width: 760, height: 600 } });
-        await page.goto(`${url}a11y.html?lang=${lang}`);
+        await page.goto(`${url}a11y.html?lang=${lang}${s.query ?? ""}`);
         await page.waitForSelector("h1.step-title");
         await s.act(page);
         await page.addScriptTag({ content: axeSource });

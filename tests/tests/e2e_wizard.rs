@@ -50,3 +50,84 @@ fn address_step_validates_live_and_moves_forward_and_back() {
         assert!(std::fs::metadata(&png).map(|m| m.len() > 1000).unwrap_or(false), "{} is missing or empty", png.display());
     }
 }
+
+/// Walks Welcome → Address → Password → Connection test in the real app started against the given servers.
+fn to_connection_test(suite: &str, args: Vec<String>, password: &str) -> AppSession {
+    let app = AppSession::start(suite, AppOptions { args, ..AppOptions::default() });
+    app.click("#next");
+    app.type_into("#address-input", "jane.doe@icloud.com");
+    app.wait_for_text("#address-status", "is an iCloud Mail address");
+    app.click("#next");
+    app.wait_for_text("h1.step-title", "Make an app-specific password");
+    app.type_into("#password-input", password);
+    app.wait_for(Duration::from_secs(5), "Next to be enabled", |s| s.property("#next", "disabled") == serde_json::json!(false));
+    app.click("#next");
+    app.wait_for_text("h1.step-title", "Test the connection");
+    app
+}
+
+fn server_args(imap: String, smtp: String, ca: &std::path::Path) -> Vec<String> {
+    vec!["--imap".into(), imap, "--smtp".into(), smtp, "--ca-file".into(), ca.display().to_string()]
+}
+
+#[test]
+fn connection_test_signs_in_to_a_real_server_and_shows_each_step() {
+    use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+    let password = "abcd-efgh-ijkl-mnop";
+    let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
+    let args =
+        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    let app = to_connection_test("e2e_connection_ok", args, password);
+
+    let imap = app.wait_for_text("#verdict-imap", "Works");
+    assert!(imap.contains(&format!("signed in as jane.doe on localhost:{} with SSL/TLS", dovecot.imaps_port)), "{imap}");
+    let smtp = app.wait_for_text("#verdict-smtp", "Works");
+    assert!(smtp.contains(&format!("jane.doe@icloud.com on localhost:{} with STARTTLS", dovecot.submission_port)), "{smtp}");
+    let steps = app.text("#side-imap .probe-steps");
+    for step in ["Connected to localhost", "Secure connection set up", "The server answered", "Signed in"] {
+        assert!(steps.contains(step), "IMAP steps lack {step:?}: {steps}");
+    }
+    app.wait_for(Duration::from_secs(5), "Next to be enabled", |s| s.property("#next", "disabled") == serde_json::json!(false));
+    app.screenshot("connection-ok");
+    // The password reached the server only as a login (Dovecot saw both logins), and never the page's markup.
+    let log = dovecot.log();
+    assert!(log.contains("Login: user=<jane.doe>"), "no IMAP login in Dovecot's log");
+    let html = app.execute("return document.documentElement.outerHTML;", serde_json::json!([]));
+    assert!(!html.as_str().unwrap_or_default().contains(password), "the password is in the page's markup");
+}
+
+#[test]
+fn a_refused_password_ends_in_the_app_specific_password_guidance() {
+    use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+    let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", "abcd-efgh-ijkl-mnop")]).expect("start Dovecot");
+    let args =
+        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    let app = to_connection_test("e2e_connection_refused", args, "my-apple-account-password");
+
+    let imap = app.wait_for_text("#verdict-imap", "refused the password");
+    assert!(imap.contains("app-specific password, not your Apple Account password"), "{imap}");
+    app.wait_for_text("#verdict-smtp", "refused the password");
+    assert_eq!(app.property("#verdict-imap", "dataset").get("kind"), Some(&serde_json::json!("auth_rejected")));
+    assert!(app.text("#side-imap .probe-steps").contains("Sign-in refused"), "the failed step says so");
+    assert_eq!(app.property("#next", "disabled"), serde_json::json!(true));
+    app.screenshot("connection-auth-rejected");
+    app.click("#back-to-password");
+    app.wait_for_text("h1.step-title", "Make an app-specific password");
+}
+
+#[test]
+fn a_server_that_never_answers_ends_in_a_timeout_within_the_deadline() {
+    use icloud_mail_tests::ca::TestCa;
+    use icloud_mail_tests::fault::{Fault, FaultServer};
+    let ca = TestCa::new();
+    let imap = FaultServer::start(Fault::Silent, &ca);
+    let smtp = FaultServer::start(Fault::Silent, &ca);
+    let app =
+        to_connection_test("e2e_connection_timeout", server_args(imap.endpoint(), smtp.endpoint(), ca.ca_path()), "abcd-efgh-ijkl-mnop");
+    let started = std::time::Instant::now();
+    app.wait_for(Duration::from_secs(15), "both sides to end", |s| {
+        s.text("#verdict-imap").contains("did not answer in time") && s.text("#verdict-smtp").contains("did not answer in time")
+    });
+    assert!(started.elapsed() < Duration::from_secs(12), "the verdict took {:?}", started.elapsed());
+    app.screenshot("connection-timeout");
+}

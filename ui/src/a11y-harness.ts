@@ -27,7 +27,39 @@ mockIPC((cmd, args) => {
       kind: { type: "icloud" },
     };
   }
-  if (cmd === "plugin:opener|open_url") return null;
+  if (cmd === "plugin:opener|open_url" || cmd === "cancel_probe") return null;
+  if (cmd === "run_probe") {
+    const verdict = new URLSearchParams(location.search).get("verdict") ?? "ok";
+    const channel = (args as unknown as { onEvent: { onmessage: (e: unknown) => void } }).onEvent;
+    for (const [side, host, port] of [
+      ["imap", "imap.mail.me.com", 993],
+      ["smtp", "smtp.mail.me.com", 587],
+    ] as const) {
+      for (const step of ["connect", "tls", "greeting"])
+        channel.onmessage({ side, step, status: "ok", host, port, elapsed_ms: 40 });
+      channel.onmessage({ side, step: "auth", status: verdict === "ok" ? "ok" : "failed", host, port, elapsed_ms: 90 });
+    }
+    const side = (host: string, port: number, username: string) => ({
+      kind: verdict,
+      host,
+      port,
+      security: port === 993 ? "tls" : "starttls",
+      username,
+      elapsed_ms: 120,
+      message: "",
+      hint: "",
+      server_text: verdict === "ok" ? null : "NO [AUTHENTICATIONFAILED] Authentication failed",
+      detail: null,
+      unreachable_port: null,
+      note: null,
+      attempts: [],
+    });
+    return {
+      imap: side("imap.mail.me.com", 993, "jane"),
+      smtp: side("smtp.mail.me.com", 587, "jane@icloud.com"),
+      domain: null,
+    };
+  }
   throw new Error(`a11y harness: no mock for ${cmd}`);
 });
 

@@ -54,7 +54,8 @@ export function connectionStep(): Step {
       const showEvent = (e: ProbeEvent) => {
         if (e.side === "domain" || e.status === "started" || e.step === "done") return;
         const list = sides[e.side].steps;
-        const item = text("li", t(`step.test.step_${e.step}`, { host: e.host, port: e.port, ms: e.elapsed_ms }));
+        const key = e.status === "ok" ? `step.test.step_${e.step}` : `step.test.failed_${e.step}`;
+        const item = text("li", t(key, { host: e.host, port: e.port, ms: e.elapsed_ms }));
         item.className = e.status === "ok" ? "ok" : "failed";
         list.append(item);
       };
