@@ -18,6 +18,9 @@ const scenarios = [
   { name: "password-warn", act: async (p) => { await toPassword(p); await p.fill("#password-input", "not-app-specific"); } },
   { name: "test-ok", act: async (p) => { await toTest(p); await p.waitForSelector(".verdict.ok"); } },
   { name: "test-refused", query: "&verdict=auth_rejected", act: async (p) => { await toTest(p); await p.waitForSelector(".verdict.problem"); await p.click("details summary"); } },
+  { name: "save", act: async (p) => { await toSave(p); await p.waitForSelector("#save-outlook-prf"); } },
+  { name: "save-outcomes", act: async (p) => { await toSave(p); await p.click("#keychain-save"); await p.waitForSelector("#keychain-outcome.problem"); await p.click("#tb-add-0"); await p.click("#save-outlook-prf"); await p.waitForSelector(".format .outcome.ok"); } },
+  { name: "done", act: async (p) => { await toSave(p); await p.click("#save-outlook-prf"); await p.waitForSelector(".format .outcome.ok"); await p.click("#next"); await p.waitForSelector("#summary"); } },
   { name: "password-shown", act: async (p) => { await toPassword(p); await p.fill("#password-input", "abcd-efgh-ijkl-mnop"); await p.click("#password-toggle"); } },
 ];
 
@@ -26,6 +29,12 @@ async function toTest(page) {
   await page.fill("#password-input", "abcd-efgh-ijkl-mnop");
   await page.click("#next");
   await page.waitForSelector("#side-imap");
+}
+async function toSave(page) {
+  await toTest(page);
+  await page.waitForSelector(".verdict.ok");
+  await page.click("#next");
+  await page.waitForSelector("#keychain-save");
 }
 async function next(page) {
   await page.click("#next");

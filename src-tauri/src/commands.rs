@@ -1,7 +1,11 @@
 //! Thin IPC commands: each takes what the page sends, calls the core, and returns core types (or a `Diagnosis`).
 //! Blocking work (the keychain) runs on the blocking pool; the connection test streams its steps over a Channel.
 
+use std::path::{Path, PathBuf};
+
 use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
+use icloud_mail_core::export::thunderbird_profile::{self, AddOutcome, ThunderbirdProfile};
+use icloud_mail_core::export::{self, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
 use icloud_mail_core::probe::{self, ProbeEvent, ProbeReport, ProbeRequest};
 use icloud_mail_core::{Address, Secret};
@@ -83,5 +87,78 @@ pub async fn keychain_save(state: State<'_, AppState>, address: String, login: O
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Diagnosis> + Send + 'static) -> Result<T, Diagnosis> {
     tauri::async_runtime::spawn_blocking(work)
         .await
-        .unwrap_or_else(|e| Err(Diagnosis::new(DiagnosisKind::KeychainError, Default::default(), Some(e.to_string()))))
+        .unwrap_or_else(|e| Err(Diagnosis::new(DiagnosisKind::WriteFailed, Default::default(), Some(e.to_string()))))
+}
+
+/// The formats the page offers, in the registry's order.
+#[tauri::command]
+pub fn export_formats() -> Vec<ExportFormatInfo> {
+    export::formats()
+}
+
+/// Writes one client file and returns where. With `path` (from the save dialog, which already asked about
+/// replacing) that file is written; without, the file goes into the export folder (Downloads) under its usual
+/// name, with " (2)", " (3)" … added rather than replacing anything.
+#[tauri::command]
+pub async fn export_profile(
+    state: State<'_, AppState>,
+    address: String,
+    login: Option<String>,
+    name: Option<String>,
+    format: ExportFormat,
+    path: Option<String>,
+) -> Result<String, Diagnosis> {
+    let account = state.account(&address, login.as_deref(), name)?;
+    let options = ExportOptions {
+        ca_file: state.servers.ca_file.as_ref().map(|p| p.display().to_string()),
+        password_command: PasswordCommand::App { program: crate::cli::export::app_program() },
+        autodiscover_xml_path: None,
+    };
+    let file = export::export(&account, format, &options)?;
+    let folder = state.servers.export_dir.clone().or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));
+    blocking(move || match path {
+        Some(path) => export::write_atomic(Path::new(&path), &file.bytes, true).map(|()| path),
+        None => write_without_replacing(&folder, &file.file_name, &file.bytes),
+    })
+    .await
+}
+
+fn write_without_replacing(folder: &Path, file_name: &str, bytes: &[u8]) -> Result<String, Diagnosis> {
+    let (stem, ext) = match file_name.rsplit_once('.') {
+        Some((stem, ext)) => (stem.to_owned(), format!(".{ext}")),
+        None => (file_name.to_owned(), String::new()),
+    };
+    for n in 1..1000 {
+        let name = if n == 1 { file_name.to_owned() } else { format!("{stem} ({n}){ext}") };
+        let path = folder.join(name);
+        match export::write_atomic(&path, bytes, false) {
+            Ok(()) => return Ok(path.display().to_string()),
+            Err(d) if d.kind == DiagnosisKind::OutputExists => continue,
+            Err(d) => return Err(d),
+        }
+    }
+    Err(Diagnosis::new(DiagnosisKind::OutputExists, Default::default(), Some(folder.display().to_string())))
+}
+
+/// The Thunderbird profiles on this computer (none is not an error: the page then offers files only).
+#[tauri::command]
+pub async fn thunderbird_profiles() -> Result<Vec<ThunderbirdProfile>, Diagnosis> {
+    blocking(|| match thunderbird_profile::list_profiles() {
+        Err(d) if d.kind == DiagnosisKind::ThunderbirdNotFound => Ok(Vec::new()),
+        other => other,
+    })
+    .await
+}
+
+/// Adds the account to a Thunderbird profile (refused while Thunderbird runs; a second add changes nothing).
+#[tauri::command]
+pub async fn thunderbird_add(
+    state: State<'_, AppState>,
+    address: String,
+    login: Option<String>,
+    name: Option<String>,
+    profile: String,
+) -> Result<AddOutcome, Diagnosis> {
+    let account = state.account(&address, login.as_deref(), name)?;
+    blocking(move || thunderbird_profile::add_account(Path::new(&profile), &account)).await
 }

@@ -20,7 +20,15 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         },
         None => None,
     };
-    let servers = state::Servers { imap: options.imap, smtp: options.smtp, smtp_fallback: options.smtp_fallback, extra_ca_pem };
+    let ca_file = options.ca_file.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
+    let servers = state::Servers {
+        imap: options.imap,
+        smtp: options.smtp,
+        smtp_fallback: options.smtp_fallback,
+        extra_ca_pem,
+        ca_file,
+        export_dir: options.export_dir,
+    };
     tauri::Builder::default()
         .manage(state::AppState::new(servers))
         // First, so a second launch hands over to the open window instead of starting a second wizard.
@@ -34,6 +42,10 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
             commands::forget_password,
             commands::keychain_status,
             commands::keychain_save,
+            commands::export_formats,
+            commands::export_profile,
+            commands::thunderbird_profiles,
+            commands::thunderbird_add,
         ])
         .setup(|app| {
             // Forget a tested password that waited too long for the save step.

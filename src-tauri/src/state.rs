@@ -20,6 +20,10 @@ pub struct Servers {
     pub smtp: Option<Endpoint>,
     pub smtp_fallback: Option<Endpoint>,
     pub extra_ca_pem: Option<Vec<u8>>,
+    /// The CA file itself, for exported terminal-client configs.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Where "Save" puts exported files.
+    pub export_dir: Option<std::path::PathBuf>,
 }
 
 struct Pending {

@@ -131,3 +131,65 @@ fn a_server_that_never_answers_ends_in_a_timeout_within_the_deadline() {
     assert!(started.elapsed() < Duration::from_secs(12), "the verdict took {:?}", started.elapsed());
     app.screenshot("connection-timeout");
 }
+
+#[test]
+fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
+    use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+    use icloud_mail_tests::keyring::KeyringSession;
+    let password = "wxyz-abcd-efgh-ijkl";
+    let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
+    let keyring = KeyringSession::with_keyring();
+    let exports = tempfile::tempdir().expect("tempdir");
+    let mut args =
+        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    args.extend(["--export-dir".to_owned(), exports.path().display().to_string()]);
+    let env = keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+    let app = AppSession::start("e2e_happy_path", AppOptions { args, env });
+    app.click("#next");
+    app.type_into("#address-input", "jane.doe@icloud.com");
+    app.wait_for_text("#address-status", "is an iCloud Mail address");
+    app.click("#next");
+    app.type_into("#password-input", password);
+    app.wait_for_text("#password-status", "looks like an app-specific password");
+    app.click("#next");
+    app.wait_for_text("#verdict-smtp", "Works");
+    app.wait_for_text("#verdict-imap", "Works");
+    app.wait_for(Duration::from_secs(5), "Next to be enabled", |s| s.property("#next", "disabled") == serde_json::json!(false));
+    app.click("#next");
+    app.wait_for_text("h1.step-title", "Save and set up your mail app");
+
+    // The keychain: saved through the app, read back by an independent client.
+    app.click("#keychain-save");
+    app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
+    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", "jane.doe@icloud.com").as_deref(), Some(password));
+
+    // An exported msmtp file, re-parsed: the servers and login the test used, and never the password.
+    app.click("#save-msmtp");
+    app.wait_for(Duration::from_secs(10), "the msmtp file to be saved", |s| s.text(".save-files").contains("Saved to"));
+    let file = std::fs::read_dir(exports.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("msmtp"))
+        .expect("msmtp file");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // msmtp's syntax: `key value`, the value optionally in double quotes.
+    let value = |key: &str| text.lines().map(str::trim).find_map(|l| l.strip_prefix(key).map(|v| v.trim().trim_matches('"').to_owned()));
+    assert_eq!(value("host ").as_deref(), Some("localhost"));
+    assert_eq!(value("port ").as_deref(), Some(dovecot.submission_port.to_string().as_str()));
+    assert_eq!(value("user ").as_deref(), Some("jane.doe@icloud.com"));
+    assert_eq!(value("tls_starttls ").as_deref(), Some("on"));
+    assert!(!text.contains(password), "the exported file holds the password");
+    app.screenshot("5-save");
+
+    app.click("#next");
+    app.wait_for_text("h1.step-title", "All done");
+    let summary = app.text("#summary");
+    assert!(summary.contains("saved in your keychain"), "{summary}");
+    assert!(summary.contains(&file.display().to_string()), "{summary}");
+    app.screenshot("6-done");
+    let html = app.execute("return document.documentElement.outerHTML;", serde_json::json!([]));
+    assert!(!html.as_str().unwrap_or_default().contains(password), "the password is still in the page");
+    for found in keyring.files_containing(password.as_bytes()) {
+        panic!("the password was written to {}", found.display());
+    }
+}

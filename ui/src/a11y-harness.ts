@@ -27,7 +27,44 @@ mockIPC((cmd, args) => {
       kind: { type: "icloud" },
     };
   }
-  if (cmd === "plugin:opener|open_url" || cmd === "cancel_probe") return null;
+  if (cmd === "plugin:opener|open_url" || cmd === "cancel_probe" || cmd === "forget_password") return null;
+  if (cmd === "keychain_status")
+    return {
+      exists: false,
+      store: "Secret Service",
+      entry: { service: "icloud-mail-setup", account: "jane@icloud.com" },
+    };
+  if (cmd === "keychain_save")
+    throw { kind: "keychain_unavailable", message: "", hint: "", detail: null, facts: { store: "Secret Service" } };
+  if (cmd === "thunderbird_profiles")
+    return [
+      {
+        name: "default-release",
+        path: "/home/jane/.thunderbird/x.default-release",
+        is_default: true,
+        root: "/home/jane/.thunderbird",
+      },
+    ];
+  if (cmd === "thunderbird_add") throw { kind: "thunderbird_running", message: "", hint: "", detail: null, facts: {} };
+  if (cmd === "export_profile") return "/home/jane/Downloads/icloud-mail-jane@icloud.com.prf";
+  if (cmd === "export_formats")
+    return [
+      "thunderbird-autoconfig",
+      "outlook-prf",
+      "outlook-autodiscover",
+      "outlook-reg",
+      "apple-mobileconfig",
+      "neomutt",
+      "aerc",
+      "mbsync",
+      "msmtp",
+      "settings-text",
+      "settings-html",
+    ].map((format) => ({
+      format,
+      description: `${format} file`,
+      experimental: format.startsWith("outlook-a") || format === "outlook-reg",
+    }));
   if (cmd === "run_probe") {
     const verdict = new URLSearchParams(location.search).get("verdict") ?? "ok";
     const channel = (args as unknown as { onEvent: { onmessage: (e: unknown) => void } }).onEvent;

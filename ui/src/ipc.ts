@@ -3,7 +3,13 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { Address } from "./bindings/Address";
 import type { Diagnosis } from "./bindings/Diagnosis";
+import type { AddOutcome } from "./bindings/AddOutcome";
+import type { ExportFormat } from "./bindings/ExportFormat";
+import type { ExportFormatInfo } from "./bindings/ExportFormatInfo";
+import type { KeychainStatus } from "./bindings/KeychainStatus";
 import type { ProbeEvent } from "./bindings/ProbeEvent";
+import type { Saved } from "./bindings/Saved";
+import type { ThunderbirdProfile } from "./bindings/ThunderbirdProfile";
 import type { ProbeReport } from "./bindings/ProbeReport";
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: Diagnosis };
@@ -41,4 +47,47 @@ export function runProbe(
 /** Stops the running connection test. */
 export function cancelProbe(): Promise<void> {
   return invoke<void>("cancel_probe");
+}
+
+/** Whether a password is saved for this account (never the password). */
+export function keychainStatus(address: string, login: string | null): Promise<Result<KeychainStatus>> {
+  return call<KeychainStatus>("keychain_status", { address, login });
+}
+
+/** Saves the password that passed the connection test; replaces an entry only with `replace`. */
+export function keychainSave(address: string, login: string | null, replace: boolean): Promise<Result<Saved>> {
+  return call<Saved>("keychain_save", { address, login, replace });
+}
+
+/** Drops the tested password from the app. */
+export function forgetTestedPassword(): Promise<void> {
+  return invoke<void>("forget_password");
+}
+
+export function exportFormats(): Promise<ExportFormatInfo[]> {
+  return invoke<ExportFormatInfo[]>("export_formats");
+}
+
+/** Writes one client file: to `path` when given (from the save dialog), else into the export folder. */
+export function exportProfile(
+  address: string,
+  login: string | null,
+  name: string | null,
+  format: ExportFormat,
+  path: string | null,
+): Promise<Result<string>> {
+  return call<string>("export_profile", { address, login, name, format, path });
+}
+
+export async function thunderbirdProfiles(): Promise<Result<ThunderbirdProfile[]>> {
+  return call<ThunderbirdProfile[]>("thunderbird_profiles", {});
+}
+
+export function thunderbirdAdd(
+  address: string,
+  login: string | null,
+  name: string | null,
+  profile: string,
+): Promise<Result<AddOutcome>> {
+  return call<AddOutcome>("thunderbird_add", { address, login, name, profile });
 }

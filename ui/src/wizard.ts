@@ -9,6 +9,8 @@ export interface WizardState {
   address?: import("./bindings/Address").Address;
   /** The primary iCloud address that signs in, for iCloud+ custom domains. */
   login?: string;
+  /** What the save step did, for the summary: one plain sentence each. */
+  done: string[];
 }
 
 export interface StepContext {
@@ -43,7 +45,7 @@ export class Wizard {
   constructor(
     private readonly root: HTMLElement,
     private readonly steps: Step[],
-    readonly state: WizardState = {},
+    readonly state: WizardState = { done: [] },
   ) {
     this.ctx = { state, changed: () => this.updateNav(), next: () => this.go(1), back: () => this.go(-1) };
     root.replaceChildren();

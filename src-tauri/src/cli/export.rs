@@ -108,7 +108,7 @@ fn usage(message: &str) -> u8 {
 
 /// The program terminal clients should call: the bare name when PATH finds this very program (it then survives
 /// upgrades and moves), otherwise this program's full path (an app bundle, a build folder).
-fn app_program() -> String {
+pub(crate) fn app_program() -> String {
     let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else { return APP_PROGRAM.to_owned() };
     let on_path = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(APP_PROGRAM)).find(|candidate| candidate.is_file()));

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod export;
+pub(crate) mod export;
 mod keychain;
 mod probe;
 mod thunderbird;
@@ -46,9 +46,13 @@ pub struct WindowOptions {
     /// In the wizard: the SMTP server (TLS from the first byte) to try when the SMTP server cannot be reached.
     #[arg(long, value_name = "HOST:PORT", value_parser = probe::fallback_endpoint)]
     pub smtp_fallback: Option<icloud_mail_core::provider::Endpoint>,
-    /// In the wizard: also trust the CA certificate(s) in this PEM file.
+    /// In the wizard: also trust the CA certificate(s) in this PEM file (and let exported terminal-client files
+    /// trust it too).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<std::path::PathBuf>,
+    /// In the wizard: the folder "Save" puts exported files in (default: your Downloads folder).
+    #[arg(long, value_name = "DIR")]
+    pub export_dir: Option<std::path::PathBuf>,
 }
 
 /// What the process was asked to do.

@@ -4,15 +4,9 @@ import { welcomeStep } from "./welcome";
 import { addressStep } from "./address";
 import { passwordStep } from "./password";
 import { connectionStep } from "./connection";
-import { placeholderStep } from "./placeholder";
+import { saveStep } from "./save";
+import { doneStep } from "./done";
 
 export function steps(): Step[] {
-  return [
-    welcomeStep(),
-    addressStep(),
-    passwordStep(),
-    connectionStep(),
-    placeholderStep("save"),
-    placeholderStep("done"),
-  ];
+  return [welcomeStep(), addressStep(), passwordStep(), connectionStep(), saveStep(), doneStep()];
 }
