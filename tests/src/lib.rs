@@ -7,3 +7,13 @@ pub mod fault;
 pub mod keyring;
 pub mod processes;
 pub mod webdriver;
+
+/// A password no file contains by chance, shaped like an app-specific one (`abcd-efgh-ijkl-mnop`).
+pub fn fresh_password() -> String {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes)).expect("read /dev/urandom");
+    let letters: String = bytes.iter().map(|b| (b'a' + b % 26) as char).collect();
+    format!("{}-{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12], &letters[12..16])
+}
+
+pub use webdriver::app_binary;

@@ -15,22 +15,11 @@ use icloud_mail_tests::processes::Service;
 const LOGIN: &str = "jane.doe@icloud.com";
 const ADDRESS: &str = "jane@family.example";
 
-fn app() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let app = exe.parent().and_then(|deps| deps.parent()).expect("target/debug").join("icloud-mail-setup");
-    assert!(app.exists(), "{} is missing: build it first with `cargo build -p icloud-mail-setup`", app.display());
-    app
-}
+use icloud_mail_tests::{app_binary as app, fresh_password};
 
+/// Sixteen random letters, to make subjects and names no other run shares.
 fn fresh_token() -> String {
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes)).expect("read /dev/urandom");
-    bytes.iter().map(|b| (b'a' + b % 26) as char).collect()
-}
-
-fn fresh_password() -> String {
-    let t = fresh_token();
-    format!("{}-{}-{}-{}", &t[0..4], &t[4..8], &t[8..12], &t[12..16])
+    fresh_password().replace('-', "")
 }
 
 fn run(command: &mut Command, stdin: &[u8]) -> Output {

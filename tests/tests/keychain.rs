@@ -4,7 +4,6 @@
 //! `cargo build -p icloud-mail-setup`.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use icloud_mail_tests::keyring::KeyringSession;
@@ -12,21 +11,9 @@ use icloud_mail_tests::keyring::KeyringSession;
 const SERVICE: &str = "icloud-mail-setup";
 const JANE: &str = "jane.doe@icloud.com";
 
-/// The app binary beside this test binary's folder (target/debug/deps/.. ).
-fn app() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let app = exe.parent().and_then(|deps| deps.parent()).expect("target/debug").join("icloud-mail-setup");
-    assert!(app.exists(), "{} is missing: build it first with `cargo build -p icloud-mail-setup`", app.display());
-    app
-}
+use icloud_mail_tests::app_binary as app;
 
-/// A password no file on the machine contains by chance, shaped like an app-specific one.
-fn fresh_password() -> String {
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes)).expect("read /dev/urandom");
-    let letters: String = bytes.iter().map(|b| (b'a' + b % 26) as char).collect();
-    format!("{}-{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12], &letters[12..16])
-}
+use icloud_mail_tests::fresh_password;
 
 /// Runs the product in the session with `stdin` on its standard input, and returns what it did.
 fn product(session: &KeyringSession, args: &[&str], stdin: &str) -> Output {
