@@ -3,6 +3,7 @@ fn main() {
     // exactly the commands the page uses and nothing else.
     let commands: &[&str] = &[
         "check_address",
+        "check_domain",
         "run_probe",
         "cancel_probe",
         "forget_password",

@@ -7,7 +7,7 @@ use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
 use icloud_mail_core::export::thunderbird_profile::{self, AddOutcome, ThunderbirdProfile};
 use icloud_mail_core::export::{self, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
-use icloud_mail_core::probe::{self, ProbeEvent, ProbeReport, ProbeRequest};
+use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest};
 use icloud_mail_core::{Address, Secret};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -161,4 +161,11 @@ pub async fn thunderbird_add(
 ) -> Result<AddOutcome, Diagnosis> {
     let account = state.account(&address, login.as_deref(), name)?;
     blocking(move || thunderbird_profile::add_account(Path::new(&profile), &account)).await
+}
+
+/// Whether a custom domain receives its mail through iCloud (MX records), within a few seconds; offline or
+/// failing DNS comes back as `dns_failure`, never a hang.
+#[tauri::command]
+pub async fn check_domain(domain: String) -> DomainReport {
+    probe::check_domain(&domain, &probe::DnsConfig::System, std::time::Duration::from_secs(5)).await
 }

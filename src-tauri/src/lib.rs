@@ -37,6 +37,7 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
             commands::check_address,
+            commands::check_domain,
             commands::run_probe,
             commands::cancel_probe,
             commands::forget_password,

@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type { Address } from "./bindings/Address";
 import type { Diagnosis } from "./bindings/Diagnosis";
 import type { AddOutcome } from "./bindings/AddOutcome";
+import type { DomainReport } from "./bindings/DomainReport";
 import type { ExportFormat } from "./bindings/ExportFormat";
 import type { ExportFormatInfo } from "./bindings/ExportFormatInfo";
 import type { KeychainStatus } from "./bindings/KeychainStatus";
@@ -90,4 +91,9 @@ export function thunderbirdAdd(
   profile: string,
 ): Promise<Result<AddOutcome>> {
   return call<AddOutcome>("thunderbird_add", { address, login, name, profile });
+}
+
+/** The MX check of a custom domain (iCloud+ or not); never fails, at worst `dns_failure`. */
+export function checkDomain(domain: string): Promise<DomainReport> {
+  return invoke<DomainReport>("check_domain", { domain });
 }

@@ -19,12 +19,19 @@ function diagnosis(kind: string, facts: Record<string, unknown> = {}) {
 }
 
 let calls: string[] = [];
+let domainAnswer: "ok" | "domain_not_icloud" | "hang" = "ok";
 
 beforeEach(() => {
   vi.useFakeTimers();
   calls = [];
+  domainAnswer = "ok";
   chooseLanguage(["en-GB"]);
   mockIPC((cmd, args) => {
+    if (cmd === "check_domain") {
+      const domain = (args as { domain: string }).domain;
+      if (domainAnswer === "hang") return new Promise(() => {});
+      return { kind: domainAnswer, domain, exchanges: [], elapsed_ms: 5, message: "", hint: "", detail: null };
+    }
     if (cmd !== "check_address") throw new Error(`unexpected command ${cmd}`);
     const input = (args as { input: string }).input;
     calls.push(input);
@@ -88,11 +95,42 @@ describe("Address step", () => {
     expect(next().disabled).toBe(true);
   });
 
-  it("accepts custom domains for the later iCloud+ check", async () => {
+  it("checks a custom domain, then asks for the primary iCloud login and explains why", async () => {
+    const wizard = new Wizard(document.getElementById("app")!, steps());
+    wizard.go(1);
+    await type("jane@family.example");
+    expect(status()).toContain("family.example is an iCloud+ custom domain.");
+    expect(document.querySelector("#login-why")!.textContent).toContain("not with family.example");
+    expect(next().disabled).toBe(true);
+    const login = document.querySelector<HTMLInputElement>("#login-input")!;
+    login.value = "someone@gmail.com";
+    login.dispatchEvent(new Event("input"));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(document.querySelector("#login-status")!.textContent).toContain("Gmail");
+    expect(next().disabled).toBe(true);
+    login.value = "Jane.Doe@iCloud.com";
+    login.dispatchEvent(new Event("input"));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(document.querySelector("#login-status")!.textContent).toContain("jane.doe@icloud.com will sign in.");
+    expect(next().disabled).toBe(false);
+    next().click();
+    expect(wizard.state.login).toBe("jane.doe@icloud.com");
+  });
+
+  it("says when a custom domain is not on iCloud, and lets the person skip a slow check", async () => {
+    domainAnswer = "domain_not_icloud";
     new Wizard(document.getElementById("app")!, steps()).go(1);
     await type("jane@family.example");
-    expect(status()).toContain("we check whether it is an iCloud+ custom domain");
-    expect(next().disabled).toBe(false);
+    expect(status()).toContain("family.example does not receive its mail through iCloud.");
+    document.body.innerHTML = '<div id="app"></div>';
+    domainAnswer = "hang";
+    new Wizard(document.getElementById("app")!, steps()).go(1);
+    await type("jane@family.example");
+    expect(document.querySelector("#domain-status")!.getAttribute("aria-busy")).toBe("true");
+    expect((document.querySelector(".login-box") as HTMLElement).hidden).toBe(true);
+    document.querySelector<HTMLButtonElement>("#skip-domain-check")!.click();
+    expect(status()).toContain("Check skipped.");
+    expect((document.querySelector(".login-box") as HTMLElement).hidden).toBe(false);
   });
 
   it("waits for a pause in typing and ignores answers to older keystrokes", async () => {

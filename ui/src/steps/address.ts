@@ -2,7 +2,8 @@
 // domains are accepted for the custom-domain check; other providers and mistakes get their own explanation.
 import { describe } from "../diagnosis";
 import { t } from "../i18n";
-import { checkAddress } from "../ipc";
+import { checkAddress, checkDomain } from "../ipc";
+import { words } from "../diagnosis";
 import { el, text, type Step, type StepContext } from "../wizard";
 
 /** How long typing must pause before the address is checked. */
@@ -12,6 +13,90 @@ export function addressStep(): Step {
   let input: HTMLInputElement | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let generation = 0;
+
+  /** For a custom domain: the MX check (with a way to skip it), then the primary iCloud login that signs in. */
+  const customDomain = (ctx: StepContext, box: HTMLElement, domain: string, mine: () => boolean) => {
+    const check = el("div", "domain-check");
+    check.id = "domain-status";
+    check.setAttribute("role", "status");
+    check.setAttribute("aria-busy", "true");
+    const skip = el("button", "button secondary") as HTMLButtonElement;
+    skip.type = "button";
+    skip.id = "skip-domain-check";
+    skip.textContent = t("step.address.skip_check");
+    check.append(text("p", t("step.address.checking", { domain }), "spinner"), skip);
+
+    const loginBox = el("div", "login-box");
+    loginBox.hidden = true;
+    const label = text("label", t("step.address.login_label"));
+    label.setAttribute("for", "login-input");
+    const login = el("input", "text-input") as HTMLInputElement;
+    login.id = "login-input";
+    login.type = "email";
+    login.autocomplete = "username";
+    login.spellcheck = false;
+    login.setAttribute("autocapitalize", "off");
+    login.setAttribute("aria-describedby", "login-why login-status");
+    login.placeholder = t("step.address.placeholder");
+    login.value = ctx.state.login ?? "";
+    const why = text("p", t("step.address.login_why", { domain }), "note");
+    why.id = "login-why";
+    const loginStatus = el("div", "status");
+    loginStatus.id = "login-status";
+    loginStatus.setAttribute("role", "status");
+    loginBox.append(label, login, why, loginStatus);
+    let loginTimer: ReturnType<typeof setTimeout> | undefined;
+    let loginGeneration = 0;
+    const checkLogin = async () => {
+      const mineLogin = ++loginGeneration;
+      const r = await checkAddress(login.value);
+      if (mineLogin !== loginGeneration || !mine()) return;
+      loginStatus.replaceChildren();
+      if (r.ok && r.value.kind.type === "icloud") {
+        ctx.state.login = r.value.address;
+        loginStatus.className = "status ok";
+        loginStatus.append(text("p", t("step.address.login_ok", { address: r.value.address })));
+        login.removeAttribute("aria-invalid");
+      } else {
+        ctx.state.login = undefined;
+        const w = r.ok ? words("login_not_icloud", { username: r.value.address }) : words(r.error.kind, r.error.facts);
+        loginStatus.className = "status problem";
+        loginStatus.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
+        login.setAttribute("aria-invalid", "true");
+      }
+      ctx.changed();
+    };
+    login.addEventListener("input", () => {
+      ctx.state.login = undefined;
+      ctx.changed();
+      clearTimeout(loginTimer);
+      loginTimer = setTimeout(checkLogin, CHECK_DELAY_MS);
+    });
+    const showLogin = () => {
+      loginBox.hidden = false;
+      check.setAttribute("aria-busy", "false");
+      skip.remove();
+      if (login.value) void checkLogin();
+    };
+    skip.addEventListener("click", () => {
+      check.replaceChildren(text("p", t("step.address.check_skipped"), "note"));
+      showLogin();
+    });
+    box.append(check, loginBox);
+    void checkDomain(domain).then((report) => {
+      if (!mine() || loginBox.hidden === false) return;
+      if (report.kind === "ok") {
+        check.className = "domain-check ok";
+        check.replaceChildren(text("p", t("step.address.domain_ok", { domain })));
+      } else {
+        const w = words(report.kind, { domain, host: domain }, report.detail);
+        check.className = "domain-check problem";
+        check.dataset.kind = report.kind;
+        check.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
+      }
+      showLogin();
+    });
+  };
 
   return {
     id: "address",
@@ -47,6 +132,8 @@ export function addressStep(): Step {
           status.className = "status ok";
           status.append(text("p", t(key, { address: result.value.address, domain: result.value.domain_unicode })));
           input!.removeAttribute("aria-invalid");
+          if (result.value.kind.type === "icloud") ctx.state.login = undefined;
+          else customDomain(ctx, status, result.value.domain, () => mine === generation);
         } else {
           ctx.state.address = undefined;
           const words = describe(result.error);
@@ -71,7 +158,8 @@ export function addressStep(): Step {
       if (input.value) void check();
       return form;
     },
-    canProceed: (ctx) => ctx.state.address !== undefined,
+    canProceed: (ctx) =>
+      ctx.state.address !== undefined && (ctx.state.address.kind.type === "icloud" || ctx.state.login !== undefined),
     leave() {
       clearTimeout(timer);
       generation++;
