@@ -88,6 +88,9 @@ fn connection_test_signs_in_to_a_real_server_and_shows_each_step() {
         assert!(steps.contains(step), "IMAP steps lack {step:?}: {steps}");
     }
     app.wait_for(Duration::from_secs(5), "Next to be enabled", |s| s.property("#next", "disabled") == serde_json::json!(false));
+    let retry_shown =
+        app.execute("return getComputedStyle(document.querySelector('.test-actions')).display !== 'none';", serde_json::json!([]));
+    assert_eq!(retry_shown, serde_json::json!(false), "Retry / Back to password are offered only after a failure");
     app.screenshot("connection-ok");
     // The password reached the server only as a login (Dovecot saw both logins), and never the page's markup.
     let log = dovecot.log();
@@ -191,4 +194,58 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
     assert!(!html.as_str().unwrap_or_default().contains(password), "the password is still in the page");
     let leaked = keyring.files_containing(password.as_bytes());
     assert!(leaked.is_empty(), "the password was written to {leaked:?}");
+}
+
+/// Every step in the light and the dark theme. The pictures go to tests/artifacts; with UPDATE_SCREENSHOTS=1 they
+/// also replace the ones in docs/screenshots that the README shows:
+/// `UPDATE_SCREENSHOTS=1 dbus-run-session -- cargo test -p icloud-mail-tests --test e2e_wizard screenshots`.
+#[test]
+fn screenshots_of_every_step_in_light_and_dark() {
+    use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+    use icloud_mail_tests::keyring::KeyringSession;
+    let password = "qrst-uvwx-abcd-efgh";
+    let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    let update = std::env::var_os("UPDATE_SCREENSHOTS").is_some();
+    for theme in ["light", "dark"] {
+        let keyring = KeyringSession::with_keyring();
+        let exports = tempfile::tempdir().expect("tempdir");
+        let mut args =
+            server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+        args.extend(["--export-dir".to_owned(), exports.path().display().to_string()]);
+        let mut env: Vec<(String, String)> =
+            keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+        // WebKitGTK reports prefers-color-scheme from the GTK theme.
+        env.push(("GTK_THEME".into(), if theme == "dark" { "Adwaita:dark" } else { "Adwaita" }.into()));
+        let app = AppSession::start(&format!("screenshots_{theme}"), AppOptions { args, env });
+        let dark = app.execute("return matchMedia('(prefers-color-scheme: dark)').matches;", serde_json::json!([]));
+        assert_eq!(dark, serde_json::json!(theme == "dark"), "the page did not follow the {theme} theme");
+        let mut shots = Vec::new();
+        shots.push(app.screenshot(&format!("1-welcome-{theme}")));
+        app.click("#next");
+        app.type_into("#address-input", "jane.doe@icloud.com");
+        app.wait_for_text("#address-status", "is an iCloud Mail address");
+        shots.push(app.screenshot(&format!("2-address-{theme}")));
+        app.click("#next");
+        app.type_into("#password-input", password);
+        app.wait_for_text("#password-status", "looks like an app-specific password");
+        shots.push(app.screenshot(&format!("3-password-{theme}")));
+        app.click("#next");
+        app.wait_for_text("#verdict-smtp", "Works");
+        app.wait_for_text("#verdict-imap", "Works");
+        shots.push(app.screenshot(&format!("4-test-{theme}")));
+        app.click("#next");
+        app.click("#keychain-save");
+        app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
+        shots.push(app.screenshot(&format!("5-save-{theme}")));
+        app.click("#next");
+        app.wait_for_text("h1.step-title", "All done");
+        shots.push(app.screenshot(&format!("6-done-{theme}")));
+        if update {
+            std::fs::create_dir_all(&docs).expect("docs/screenshots");
+            for shot in &shots {
+                std::fs::copy(shot, docs.join(shot.file_name().unwrap())).expect("copy screenshot");
+            }
+        }
+    }
 }
