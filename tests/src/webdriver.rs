@@ -298,6 +298,17 @@ impl AppSession {
         path
     }
 
+    /// Asks for a window size (the window manager-less Xvfb grants it within the app's own limits).
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.request("POST", "/window/rect", Some(json!({"width": width, "height": height})));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    /// The X display and session bus the app runs on, to start a second copy beside it.
+    pub fn display_and_bus(&self) -> (String, String) {
+        (self.display.clone(), self._bus.address.clone())
+    }
+
     pub fn session_id(&self) -> &str {
         &self.id
     }

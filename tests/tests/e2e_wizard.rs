@@ -249,3 +249,145 @@ fn screenshots_of_every_step_in_light_and_dark() {
         }
     }
 }
+
+/// A person who uses only the keyboard finishes the wizard: Tab, typing and Enter, nothing else.
+#[test]
+fn keyboard_only_completion() {
+    use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+    use icloud_mail_tests::keyring::KeyringSession;
+    const TAB: &str = "\u{E004}";
+    const ENTER: &str = "\u{E007}";
+    let password = "mnop-qrst-uvwx-abcd";
+    let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
+    let keyring = KeyringSession::with_keyring();
+    let exports = tempfile::tempdir().expect("tempdir");
+    let mut args =
+        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    args.extend(["--export-dir".to_owned(), exports.path().display().to_string()]);
+    let env = keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+    let app = AppSession::start("e2e_keyboard", AppOptions { args, env });
+    let focused = |app: &AppSession| {
+        app.execute(
+            "return document.activeElement ? (document.activeElement.id || document.activeElement.className) : '';",
+            serde_json::json!([]),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    };
+    // Tabs until the element with this id has focus; a keyboard user can always get there.
+    let tab_to = |app: &AppSession, id: &str| {
+        for _ in 0..60 {
+            if focused(app) == id {
+                return;
+            }
+            app.press_keys(TAB);
+        }
+        panic!("Tab never reached #{id}");
+    };
+    let heading = |app: &AppSession, title: &str| {
+        app.wait_for_text("h1.step-title", title);
+        assert_eq!(focused(app), "step-title", "focus moves to the heading of {title:?}");
+    };
+
+    heading(&app, "Set up iCloud Mail in your mail app");
+    tab_to(&app, "next");
+    app.press_keys(ENTER);
+    heading(&app, "Your iCloud Mail address");
+    tab_to(&app, "address-input");
+    app.press_keys("jane.doe@icloud.com");
+    app.wait_for_text("#address-status", "is an iCloud Mail address");
+    app.press_keys(ENTER);
+    heading(&app, "Make an app-specific password");
+    tab_to(&app, "password-input");
+    app.press_keys(password);
+    app.wait_for_text("#password-status", "looks like an app-specific password");
+    app.press_keys(ENTER);
+    heading(&app, "Test the connection");
+    app.wait_for_text("#verdict-imap", "Works");
+    app.wait_for_text("#verdict-smtp", "Works");
+    tab_to(&app, "next");
+    app.press_keys(ENTER);
+    heading(&app, "Save and set up your mail app");
+    tab_to(&app, "keychain-save");
+    app.press_keys(ENTER);
+    app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
+    tab_to(&app, "save-msmtp");
+    app.press_keys(ENTER);
+    app.wait_for(Duration::from_secs(10), "the file to be saved", |s| s.text(".save-files").contains("Saved to"));
+    tab_to(&app, "next");
+    app.press_keys(ENTER);
+    heading(&app, "All done");
+    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", "jane.doe@icloud.com").as_deref(), Some(password));
+    // Focus is visible: the focused button draws an outline.
+    tab_to(&app, "back");
+    let outline = app.execute("return getComputedStyle(document.activeElement).outlineStyle;", serde_json::json!([]));
+    assert_ne!(outline, serde_json::json!("none"), "the focused control shows no focus ring");
+}
+
+/// At the smallest window size and with text at 200 %, no step is cut off sideways (content may scroll down).
+#[test]
+fn smallest_window_and_double_text_size_never_clip() {
+    let app = AppSession::start("e2e_zoom", AppOptions::default());
+    // The window cannot be made smaller than tauri.conf.json's minimum (560 × 520).
+    app.set_window_size(300, 300);
+    let size = app.execute("return [window.innerWidth, window.innerHeight];", serde_json::json!([]));
+    assert!(size[0].as_f64().unwrap() >= 540.0 && size[1].as_f64().unwrap() >= 480.0, "the window shrank below its minimum: {size}");
+    app.execute("document.documentElement.style.fontSize = '200%'; return true;", serde_json::json!([]));
+    let overflow = |app: &AppSession| {
+        app.execute(
+            "const d = document.documentElement; return [d.scrollWidth, d.clientWidth, \
+             [...document.querySelectorAll('button, input, p, li, h1, h2, label')].filter(e => e.getBoundingClientRect().right > d.clientWidth + 1).map(e => e.id || e.className || e.tagName)];",
+            serde_json::json!([]),
+        )
+    };
+    let check = |app: &AppSession, step: &str| {
+        let o = overflow(app);
+        assert!(o[0].as_f64() <= o[1].as_f64() && o[2].as_array().is_some_and(|a| a.is_empty()), "{step} is cut off at 200 % text: {o}");
+    };
+    check(&app, "welcome");
+    app.screenshot("welcome-200");
+    app.click("#next");
+    app.type_into("#address-input", "johnsmith");
+    app.wait_for_text("#address-status", "needs an @");
+    check(&app, "address");
+    app.screenshot("address-200");
+    app.type_into("#address-input", "jane@icloud.com");
+    app.wait_for_text("#address-status", "is an iCloud Mail address");
+    app.click("#next");
+    app.wait_for_text("h1.step-title", "Make an app-specific password");
+    check(&app, "password");
+    app.screenshot("password-200");
+}
+
+/// A second launch hands over to the open window and ends, instead of opening a second wizard.
+#[test]
+fn a_second_launch_focuses_the_open_window() {
+    let app = AppSession::start("e2e_single_instance", AppOptions::default());
+    app.click("#next");
+    app.type_into("#address-input", "jane@icloud.com");
+    let (display, bus) = app.display_and_bus();
+    let mut second = std::process::Command::new(icloud_mail_tests::app_binary())
+        .env("DISPLAY", display)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a second copy");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            let _ = second.wait();
+            panic!("the second launch kept running: a second wizard opened");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "the second launch failed: {status}");
+    // The first window is untouched and still has what was typed.
+    assert_eq!(app.property("#address-input", "value"), serde_json::json!("jane@icloud.com"));
+}
