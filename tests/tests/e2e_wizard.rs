@@ -70,6 +70,29 @@ fn server_args(imap: String, smtp: String, ca: &std::path::Path) -> Vec<String> 
     vec!["--imap".into(), imap, "--smtp".into(), smtp, "--ca-file".into(), ca.display().to_string()]
 }
 
+/// The whole product's world: a Dovecot with Jane's account, a gnome-keyring on a private bus, an export folder,
+/// and the app started against them (same flags a person would use). Keep every field alive for the whole test:
+/// dropping one stops that component.
+struct World {
+    app: AppSession,
+    dovecot: icloud_mail_tests::dovecot::Dovecot,
+    keyring: icloud_mail_tests::keyring::KeyringSession,
+    exports: tempfile::TempDir,
+}
+
+fn world(suite: &str, dovecot: icloud_mail_tests::dovecot::Dovecot, extra_env: &[(&str, &str)]) -> World {
+    let keyring = icloud_mail_tests::keyring::KeyringSession::with_keyring();
+    let exports = tempfile::tempdir().expect("tempdir");
+    let mut args =
+        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    args.extend(["--export-dir".to_owned(), exports.path().display().to_string()]);
+    let mut env: Vec<(String, String)> =
+        keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+    env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let app = AppSession::start(suite, AppOptions { args, env });
+    World { app, dovecot, keyring, exports }
+}
+
 #[test]
 fn connection_test_signs_in_to_a_real_server_and_shows_each_step() {
     use icloud_mail_tests::dovecot::{Dovecot, MailUser};
@@ -202,22 +225,15 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
 #[test]
 fn screenshots_of_every_step_in_light_and_dark() {
     use icloud_mail_tests::dovecot::{Dovecot, MailUser};
-    use icloud_mail_tests::keyring::KeyringSession;
     let password = "qrst-uvwx-abcd-efgh";
-    let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
     let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
     let update = std::env::var_os("UPDATE_SCREENSHOTS").is_some();
     for theme in ["light", "dark"] {
-        let keyring = KeyringSession::with_keyring();
-        let exports = tempfile::tempdir().expect("tempdir");
-        let mut args =
-            server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
-        args.extend(["--export-dir".to_owned(), exports.path().display().to_string()]);
-        let mut env: Vec<(String, String)> =
-            keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+        let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
         // WebKitGTK reports prefers-color-scheme from the GTK theme.
-        env.push(("GTK_THEME".into(), if theme == "dark" { "Adwaita:dark" } else { "Adwaita" }.into()));
-        let app = AppSession::start(&format!("screenshots_{theme}"), AppOptions { args, env });
+        let gtk_theme = if theme == "dark" { "Adwaita:dark" } else { "Adwaita" };
+        let World { app, dovecot: _dovecot, keyring: _keyring, exports: _exports } =
+            world(&format!("screenshots_{theme}"), dovecot, &[("GTK_THEME", gtk_theme)]);
         let dark = app.execute("return matchMedia('(prefers-color-scheme: dark)').matches;", serde_json::json!([]));
         assert_eq!(dark, serde_json::json!(theme == "dark"), "the page did not follow the {theme} theme");
         let mut shots = Vec::new();
