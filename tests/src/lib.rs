@@ -17,3 +17,24 @@ pub fn fresh_password() -> String {
 }
 
 pub use webdriver::app_binary;
+
+/// Runs a program with `stdin` as its standard input and collects what it printed.
+pub fn run_with_stdin(command: &mut std::process::Command, stdin: impl AsRef<[u8]>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the program");
+    child.stdin.take().expect("piped stdin").write_all(stdin.as_ref()).expect("write stdin");
+    child.wait_with_output().expect("wait for the program")
+}
+
+/// Fails with the program's exit status and everything it printed unless it succeeded.
+#[track_caller]
+pub fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

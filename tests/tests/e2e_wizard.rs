@@ -161,16 +161,9 @@ fn a_server_that_never_answers_ends_in_a_timeout_within_the_deadline() {
 #[test]
 fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
     use icloud_mail_tests::dovecot::{Dovecot, MailUser};
-    use icloud_mail_tests::keyring::KeyringSession;
     let password = "wxyz-abcd-efgh-ijkl";
     let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
-    let keyring = KeyringSession::with_keyring();
-    let exports = tempfile::tempdir().expect("tempdir");
-    let mut args =
-        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
-    args.extend(["--export-dir".to_owned(), exports.path().display().to_string()]);
-    let env = keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
-    let app = AppSession::start("e2e_happy_path", AppOptions { args, env });
+    let World { app, dovecot, keyring, exports } = world("e2e_happy_path", dovecot, &[]);
     app.click("#next");
     app.type_into("#address-input", "jane.doe@icloud.com");
     app.wait_for_text("#address-status", "is an iCloud Mail address");
@@ -270,18 +263,11 @@ fn screenshots_of_every_step_in_light_and_dark() {
 #[test]
 fn keyboard_only_completion() {
     use icloud_mail_tests::dovecot::{Dovecot, MailUser};
-    use icloud_mail_tests::keyring::KeyringSession;
     const TAB: &str = "\u{E004}";
     const ENTER: &str = "\u{E007}";
     let password = "mnop-qrst-uvwx-abcd";
     let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
-    let keyring = KeyringSession::with_keyring();
-    let exports = tempfile::tempdir().expect("tempdir");
-    let mut args =
-        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
-    args.extend(["--export-dir".to_owned(), exports.path().display().to_string()]);
-    let env = keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
-    let app = AppSession::start("e2e_keyboard", AppOptions { args, env });
+    let World { app, keyring, dovecot: _dovecot, exports: _exports } = world("e2e_keyboard", dovecot, &[]);
     let focused = |app: &AppSession| {
         app.execute(
             "return document.activeElement ? (document.activeElement.id || document.activeElement.className) : '';",

@@ -4,7 +4,6 @@
 //! Needs the app binary built first: `cargo build -p icloud-mail-setup`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use icloud_mail_tests::keyring::KeyringSession;
 use proptest::prelude::*;
@@ -16,28 +15,12 @@ use icloud_mail_tests::app_binary as app;
 
 use icloud_mail_tests::fresh_password;
 
-fn run(command: &mut Command, stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the program");
-    child.stdin.take().expect("piped stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("wait for the program")
-}
-
-#[track_caller]
-fn assert_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use icloud_mail_tests::{assert_ok, run_with_stdin as run};
 
 /// A keyring session with the password saved for the login, through the product.
 fn keyring_with_password(password: &str) -> KeyringSession {
     let session = KeyringSession::with_keyring();
-    let out = run(session.command(app()).args(["keychain", "set", "--address", LOGIN, "--password-stdin"]), &format!("{password}\n"));
+    let out = run(session.command(app()).args(["keychain", "set", "--address", LOGIN, "--password-stdin"]), format!("{password}\n"));
     assert_ok(&out);
     session
 }

@@ -5,7 +5,7 @@
 //! wrote. Needs the app binary built first: `cargo build -p icloud-mail-setup`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use icloud_mail_tests::dovecot::{Dovecot, MailUser};
@@ -22,23 +22,7 @@ fn fresh_token() -> String {
     fresh_password().replace('-', "")
 }
 
-fn run(command: &mut Command, stdin: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the program");
-    child.stdin.take().expect("piped stdin").write_all(stdin).expect("write stdin");
-    child.wait_with_output().expect("wait for the program")
-}
-
-#[track_caller]
-fn assert_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use icloud_mail_tests::{assert_ok, run_with_stdin as run};
 
 fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
@@ -106,7 +90,7 @@ fn msmtp_sends_to_self_through_starttls_with_only_the_file_and_the_keychain() {
     let world = World::new();
     let file = world.export("msmtp");
     let subject = format!("msmtp-{}", fresh_token());
-    let out = run(world.session.command("msmtp").arg(format!("--file={}", file.display())).arg(LOGIN), &world.message(&subject));
+    let out = run(world.session.command("msmtp").arg(format!("--file={}", file.display())).arg(LOGIN), world.message(&subject));
     assert_ok(&out);
     wait_until("the message in the INBOX", Duration::from_secs(10), || {
         world.server.messages(LOGIN).iter().any(|m| String::from_utf8_lossy(m).contains(&subject))
