@@ -88,6 +88,8 @@ pub struct AppOptions {
     pub env: Vec<(String, String)>,
     /// Extra command-line arguments for the app.
     pub args: Vec<String>,
+    /// The app binary to start; `app_binary()` (the workspace's debug build) when `None`.
+    pub application: Option<PathBuf>,
 }
 
 /// A WebDriver session on the running app.
@@ -146,7 +148,7 @@ impl AppSession {
         }
 
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
-            "application": app_binary(),
+            "application": options.application.clone().unwrap_or_else(app_binary),
             "args": options.args,
         }}}});
         let created: Value = http

@@ -89,7 +89,7 @@ fn world(suite: &str, dovecot: icloud_mail_tests::dovecot::Dovecot, extra_env: &
     let mut env: Vec<(String, String)> =
         keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
     env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let app = AppSession::start(suite, AppOptions { args, env });
+    let app = AppSession::start(suite, AppOptions { args, env, ..AppOptions::default() });
     World { app, dovecot, keyring, exports }
 }
 
