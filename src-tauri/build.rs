@@ -13,6 +13,7 @@ fn main() {
         "export_profile",
         "thunderbird_profiles",
         "thunderbird_add",
+        "page_ready",
     ];
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)))
         .expect("tauri-build failed");

@@ -47,6 +47,7 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
             commands::export_profile,
             commands::thunderbird_profiles,
             commands::thunderbird_add,
+            commands::page_ready,
         ])
         .setup(|app| {
             // Forget a tested password that waited too long for the save step.

@@ -97,3 +97,8 @@ export function thunderbirdAdd(
 export function checkDomain(domain: string): Promise<DomainReport> {
   return invoke<DomainReport>("check_domain", { domain });
 }
+
+/** Tells the app the first step is on screen and usable (the start-to-interactive benchmark's finish line). */
+export function pageReady(): Promise<void> {
+  return invoke<void>("page_ready");
+}

@@ -1,0 +1,293 @@
+//! Start to interactive, idle memory and installer size of the wizard, each as a ratio against a bare Tauri "hello"
+//! app (`tests/baseline-app/`) built the same way in the same run. A benchmark, not a test: it prints figures, it
+//! asserts nothing.
+//!
+//!   cargo bench -p icloud-mail-tests --bench startup_memory
+//!   STARTUP_BENCH_RUNS=21 cargo bench -p icloud-mail-tests --bench startup_memory
+//!   STARTUP_BENCH_TRACE=1 …   (also prints every run and the memory of each process)
+//!
+//! Both apps are built by this benchmark with the Tauri CLI (`tauri build --bundles deb`, the workspace's release
+//! profile: LTO, one codegen unit, opt-level "s", strip, abort) into `target/bench/`, so the binaries measured are
+//! the ones the .deb files carry. Then, under a private Xvfb and session bus, each app is started in turn (order
+//! alternating, one discarded warm-up run each, own HOME kept across runs):
+//! - start to interactive: from just before spawn to the line the app prints on stderr when the page has painted
+//!   its first step and its first IPC call arrived (the wizard prints it with `ICLOUD_MAIL_SETUP_TRACE_STARTUP`
+//!   set, the baseline always);
+//! - idle memory: 3 s after that, PSS summed over the app and every process it started (WebKitWebProcess,
+//!   WebKitNetworkProcess), from /proc/<pid>/smaps_rollup;
+//! - installer size: the two .deb files.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use icloud_mail_tests::processes::{artifacts_dir, become_subreaper, reap_orphans};
+use icloud_mail_tests::webdriver::{SessionBus, Xvfb};
+
+const IDLE: Duration = Duration::from_secs(3);
+
+struct App {
+    label: &'static str,
+    /// Folder holding the app's tauri.conf.json (where `tauri build` runs).
+    dir: PathBuf,
+    binary: PathBuf,
+    home: tempfile::TempDir,
+}
+
+struct Sample {
+    startup: Duration,
+    pss_kib: u64,
+    processes: Vec<(String, u64)>,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    workspace_root().join("target/bench")
+}
+
+/// `tauri build --bundles deb` in `dir`, into the benchmark's own target folder (so it never waits for the lock of
+/// the folder `cargo bench` itself is using).
+fn tauri_build(dir: &Path) {
+    let cli = workspace_root().join("node_modules/.bin/tauri");
+    assert!(cli.exists(), "{} is missing: run `npm ci` (or ./scripts/test.sh) first", cli.display());
+    let started = Instant::now();
+    let status = Command::new(&cli)
+        .args(["build", "--bundles", "deb"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .status()
+        .expect("run the Tauri CLI");
+    assert!(status.success(), "`tauri build --bundles deb` failed in {}", dir.display());
+    println!("built {} in {:.0} s", dir.display(), started.elapsed().as_secs_f64());
+}
+
+fn deb_size(name_prefix: &str) -> u64 {
+    let dir = target_dir().join("release/bundle/deb");
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .find(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(name_prefix) && n.ends_with(".deb")
+        })
+        .unwrap_or_else(|| panic!("no {name_prefix}*.deb in {}", dir.display()))
+        .metadata()
+        .expect("deb metadata")
+        .len()
+}
+
+/// Every process descended from `root` (including it), from the parent links in /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of = HashMap::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").filter_map(Result::ok) {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // The command name is in parentheses and may hold spaces: the parent pid is the second field after ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) {
+            parent_of.insert(pid, ppid);
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parent_of.iter().filter(|(_, &pp)| pp == p).map(|(&c, _)| c));
+        i += 1;
+    }
+    found
+}
+
+fn pss_kib(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    rollup.lines().find_map(|l| l.strip_prefix("Pss:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|s| s.trim().to_owned()).unwrap_or_default()
+}
+
+/// Stops the app's whole process group and waits until none of its processes is left.
+fn stop(child: &mut Child, family: &[u32]) {
+    let pgid = child.id() as libc::pid_t;
+    // SAFETY: signals our own child's process group (the child was made a group leader at spawn).
+    unsafe { libc::killpg(pgid, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: as above; SIGKILL for anything that ignored SIGTERM.
+    unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        reap_orphans();
+        let alive: Vec<u32> = family.iter().copied().filter(|p| Path::new(&format!("/proc/{p}")).exists()).collect();
+        if alive.is_empty() {
+            break;
+        }
+        if Instant::now() > deadline {
+            for p in alive {
+                // SAFETY: a process this run started (a WebKit helper outside the group); it is orphaned to us.
+                unsafe { libc::kill(p as libc::pid_t, libc::SIGKILL) };
+            }
+            reap_orphans();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn measure(app: &App, xvfb: &Xvfb, bus: &SessionBus) -> Sample {
+    let home = app.home.path();
+    let mut cmd = Command::new(&app.binary);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_RUNTIME_DIR", home.join("run"))
+        .env("DISPLAY", &xvfb.display)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .env("GDK_BACKEND", "x11")
+        .env("NO_AT_BRIDGE", "1")
+        .env("LANG", "C.UTF-8")
+        .env("ICLOUD_MAIL_SETUP_TRACE_STARTUP", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let started = Instant::now();
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start {}: {e}", app.binary.display()));
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("first step ready") {
+                let _ = tx.send(Ok(Instant::now()));
+            }
+            seen.push(line);
+        }
+        let _ = tx.send(Err(seen.join("\n")));
+    });
+    let ready = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(Ok(at)) => at,
+        other => {
+            let family = descendants(child.id());
+            stop(&mut child, &family);
+            panic!("{} never reported its first step (stderr: {other:?})", app.label);
+        }
+    };
+    std::thread::sleep(IDLE);
+    let family = descendants(child.id());
+    let processes: Vec<(String, u64)> = family.iter().filter_map(|&p| pss_kib(p).map(|k| (comm(p), k))).collect();
+    stop(&mut child, &family);
+    Sample { startup: ready - started, pss_kib: processes.iter().map(|(_, k)| k).sum(), processes }
+}
+
+fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes --bench; this benchmark has no options of its own on the command line.
+    let runs: usize = std::env::var("STARTUP_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(11).max(1);
+    let trace = std::env::var_os("STARTUP_BENCH_TRACE").is_some();
+    become_subreaper();
+    let root = workspace_root();
+    tauri_build(&root);
+    tauri_build(&root.join("tests/baseline-app"));
+
+    let release = target_dir().join("release");
+    let apps = [
+        App {
+            label: "iCloud Mail Setup",
+            dir: root.clone(),
+            binary: release.join("icloud-mail-setup"),
+            home: tempfile::tempdir().expect("tempdir"),
+        },
+        App {
+            label: "bare Tauri app",
+            dir: root.join("tests/baseline-app"),
+            binary: release.join("tauri-hello-baseline"),
+            home: tempfile::tempdir().expect("tempdir"),
+        },
+    ];
+    for app in &apps {
+        std::fs::create_dir_all(app.home.path().join("run")).expect("runtime dir");
+        assert!(app.binary.exists(), "{} was not built (from {})", app.binary.display(), app.dir.display());
+    }
+
+    let logs = artifacts_dir("bench_startup_memory");
+    let xvfb = Xvfb::start(&logs);
+    let bus = SessionBus::start(&logs);
+
+    let mut samples: [Vec<Sample>; 2] = [Vec::new(), Vec::new()];
+    for run in 0..=runs {
+        // Alternate the order so neither app always runs on the heels of the other.
+        let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let s = measure(&apps[i], &xvfb, &bus);
+            if trace {
+                let parts: Vec<String> = s.processes.iter().map(|(n, k)| format!("{n} {:.1}", *k as f64 / 1024.0)).collect();
+                println!(
+                    "  run {run:>2} {:<18} {:>5} ms  {:>6.1} MiB PSS ({}){}",
+                    apps[i].label,
+                    s.startup.as_millis(),
+                    s.pss_kib as f64 / 1024.0,
+                    parts.join(", "),
+                    if run == 0 { "  [warm-up, discarded]" } else { "" }
+                );
+            }
+            if run > 0 {
+                samples[i].push(s);
+            }
+        }
+    }
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mib = |k: u64| k as f64 / 1024.0;
+    let startup: Vec<Duration> = samples.iter().map(|v| median(v.iter().map(|s| s.startup).collect())).collect();
+    let pss: Vec<u64> = samples.iter().map(|v| median(v.iter().map(|s| s.pss_kib).collect())).collect();
+    let spread = |i: usize| {
+        let v: Vec<f64> = samples[i].iter().map(|s| ms(s.startup)).collect();
+        (v.iter().cloned().fold(f64::MAX, f64::min), v.iter().cloned().fold(0.0, f64::max))
+    };
+    let debs = [deb_size("icloud-mail-setup_"), deb_size("tauri-hello-baseline_")];
+
+    println!();
+    println!("Release builds under Xvfb, median of {runs} runs each (after one warm-up run), order alternating.");
+    println!("| | iCloud Mail Setup | bare Tauri app | ratio | budget |");
+    println!("|---|---|---|---|---|");
+    let ((a_lo, a_hi), (b_lo, b_hi)) = (spread(0), spread(1));
+    println!(
+        "| start to interactive | {:.0} ms ({a_lo:.0}–{a_hi:.0}) | {:.0} ms ({b_lo:.0}–{b_hi:.0}) | {:.2}× | ≤ 1.10× |",
+        ms(startup[0]),
+        ms(startup[1]),
+        ms(startup[0]) / ms(startup[1])
+    );
+    println!(
+        "| idle PSS after 3 s (app + WebKit processes) | {:.1} MiB | {:.1} MiB | {:.2}× | ≤ 1.10× |",
+        mib(pss[0]),
+        mib(pss[1]),
+        pss[0] as f64 / pss[1] as f64
+    );
+    println!(
+        "| .deb size | {:.2} MiB ({} bytes) | {:.2} MiB | {:.2}× | ≤ 4 MB |",
+        debs[0] as f64 / 1048576.0,
+        debs[0],
+        debs[1] as f64 / 1048576.0,
+        debs[0] as f64 / debs[1] as f64
+    );
+}
