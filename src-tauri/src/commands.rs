@@ -170,12 +170,9 @@ pub async fn check_domain(domain: String) -> DomainReport {
     probe::check_domain(&domain, &probe::DnsConfig::System, std::time::Duration::from_secs(5)).await
 }
 
-/// The page calls this once its first step is on screen and usable. It does nothing unless
-/// `ICLOUD_MAIL_SETUP_TRACE_STARTUP` is set; then it says so on stderr, the finish line of the start-to-interactive
-/// benchmark (`tests/benches/startup_memory.rs`).
+/// The page calls this once its first step is on screen and usable, with the milliseconds since its navigation
+/// began. It only feeds the start-up trace (silent unless `ICLOUD_MAIL_SETUP_TRACE_STARTUP` is set).
 #[tauri::command]
-pub fn page_ready() {
-    if std::env::var_os("ICLOUD_MAIL_SETUP_TRACE_STARTUP").is_some() {
-        eprintln!("icloud-mail-setup: first step ready");
-    }
+pub fn page_ready(page_ms: f64) {
+    crate::startup::milestone("first step ready", &format!(" (page: {page_ms:.0} ms)"));
 }

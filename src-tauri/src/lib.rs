@@ -2,6 +2,7 @@
 
 pub mod cli;
 mod commands;
+pub mod startup;
 mod state;
 
 use std::process::ExitCode;
@@ -50,6 +51,7 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
             commands::page_ready,
         ])
         .setup(|app| {
+            startup::milestone("setup", "");
             // Forget a tested password that waited too long for the save step.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -5,6 +5,7 @@
 //!   cargo bench -p icloud-mail-tests --bench startup_memory
 //!   STARTUP_BENCH_RUNS=21 cargo bench -p icloud-mail-tests --bench startup_memory
 //!   STARTUP_BENCH_TRACE=1 …   (also prints every run and the memory of each process)
+//!   STARTUP_BENCH_SKIP_BUILD=1 …   (measures the binaries the last run built, for quick re-measurement)
 //!
 //! Both apps are built by this benchmark with the Tauri CLI (`tauri build --bundles deb`, the workspace's release
 //! profile: LTO, one codegen unit, opt-level "s", strip, abort) into `target/bench/`, so the binaries measured are
@@ -40,6 +41,10 @@ struct App {
 
 struct Sample {
     startup: Duration,
+    /// From the app's own trace: milliseconds from `main` to Tauri's setup hook, and the page's milliseconds from
+    /// its navigation start to its first painted frame.
+    setup_ms: f64,
+    page_ms: f64,
     pss_kib: u64,
     processes: Vec<(String, u64)>,
 }
@@ -172,16 +177,20 @@ fn measure(app: &App, xvfb: &Xvfb, bus: &SessionBus) -> Sample {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut seen = Vec::new();
+        let mut setup_ms = f64::NAN;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if line.contains("first step ready") {
-                let _ = tx.send(Ok(Instant::now()));
+                let page_ms = number_after(&line, "(page: ").unwrap_or(f64::NAN);
+                let _ = tx.send(Ok((Instant::now(), setup_ms, page_ms)));
+            } else if line.contains(": setup after ") {
+                setup_ms = number_after(&line, "setup after ").unwrap_or(f64::NAN);
             }
             seen.push(line);
         }
         let _ = tx.send(Err(seen.join("\n")));
     });
-    let ready = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(at)) => at,
+    let (ready, setup_ms, page_ms) = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(Ok(seen)) => seen,
         other => {
             let family = descendants(child.id());
             stop(&mut child, &family);
@@ -192,7 +201,18 @@ fn measure(app: &App, xvfb: &Xvfb, bus: &SessionBus) -> Sample {
     let family = descendants(child.id());
     let processes: Vec<(String, u64)> = family.iter().filter_map(|&p| pss_kib(p).map(|k| (comm(p), k))).collect();
     stop(&mut child, &family);
-    Sample { startup: ready - started, pss_kib: processes.iter().map(|(_, k)| k).sum(), processes }
+    Sample { startup: ready - started, setup_ms, page_ms, pss_kib: processes.iter().map(|(_, k)| k).sum(), processes }
+}
+
+/// The number right after `marker` in `line` ("… setup after 212 ms" → 212).
+fn number_after(line: &str, marker: &str) -> Option<f64> {
+    let rest = &line[line.find(marker)? + marker.len()..];
+    rest.split(|c: char| !(c.is_ascii_digit() || c == '.')).next()?.parse().ok()
+}
+
+fn median_f64(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
@@ -206,8 +226,10 @@ fn main() {
     let trace = std::env::var_os("STARTUP_BENCH_TRACE").is_some();
     become_subreaper();
     let root = workspace_root();
-    tauri_build(&root);
-    tauri_build(&root.join("tests/baseline-app"));
+    if std::env::var_os("STARTUP_BENCH_SKIP_BUILD").is_none() {
+        tauri_build(&root);
+        tauri_build(&root.join("tests/baseline-app"));
+    }
 
     let release = target_dir().join("release");
     let apps = [
@@ -242,9 +264,11 @@ fn main() {
             if trace {
                 let parts: Vec<String> = s.processes.iter().map(|(n, k)| format!("{n} {:.1}", *k as f64 / 1024.0)).collect();
                 println!(
-                    "  run {run:>2} {:<18} {:>5} ms  {:>6.1} MiB PSS ({}){}",
+                    "  run {run:>2} {:<18} {:>5} ms (setup {:>4.0}, page {:>4.0})  {:>6.1} MiB PSS ({}){}",
                     apps[i].label,
                     s.startup.as_millis(),
+                    s.setup_ms,
+                    s.page_ms,
                     s.pss_kib as f64 / 1024.0,
                     parts.join(", "),
                     if run == 0 { "  [warm-up, discarded]" } else { "" }
@@ -283,6 +307,10 @@ fn main() {
         mib(pss[1]),
         pss[0] as f64 / pss[1] as f64
     );
+    let setup: Vec<f64> = samples.iter().map(|v| median_f64(v.iter().map(|s| s.setup_ms).collect())).collect();
+    let page: Vec<f64> = samples.iter().map(|v| median_f64(v.iter().map(|s| s.page_ms).collect())).collect();
+    println!("| … of which `main` to Tauri's setup hook | {:.0} ms | {:.0} ms | | |", setup[0], setup[1]);
+    println!("| … of which in the page (navigation start to first painted frame) | {:.0} ms | {:.0} ms | | |", page[0], page[1]);
     println!(
         "| .deb size | {:.2} MiB ({} bytes) | {:.2} MiB | {:.2}× | ≤ 4 MB |",
         debs[0] as f64 / 1048576.0,

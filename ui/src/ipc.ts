@@ -99,6 +99,6 @@ export function checkDomain(domain: string): Promise<DomainReport> {
 }
 
 /** Tells the app the first step is on screen and usable (the start-to-interactive benchmark's finish line). */
-export function pageReady(): Promise<void> {
-  return invoke<void>("page_ready");
+export function pageReady(pageMs: number): Promise<void> {
+  return invoke<void>("page_ready", { pageMs });
 }
