@@ -3,7 +3,7 @@
 //! asserts nothing.
 //!
 //!   cargo bench -p icloud-mail-tests --bench startup_memory
-//!   STARTUP_BENCH_RUNS=21 cargo bench -p icloud-mail-tests --bench startup_memory
+//!   STARTUP_BENCH_RUNS=31 cargo bench -p icloud-mail-tests --bench startup_memory
 //!   STARTUP_BENCH_TRACE=1 …   (also prints every run and the memory of each process)
 //!   STARTUP_BENCH_SKIP_BUILD=1 …   (measures the binaries the last run built, for quick re-measurement)
 //!
@@ -222,7 +222,7 @@ fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
 
 fn main() {
     // `cargo bench` passes --bench; this benchmark has no options of its own on the command line.
-    let runs: usize = std::env::var("STARTUP_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(11).max(1);
+    let runs: usize = std::env::var("STARTUP_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(21).max(1);
     let trace = std::env::var_os("STARTUP_BENCH_TRACE").is_some();
     become_subreaper();
     let root = workspace_root();
