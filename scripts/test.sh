@@ -44,7 +44,7 @@ step "packages (.deb, .rpm)" build_packages
 step "rust tests" dbus-run-session -- cargo test --locked --workspace --exclude tauri-hello-baseline --no-fail-fast
 # The packages built above, unpacked into throwaway roots: metadata, libraries, desktop entry, icons, licence,
 # --version, and the unpacked app under Xvfb through WebDriver (ignored by plain `cargo test`: needs the packages).
-step "package tests" dbus-run-session -- cargo test --locked -p icloud-mail-tests --test package -- --ignored
+step "package tests" dbus-run-session -- cargo test --locked --workspace --exclude tauri-hello-baseline --test package -- --ignored
 step "typescript" npm run --silent typecheck
 step "prettier" npm run --silent format:check
 step "ui tests (vitest)" npm run --silent test:ui
