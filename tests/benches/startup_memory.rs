@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use icloud_mail_tests::processes::{artifacts_dir, become_subreaper, reap_orphans};
 use icloud_mail_tests::webdriver::{SessionBus, Xvfb};
+use icloud_mail_tests::workspace_root;
 
 const IDLE: Duration = Duration::from_secs(3);
 
@@ -47,10 +48,6 @@ struct Sample {
     page_ms: f64,
     pss_kib: u64,
     processes: Vec<(String, u64)>,
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
 fn target_dir() -> PathBuf {
@@ -210,13 +207,8 @@ fn number_after(line: &str, marker: &str) -> Option<f64> {
     rest.split(|c: char| !(c.is_ascii_digit() || c == '.')).next()?.parse().ok()
 }
 
-fn median_f64(mut v: Vec<f64>) -> f64 {
+fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
-    v.sort();
     v[v.len() / 2]
 }
 
@@ -280,35 +272,38 @@ fn main() {
         }
     }
 
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mib = |k: u64| k as f64 / 1024.0;
-    let startup: Vec<Duration> = samples.iter().map(|v| median(v.iter().map(|s| s.startup).collect())).collect();
-    let pss: Vec<u64> = samples.iter().map(|v| median(v.iter().map(|s| s.pss_kib).collect())).collect();
-    let spread = |i: usize| {
-        let v: Vec<f64> = samples[i].iter().map(|s| ms(s.startup)).collect();
-        (v.iter().cloned().fold(f64::MAX, f64::min), v.iter().cloned().fold(0.0, f64::max))
+    // Each figure as [wizard, baseline]: the median over the runs, and for start-up also the fastest and slowest.
+    let medians = |f: fn(&Sample) -> f64| [0, 1].map(|i| median(samples[i].iter().map(f).collect()));
+    let extremes = |f: fn(&Sample) -> f64| {
+        [0, 1].map(|i| {
+            let v: Vec<f64> = samples[i].iter().map(f).collect();
+            (v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+        })
     };
+    let startup_ms = |s: &Sample| s.startup.as_secs_f64() * 1000.0;
+    let startup = medians(startup_ms);
+    let [(a_lo, a_hi), (b_lo, b_hi)] = extremes(startup_ms);
+    let pss_mib = medians(|s| s.pss_kib as f64 / 1024.0);
+    let setup = medians(|s| s.setup_ms);
+    let page = medians(|s| s.page_ms);
     let debs = [deb_size("icloud-mail-setup_"), deb_size("tauri-hello-baseline_")];
 
     println!();
     println!("Release builds under Xvfb, median of {runs} runs each (after one warm-up run), order alternating.");
     println!("| | iCloud Mail Setup | bare Tauri app | ratio | budget |");
     println!("|---|---|---|---|---|");
-    let ((a_lo, a_hi), (b_lo, b_hi)) = (spread(0), spread(1));
     println!(
         "| start to interactive | {:.0} ms ({a_lo:.0}–{a_hi:.0}) | {:.0} ms ({b_lo:.0}–{b_hi:.0}) | {:.2}× | ≤ 1.10× |",
-        ms(startup[0]),
-        ms(startup[1]),
-        ms(startup[0]) / ms(startup[1])
+        startup[0],
+        startup[1],
+        startup[0] / startup[1]
     );
     println!(
         "| idle PSS after 3 s (app + WebKit processes) | {:.1} MiB | {:.1} MiB | {:.2}× | ≤ 1.10× |",
-        mib(pss[0]),
-        mib(pss[1]),
-        pss[0] as f64 / pss[1] as f64
+        pss_mib[0],
+        pss_mib[1],
+        pss_mib[0] / pss_mib[1]
     );
-    let setup: Vec<f64> = samples.iter().map(|v| median_f64(v.iter().map(|s| s.setup_ms).collect())).collect();
-    let page: Vec<f64> = samples.iter().map(|v| median_f64(v.iter().map(|s| s.page_ms).collect())).collect();
     println!("| … of which `main` to Tauri's setup hook | {:.0} ms | {:.0} ms | | |", setup[0], setup[1]);
     println!("| … of which in the page (navigation start to first painted frame) | {:.0} ms | {:.0} ms | | |", page[0], page[1]);
     println!(

@@ -18,6 +18,11 @@ pub fn fresh_password() -> String {
 
 pub use webdriver::app_binary;
 
+/// The workspace's root folder (where README.md, target/ and node_modules/ are).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
 /// Runs a program with `stdin` as its standard input and collects what it printed.
 pub fn run_with_stdin(command: &mut std::process::Command, stdin: impl AsRef<[u8]>) -> std::process::Output {
     use std::io::Write;

@@ -219,7 +219,7 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
 fn screenshots_of_every_step_in_light_and_dark() {
     use icloud_mail_tests::dovecot::{Dovecot, MailUser};
     let password = "qrst-uvwx-abcd-efgh";
-    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    let docs = icloud_mail_tests::workspace_root().join("docs/screenshots");
     let update = std::env::var_os("UPDATE_SCREENSHOTS").is_some();
     for theme in ["light", "dark"] {
         let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");

@@ -13,28 +13,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use icloud_mail_tests::webdriver::{AppOptions, AppSession};
+use icloud_mail_tests::{assert_ok, workspace_root};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const NAME: &str = "icloud-mail-setup";
 /// Debian's and rpm's limit is the person's download; the budget is 4 MB.
 const MAX_PACKAGE_BYTES: u64 = 4_000_000;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
+/// Runs `cmd`; fails (at the caller's line) unless it succeeded.
+#[track_caller]
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     out
 }
 
+#[track_caller]
 fn stdout(cmd: &mut Command) -> String {
     String::from_utf8(run(cmd).stdout).expect("UTF-8 output")
 }
