@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::processes::Service;
+use crate::processes::{own_group, Service};
 
 /// The password that unlocks the test keyring itself (not a product password).
 pub const KEYRING_PASSWORD: &str = "test-keyring-unlock";
@@ -174,8 +174,7 @@ impl KeyringSession {
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open the keyring log");
         let err = out.try_clone().expect("clone the log handle");
         crate::processes::become_subreaper();
-        let mut child = self
-            .command("gnome-keyring-daemon")
+        let mut child = own_group(&mut self.command("gnome-keyring-daemon"))
             .args(["--foreground", "--components=secrets"])
             .args(unlock.then_some("--unlock"))
             .stdin(Stdio::piped())
@@ -253,7 +252,7 @@ impl SessionBus {
         std::fs::write(&config, bus_config(&socket)).expect("write the bus configuration");
         crate::processes::become_subreaper();
         let log = std::fs::File::create(root.join("logs/dbus-daemon.log")).expect("create the bus log");
-        let mut child = Command::new("dbus-daemon")
+        let mut child = own_group(&mut Command::new("dbus-daemon"))
             .arg(format!("--config-file={}", config.display()))
             .args(["--nofork", "--print-address=1"])
             .env_clear()

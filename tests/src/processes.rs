@@ -3,6 +3,7 @@
 //! test and no zombie piles up (PID 1 on these machines does not reap orphans).
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,11 +19,12 @@ impl Service {
         become_subreaper();
         let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
         let err = out.try_clone()?;
-        let child = command.stdin(Stdio::null()).stdout(out).stderr(err).spawn()?;
+        let child = own_group(command).stdin(Stdio::null()).stdout(out).stderr(err).spawn()?;
         Ok(Service { name: name.to_owned(), child: Some(child) })
     }
 
-    /// Wraps a child started by the caller (for example one whose stdout the caller reads).
+    /// Wraps a child started by the caller (for example one whose stdout the caller reads); start it with
+    /// `own_group(&mut command)` so what it leaves behind is reaped.
     pub fn adopt(name: &str, child: Child) -> Service {
         become_subreaper();
         Service { name: name.to_owned(), child: Some(child) }
@@ -68,6 +70,24 @@ impl Drop for Service {
     }
 }
 
+/// Starts `command` in a process group of its own, so whatever it leaves behind is told apart from the programs a
+/// test runs and waits for itself (see `reap_orphans`). Leaving our group also leaves the terminal's Ctrl-C, so the
+/// child is told to stop (SIGTERM) when the thread that started it ends (a test's thread outlives its services:
+/// they are dropped inside the test).
+pub fn own_group(command: &mut Command) -> &mut Command {
+    command.process_group(0);
+    // SAFETY: the closure runs in the child between fork and exec and calls only prctl, which is
+    // async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Makes this process the reaper of its orphaned descendants (daemons that double-fork), once.
 pub fn become_subreaper() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -80,16 +100,46 @@ pub fn become_subreaper() {
     });
 }
 
-/// Reaps any exited orphans that were re-parented to us (non-blocking).
+/// Reaps exited orphans that were re-parented to us (non-blocking): zombie children whose process group is not
+/// ours. Programs a test runs itself (`Command::output()`) stay in our process group and are left to the `wait`
+/// of whoever started them; reaping any child (`waitpid(-1)`) raced with that wait and failed it with ECHILD.
+/// Services start in process groups of their own (`Service::start`), so whatever they leave behind is reaped.
 pub fn reap_orphans() {
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid with WNOHANG on any child; it only reports and collects exited children.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid <= 0 {
-            break;
+    // SAFETY: getpid/getpgrp take no arguments and only report.
+    let (me, our_group) = unsafe { (libc::getpid() as u32, libc::getpgrp() as u32) };
+    for pid in all_pids() {
+        if proc_stat(pid).is_some_and(|s| s.state == 'Z' && s.parent == me && s.group != our_group) {
+            let mut status = 0;
+            // SAFETY: waitpid with WNOHANG on one exited child of ours that no one else waits for.
+            unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
         }
     }
+}
+
+/// What /proc/<pid>/stat says of a process that concerns the harness.
+pub struct ProcStat {
+    /// R, S, D, Z, …
+    pub state: char,
+    pub parent: u32,
+    pub group: u32,
+}
+
+/// Every process id in /proc.
+pub fn all_pids() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries.filter_map(Result::ok).filter_map(|e| e.file_name().to_string_lossy().parse().ok()).collect()
+}
+
+/// The state, parent and process group of `pid`, while it exists (zombies included).
+pub fn proc_stat(pid: u32) -> Option<ProcStat> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces; after it: state, parent pid, process group.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let parent = fields.next()?.parse().ok()?;
+    let group = fields.next()?.parse().ok()?;
+    Some(ProcStat { state, parent, group })
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
