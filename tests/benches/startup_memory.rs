@@ -26,7 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use icloud_mail_tests::processes::{artifacts_dir, become_subreaper, reap_orphans};
+use icloud_mail_tests::processes::{all_pids, artifacts_dir, become_subreaper, proc_stat, reap_orphans};
 use icloud_mail_tests::webdriver::{SessionBus, Xvfb};
 use icloud_mail_tests::workspace_root;
 
@@ -87,16 +87,7 @@ fn deb_size(name_prefix: &str) -> u64 {
 
 /// Every process descended from `root` (including it), from the parent links in /proc.
 fn descendants(root: u32) -> Vec<u32> {
-    let mut parent_of = HashMap::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").filter_map(Result::ok) {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // The command name is in parentheses and may hold spaces: the parent pid is the second field after ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
-        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) {
-            parent_of.insert(pid, ppid);
-        }
-    }
+    let parent_of: HashMap<u32, u32> = all_pids().into_iter().filter_map(|p| proc_stat(p).map(|s| (p, s.parent))).collect();
     let mut found = vec![root];
     let mut i = 0;
     while i < found.len() {
