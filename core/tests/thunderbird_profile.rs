@@ -169,8 +169,8 @@ fn a_locked_profile_is_refused_with_a_clear_message_and_left_alone() {
 
     let err = tb::add_account(dir.path(), &account(None)).unwrap_err();
     assert_eq!(err.kind, DiagnosisKind::ThunderbirdRunning);
-    assert_eq!(err.message, "Thunderbird is running and would overwrite the change.");
-    assert_eq!(err.hint, "Quit Thunderbird, then try again.");
+    assert_eq!(err.message(icloud_mail_core::Lang::En), "Thunderbird is running and would overwrite the change.");
+    assert_eq!(err.hint(icloud_mail_core::Lang::En), "Quit Thunderbird, then try again.");
     assert_eq!(std::fs::read_to_string(dir.path().join("prefs.js")).unwrap(), EXISTING_PREFS);
     assert!(backups(dir.path()).is_empty());
 
@@ -234,5 +234,5 @@ fn disagreeing_defaults_are_ambiguous_and_no_thunderbird_is_not_found() {
     assert_eq!(tb::default_profile_in(&[nothing.path().join(".thunderbird")]).unwrap_err().kind, DiagnosisKind::ThunderbirdNotFound);
     let err = tb::resolve_profile(Some(&nothing.path().join("missing"))).unwrap_err();
     assert_eq!(err.kind, DiagnosisKind::ThunderbirdProfileNotFound);
-    assert!(err.message.contains("missing"), "{}", err.message);
+    assert!(err.message(icloud_mail_core::Lang::En).contains("missing"), "{}", err.message(icloud_mail_core::Lang::En));
 }
