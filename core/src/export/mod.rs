@@ -256,6 +256,18 @@ impl PasswordCommand {
     }
 }
 
+/// The program terminal clients should call for the password: the bare name when PATH finds this very program (it
+/// then survives upgrades and moves), otherwise this program's full path (an app bundle, a build folder).
+pub fn app_program() -> String {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else { return APP_PROGRAM.to_owned() };
+    let on_path = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(APP_PROGRAM)).find(|candidate| candidate.is_file()));
+    match on_path.and_then(|p| std::fs::canonicalize(p).ok()) {
+        Some(found) if found == me => APP_PROGRAM.to_owned(),
+        _ => me.display().to_string(),
+    }
+}
+
 /// POSIX shell quoting (shlex): plain words stay as they are, anything else is single-quoted.
 pub(crate) fn sh_quote(word: &str) -> String {
     // shlex refuses only NUL, which neither a path from the OS nor a checked address can hold.
