@@ -169,6 +169,16 @@ mod tests {
         assert!(uncalled.is_empty(), "registered and permitted but never called by the page: {uncalled:?}");
     }
 
+    /// The page forgets a typed password on the same timer as the app forgets a tested one.
+    #[test]
+    fn the_page_and_the_app_keep_the_password_equally_long() {
+        let source = read("../ui/src/secret.ts");
+        let line = source.lines().find(|l| l.contains("export const KEEP_PASSWORD_MS")).expect("ui/src/secret.ts names KEEP_PASSWORD_MS");
+        let expression = line.split('=').nth(1).unwrap().trim().trim_end_matches(';');
+        let ms: u64 = expression.split('*').map(|f| f.trim().parse::<u64>().expect("a product of numbers")).product();
+        assert_eq!(std::time::Duration::from_millis(ms), crate::state::KEEP_PASSWORD_FOR);
+    }
+
     #[test]
     fn the_invoke_scanner_finds_names() {
         let ts = r#"return call<Address>("check_address", { input }); invoke<void>("cancel_probe"); recall("x"); invoke ( "page_ready" )"#;
