@@ -66,7 +66,7 @@ fn format_parser() -> impl TypedValueParser<Value = ExportFormat> {
     neomutt, aerc, mbsync, msmtp   terminal clients; they read the password from the keychain\n  \
     settings-text, settings-html   the settings card for any other client\n\n\
     No file ever holds the password. Without --output the file gets the format's usual name in the current folder. \
-    An existing file is replaced only with --force; files are written atomically and readable by you only.\n\n\
+    An existing file is replaced only with --force; files are written atomically and, on Linux and macOS, readable by you only.\n\n\
     Exit codes: 0 written, 1 not written (file exists, folder not writable), 2 bad arguments.")]
 pub struct ExportArgs {
     #[command(flatten)]
