@@ -14,7 +14,10 @@ pub enum ThunderbirdCommand {
     #[command(after_help = "Without --profile, the profile Thunderbird opens by default is used. prefs.js is backed up \
         first (prefs.js.bak-<time>) and written atomically; its existing lines stay as they are. Thunderbird asks for the \
         app-specific password when it first connects.\n\n\
-        Exit codes: 0 added or already there, 1 not changed (Thunderbird running, no profile, several defaults), 2 bad arguments.")]
+        Nothing is written when prefs.js or user.js sets an account pref in a form this program cannot read, or when \
+        user.js (which Thunderbird applies at every start) sets the account list.\n\n\
+        Exit codes: 0 added or already there, 1 not changed (Thunderbird running, no profile, several defaults, \
+        prefs.js or user.js in the way), 2 bad arguments.")]
     Add(AddArgs),
     /// List the Thunderbird profiles on this computer; `*` marks a default.
     List {
@@ -59,12 +62,15 @@ fn add(args: AddArgs) -> u8 {
             print_json(&outcome);
             EXIT_OK
         }
-        (Ok(AddOutcome::Added { profile, account_key, backup, .. }), false) => {
+        (Ok(AddOutcome::Added { profile, account_key, backup, warnings, .. }), false) => {
             println!("Added {} to the Thunderbird profile {profile} ({account_key}).", account.address.address);
             if let Some(backup) = backup {
                 println!("The previous prefs.js is saved as {backup}.");
             }
             println!("Start Thunderbird: it asks for your app-specific password when it first connects.");
+            for warning in &warnings {
+                report(warning, EXIT_OK);
+            }
             EXIT_OK
         }
         (Ok(AddOutcome::AlreadyPresent { profile, server_key }), false) => {
