@@ -55,6 +55,12 @@ pub enum DiagnosisKind {
     ThunderbirdProfileNotFound,
     ThunderbirdProfileAmbiguous,
     ThunderbirdRunning,
+    /// prefs.js or user.js sets a pref the profile editor reads in a form it does not understand: nothing written.
+    ThunderbirdPrefsUnreadable,
+    /// The profile's user.js sets an account list at every start, which would hide the new account: nothing written.
+    ThunderbirdUserJsOverrides,
+    /// A warning beside an added account: the profile's user.js sets account prefs at every start.
+    ThunderbirdUserJsAccountPrefs,
     OutputExists,
     WriteFailed,
 }
@@ -97,6 +103,9 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdProfileNotFound,
         DiagnosisKind::ThunderbirdProfileAmbiguous,
         DiagnosisKind::ThunderbirdRunning,
+        DiagnosisKind::ThunderbirdPrefsUnreadable,
+        DiagnosisKind::ThunderbirdUserJsOverrides,
+        DiagnosisKind::ThunderbirdUserJsAccountPrefs,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
     ];
@@ -143,6 +152,10 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub store: Option<String>,
+    /// A Thunderbird preference (`mail.accountmanager.accounts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub pref: Option<String>,
 }
 
 impl Facts {
@@ -157,6 +170,7 @@ impl Facts {
             "limit" => self.limit.map(|l| l.to_string()),
             "path" => self.path.clone(),
             "store" => self.store.clone(),
+            "pref" => self.pref.clone(),
             _ => None,
         }
     }

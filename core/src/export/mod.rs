@@ -319,10 +319,12 @@ pub fn export(account: &Account, format: ExportFormat, options: &ExportOptions) 
     Ok(ExportedFile { format, file_name: exporter.file_name(account), bytes: exporter.render(account, options)? })
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed, then renamed into place, so
-/// a reader sees the old file or the new one, never half of one. An existing file is replaced only when
-/// `overwrite` is set; otherwise the rename itself refuses (no window between a check and the write).
-/// The file is readable by its owner only, as clients that may hold credentials expect (msmtp, aerc refuse others).
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed, then renamed into place, and
+/// the folder synced, so a reader sees the old file or the new one, never half of one, even after a power cut. An
+/// existing file is replaced only when `overwrite` is set; otherwise the rename itself refuses (no window between
+/// a check and the write). On Unix the file is readable by its owner only (mode 0600, the temporary file's), as
+/// clients that may hold credentials expect (msmtp, aerc refuse others); on Windows it gets the folder's inherited
+/// permissions (a person's own folders are theirs alone already), and nothing here claims otherwise.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Diagnosis> {
     use std::io::Write;
     let shown = path.display().to_string();
@@ -350,7 +352,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Di
             }
         })?;
     }
-    Ok(())
+    sync_folder(folder).map_err(|e| failed(&e))
+}
+
+/// Syncs a folder after a file was renamed into it: the rename is a change of the folder, and until the folder
+/// reaches the disk a power cut can undo it (ext4, XFS). Unix only: Windows cannot open a folder for this, and
+/// NTFS journals the rename. A file system that cannot sync a folder at all (EINVAL) is left as it is.
+pub(crate) fn sync_folder(folder: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        match std::fs::File::open(folder).and_then(|dir| dir.sync_all()) {
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(()),
+            other => other,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = folder;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ pub enum ThunderbirdCommand {
     #[command(after_help = "Without --profile, the profile Thunderbird opens by default is used. prefs.js is backed up \
         first (prefs.js.bak-<time>) and written atomically; its existing lines stay as they are. Thunderbird asks for the \
         app-specific password when it first connects.\n\n\
-        Exit codes: 0 added or already there, 1 not changed (Thunderbird running, no profile, several defaults), 2 bad arguments.")]
+        Nothing is written when prefs.js or user.js sets an account pref in a form this program cannot read, or when \
+        user.js (which Thunderbird applies at every start) sets the account list.\n\n\
+        Exit codes: 0 added or already there, 1 not changed (Thunderbird running, no profile, several defaults, \
+        prefs.js or user.js in the way), 2 bad arguments.")]
     Add(Box<AddArgs>),
     /// List the Thunderbird profiles on this computer; `*` marks a default.
     List {
@@ -70,12 +73,15 @@ fn add(args: AddArgs, out: Output) -> u8 {
             print_json(&outcome);
             EXIT_OK
         }
-        Ok(AddOutcome::Added { profile, backup, .. }) => {
+        Ok(AddOutcome::Added { profile, backup, warnings, .. }) => {
             println!("{}", out.words("cli.thunderbird_added", &about(&profile)));
             if let Some(backup) = backup {
                 println!("{}", out.words("cli.thunderbird_backup", &about(&backup)));
             }
             println!("{}", out.text("cli.thunderbird_will_ask"));
+            for warning in &warnings {
+                out.report(warning, EXIT_OK);
+            }
             EXIT_OK
         }
         Ok(AddOutcome::AlreadyPresent { profile, .. }) => {

@@ -15,4 +15,8 @@ path?: string,
 /**
  * Which keychain or store ("Secret Service", "macOS Keychain", "Windows Credential Manager").
  */
-store?: string, };
+store?: string, 
+/**
+ * A Thunderbird preference (`mail.accountmanager.accounts`).
+ */
+pref?: string, };
