@@ -6,10 +6,12 @@ pub mod address;
 pub mod bindings;
 pub mod diagnosis;
 pub mod export;
+pub mod host;
 pub mod keychain;
 pub mod probe;
 pub mod provider;
 pub mod secret;
+pub mod text_policy;
 
 pub use account::Account;
 pub use address::{Address, DomainKind};
