@@ -283,13 +283,14 @@ fn check_reg(account: &Account, xml_path: Option<&str>) {
     assert_eq!(keys, [AUTODISCOVER_KEY]);
     let values: BTreeMap<String, regashii::Value> =
         registry.keys().values().next().unwrap().values().iter().map(|(n, v)| (n.raw().to_owned(), v.clone())).collect();
+    // The user's own folder, expanded by Windows (REG_EXPAND_SZ), unless a path is given.
     let path = xml_path
         .map(str::to_owned)
-        .unwrap_or_else(|| format!(r"C:\ProgramData\iCloud Mail Setup\autodiscover-{}.xml", account.address.domain));
+        .unwrap_or_else(|| format!(r"%LOCALAPPDATA%\iCloud Mail Setup\autodiscover-{}.xml", account.address.domain));
     let want: BTreeMap<String, regashii::Value> = [
         ("PreferLocalXML".to_owned(), regashii::Value::Dword(1)),
         ("ExcludeExplicitO365Endpoint".to_owned(), regashii::Value::Dword(1)),
-        (account.address.domain.clone(), regashii::Value::Sz(path)),
+        (account.address.domain.clone(), regashii::Value::ExpandSz(path)),
     ]
     .into_iter()
     .collect();
