@@ -5,7 +5,7 @@
 use askama::Template;
 
 use super::settings_text::{Card, NEW_OUTLOOK_NOTE, PASSWORD_NOTE};
-use super::{file_stem, ExportFormat, ExportOptions, Exporter};
+use super::{file_stem, render_failed, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
 use crate::diagnosis::Diagnosis;
 
@@ -35,6 +35,6 @@ impl Exporter for SettingsHtml {
     fn render(&self, account: &Account, _options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
         let card = Card::of(account);
         let page = Page { card: &card, password_note: PASSWORD_NOTE, new_outlook_note: NEW_OUTLOOK_NOTE };
-        Ok(page.render().expect("the template renders plain strings").into_bytes())
+        Ok(page.render().map_err(|e| render_failed(self.format(), account, &e))?.into_bytes())
     }
 }

@@ -204,6 +204,7 @@ fn refuse_if_running(profile: &Path) -> Result<(), Diagnosis> {
 /// Adds the account to the profile's prefs.js. Refused while Thunderbird runs (it rewrites prefs.js on exit and
 /// would drop the change); a no-op when the account is already there.
 pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diagnosis> {
+    account.check()?;
     if !profile.is_dir() {
         return Err(Diagnosis::new(DiagnosisKind::ThunderbirdProfileNotFound, facts_path(profile), None));
     }
