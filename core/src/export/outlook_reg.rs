@@ -66,8 +66,9 @@ impl Exporter for OutlookReg {
             None => (
                 default_xml_path(account),
                 format!(
-                    "; The path is {}: a folder of your own Windows account, which\n\
-                     ; other users of this computer cannot write to. Windows fills in %LOCALAPPDATA% when Outlook reads it.\n",
+                    "; The path is in a folder of your own Windows account, which other users of this computer cannot\n\
+                     ; write to (an expandable string: %LOCALAPPDATA% stands for your own local application data):\n\
+                     ;   {}\n",
                     default_xml_path(account)
                 ),
             ),
