@@ -5,7 +5,7 @@
 //! wrote. Needs the app binary built first: `cargo build -p icloud-mail-setup`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use icloud_mail_tests::dovecot::{Dovecot, MailUser};
