@@ -5,6 +5,7 @@ import { chooseLanguage } from "../i18n";
 import { Wizard } from "../wizard";
 import { steps } from "./index";
 import en from "../i18n/en.json";
+import de from "../i18n/de.json";
 
 const icloud = (address: string) => ({
   address,
@@ -15,22 +16,26 @@ const icloud = (address: string) => ({
 });
 
 function diagnosis(kind: string, facts: Record<string, unknown> = {}) {
-  return { kind, message: "(english from rust)", hint: "(hint from rust)", detail: null, facts };
+  return { kind, detail: null, facts };
 }
 
 let calls: string[] = [];
+let domainChecks: unknown[] = [];
 let domainAnswer: "ok" | "domain_not_icloud" | "hang" = "ok";
 
 beforeEach(() => {
   vi.useFakeTimers();
   calls = [];
+  domainChecks = [];
   domainAnswer = "ok";
   chooseLanguage(["en-GB"]);
   mockIPC((cmd, args) => {
     if (cmd === "check_domain") {
-      const domain = (args as { domain: string }).domain;
+      domainChecks.push(args);
+      const domain = (args as { address: string }).address.split("@")[1];
       if (domainAnswer === "hang") return new Promise(() => {});
-      return { kind: domainAnswer, domain, exchanges: [], elapsed_ms: 5, message: "", hint: "", detail: null };
+      const exchanges = domainAnswer === "ok" ? ["mx01.mail.icloud.com."] : ["mx.elsewhere.example."];
+      return { diagnosis: diagnosis(domainAnswer, { domain }), domain, exchanges, elapsed_ms: 5 };
     }
     if (cmd !== "check_address") throw new Error(`unexpected command ${cmd}`);
     const input = (args as { input: string }).input;
@@ -87,11 +92,10 @@ describe("Address step", () => {
     expect(wizard.state.address?.address).toBe("johnsmith@icloud.com");
   });
 
-  it("explains other providers in the page's own words, not Rust's", async () => {
+  it("explains other providers in the page's own words, from the kind and facts", async () => {
     new Wizard(document.getElementById("app")!, steps()).go(1);
     await type("someone@gmail.com");
     expect(status()).toContain("gmail.com is Gmail, not iCloud Mail.");
-    expect(status()).not.toContain("english from rust");
     expect(next().disabled).toBe(true);
   });
 
@@ -99,7 +103,10 @@ describe("Address step", () => {
     const wizard = new Wizard(document.getElementById("app")!, steps());
     wizard.go(1);
     await type("jane@family.example");
-    expect(status()).toContain("family.example is an iCloud+ custom domain.");
+    expect(domainChecks).toEqual([{ address: "jane@family.example" }]);
+    expect(status()).toContain(en["probe.domain_ok"].replace("{domain}", "family.example"));
+    expect(status()).toContain(en["probe.domain_ok_hint"]);
+    expect(document.querySelector("#domain-status")!.getAttribute("data-kind")).toBe("ok");
     expect(document.querySelector("#login-why")!.textContent).toContain("not with family.example");
     expect(next().disabled).toBe(true);
     const login = document.querySelector<HTMLInputElement>("#login-input")!;
@@ -122,6 +129,7 @@ describe("Address step", () => {
     new Wizard(document.getElementById("app")!, steps()).go(1);
     await type("jane@family.example");
     expect(status()).toContain("family.example does not receive its mail through iCloud.");
+    expect(document.querySelector("#domain-status")!.getAttribute("data-kind")).toBe("domain_not_icloud");
     document.body.innerHTML = '<div id="app"></div>';
     domainAnswer = "hang";
     new Wizard(document.getElementById("app")!, steps()).go(1);
@@ -166,5 +174,7 @@ describe("Address step", () => {
     new Wizard(document.getElementById("app")!, steps()).go(1);
     await type("johnsmith");
     expect(status()).toContain("Eine E-Mail-Adresse braucht ein @");
+    await type("jane@family.example");
+    expect(status()).toContain(de["probe.domain_ok"].replace("{domain}", "family.example"));
   });
 });

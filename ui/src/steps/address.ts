@@ -1,9 +1,8 @@
 // Address: live validation in the core as the person types. iCloud domains are recognised at once; other
 // domains are accepted for the custom-domain check; other providers and mistakes get their own explanation.
-import { describe } from "../diagnosis";
+import { describe, words } from "../diagnosis";
 import { t } from "../i18n";
 import { checkAddress, checkDomain } from "../ipc";
-import { words } from "../diagnosis";
 import { el, text, type Step, type StepContext } from "../wizard";
 
 /** How long typing must pause before the address is checked. */
@@ -15,7 +14,7 @@ export function addressStep(): Step {
   let generation = 0;
 
   /** For a custom domain: the MX check (with a way to skip it), then the primary iCloud login that signs in. */
-  const customDomain = (ctx: StepContext, box: HTMLElement, domain: string, mine: () => boolean) => {
+  const customDomain = (ctx: StepContext, box: HTMLElement, address: string, domain: string, mine: () => boolean) => {
     const check = el("div", "domain-check");
     check.id = "domain-status";
     check.setAttribute("role", "status");
@@ -83,17 +82,18 @@ export function addressStep(): Step {
       showLogin();
     });
     box.append(check, loginBox);
-    void checkDomain(domain).then((report) => {
+    void checkDomain(address).then((report) => {
       if (!mine() || loginBox.hidden === false) return;
-      if (report.kind === "ok") {
-        check.className = "domain-check ok";
-        check.replaceChildren(text("p", t("step.address.domain_ok", { domain })));
-      } else {
-        const w = words(report.kind, { domain, host: domain }, report.detail);
-        check.className = "domain-check problem";
-        check.dataset.kind = report.kind;
-        check.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
-      }
+      const d = report.diagnosis;
+      // The domain as the person reads it (Unicode), whatever form the report's facts carry.
+      const facts = { host: domain, ...d.facts, domain };
+      const w =
+        d.kind === "ok"
+          ? { message: t("probe.domain_ok", facts), hint: t("probe.domain_ok_hint", facts) }
+          : words(d.kind, facts, d.detail);
+      check.className = d.kind === "ok" ? "domain-check ok" : "domain-check problem";
+      check.dataset.kind = d.kind;
+      check.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
       showLogin();
     });
   };
@@ -133,13 +133,13 @@ export function addressStep(): Step {
           status.append(text("p", t(key, { address: result.value.address, domain: result.value.domain_unicode })));
           input!.removeAttribute("aria-invalid");
           if (result.value.kind.type === "icloud") ctx.state.login = undefined;
-          else customDomain(ctx, status, result.value.domain, () => mine === generation);
+          else customDomain(ctx, status, result.value.address, result.value.domain_unicode, () => mine === generation);
         } else {
           ctx.state.address = undefined;
-          const words = describe(result.error);
+          const w = describe(result.error);
           const quiet = result.error.kind === "address_empty";
           status.className = quiet ? "status" : "status problem";
-          status.append(text("p", words.message, "message"), text("p", words.hint, "hint"));
+          status.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
           if (quiet) input!.removeAttribute("aria-invalid");
           else input!.setAttribute("aria-invalid", "true");
         }
