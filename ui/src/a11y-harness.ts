@@ -27,6 +27,8 @@ mockIPC((cmd, args) => {
     };
   }
   if (cmd === "plugin:opener|open_url" || cmd === "cancel_probe" || cmd === "forget_password") return null;
+  if (cmd === "os_full_name") return "Jane Doe";
+  if (cmd === "check_name") return a.input.trim() || null;
   if (cmd === "keychain_status")
     return {
       exists: false,

@@ -43,6 +43,16 @@ export function checkAddress(input: string): Promise<Result<Address>> {
   return call<Address>("check_address", { input });
 }
 
+/** Checks a display name as typed (blank is fine: the name is optional); the value is the name as it will be used. */
+export function checkName(input: string): Promise<Result<string | null>> {
+  return call<string | null>("check_name", { input });
+}
+
+/** The operating system account's full name, to prefill "Your name". */
+export function osFullName(): Promise<string | null> {
+  return invoke<string | null>("os_full_name");
+}
+
 /** Runs the connection test; `onEvent` receives each step as it happens. */
 export function runProbe(
   address: string,

@@ -1,7 +1,7 @@
 // The Address step against a mocked core: what a person sees as they type, and whether Next lets them on.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import { chooseLanguage } from "../i18n";
+import { chooseLanguage, t } from "../i18n";
 import { Wizard } from "../wizard";
 import { steps } from "./index";
 import en from "../i18n/en.json";
@@ -23,8 +23,12 @@ let calls: string[] = [];
 let domainChecks: unknown[] = [];
 let domainAnswer: "ok" | "domain_not_icloud" | "hang" = "ok";
 
+/** What the OS reports as the account's full name. */
+let osName: string | null;
+
 beforeEach(() => {
   vi.useFakeTimers();
+  osName = null;
   calls = [];
   domainChecks = [];
   domainAnswer = "ok";
@@ -36,6 +40,13 @@ beforeEach(() => {
       if (domainAnswer === "hang") return new Promise(() => {});
       const exchanges = domainAnswer === "ok" ? ["mx01.mail.icloud.com."] : ["mx.elsewhere.example."];
       return { diagnosis: diagnosis(domainAnswer, { domain }), domain, exchanges, elapsed_ms: 5 };
+    }
+    if (cmd === "os_full_name") return osName;
+    if (cmd === "check_name") {
+      const input = (args as { input: string }).input;
+      const bidi = [...input].findIndex((c) => c === "\u202e");
+      if (bidi >= 0) throw diagnosis("name_character_not_allowed", { character: "U+202E", position: bidi + 1 });
+      return input.trim() || null;
     }
     if (cmd !== "check_address") throw new Error(`unexpected command ${cmd}`);
     const input = (args as { input: string }).input;
@@ -167,6 +178,31 @@ describe("Address step", () => {
     expect(wizard.current).toBe("address");
     expect(document.querySelector<HTMLInputElement>("#address-input")!.value).toBe("jane@me.com");
     expect(document.activeElement).toBe(document.querySelector("h1"));
+  });
+
+  it("prefills the name from the computer's account, checks what is typed, and blocks Next on a refused one", async () => {
+    osName = "Jane Doe";
+    const wizard = new Wizard(document.getElementById("app")!, steps());
+    next().click();
+    await vi.advanceTimersByTimeAsync(10);
+    const name = document.querySelector<HTMLInputElement>("#name-input")!;
+    expect(name.value).toBe("Jane Doe");
+    expect(document.querySelector("label[for=name-input]")!.textContent).toBe(t("step.address.name_label"));
+    await type("jane@icloud.com");
+    expect(next().disabled).toBe(false);
+    name.value = "Jane\u202eDoe";
+    name.dispatchEvent(new Event("input"));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(document.querySelector("#name-status")!.textContent).toContain(
+      t("diagnosis.name_character_not_allowed.message", { character: "U+202E", position: 5 }),
+    );
+    expect(name.getAttribute("aria-invalid")).toBe("true");
+    expect(next().disabled).toBe(true);
+    name.value = "Jane Doe-Smith";
+    name.dispatchEvent(new Event("input"));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(next().disabled).toBe(false);
+    expect(wizard.state.name).toBe("Jane Doe-Smith");
   });
 
   it("speaks German when the OS does", async () => {

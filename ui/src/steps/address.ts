@@ -2,7 +2,7 @@
 // domains are accepted for the custom-domain check; other providers and mistakes get their own explanation.
 import { describe, words } from "../diagnosis";
 import { t } from "../i18n";
-import { checkAddress, checkDomain } from "../ipc";
+import { checkAddress, checkDomain, checkName, osFullName } from "../ipc";
 import { el, text, type Step, type StepContext } from "../wizard";
 
 /** How long typing must pause before the address is checked. */
@@ -11,6 +11,7 @@ export const CHECK_DELAY_MS = 150;
 export function addressStep(): Step {
   let input: HTMLInputElement | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let nameTimer: ReturnType<typeof setTimeout> | undefined;
   let generation = 0;
 
   /** For a custom domain: the MX check (with a way to skip it), then the primary iCloud login that signs in. */
@@ -120,6 +121,57 @@ export function addressStep(): Step {
       status.setAttribute("aria-live", "polite");
       form.append(label, input, status, text("p", t("step.address.help"), "note"));
 
+      // The sender's name: optional, prefilled from the computer's account, checked as typed by the same rule as
+      // every export.
+      const nameLabel = text("label", t("step.address.name_label"));
+      nameLabel.setAttribute("for", "name-input");
+      const nameInput = el("input", "text-input") as HTMLInputElement;
+      nameInput.id = "name-input";
+      nameInput.type = "text";
+      nameInput.autocomplete = "name";
+      nameInput.setAttribute("aria-describedby", "name-note name-status");
+      nameInput.value = ctx.state.name ?? "";
+      const nameNote = text("p", t("step.address.name_note"), "note");
+      nameNote.id = "name-note";
+      const nameStatus = el("div", "status");
+      nameStatus.id = "name-status";
+      nameStatus.setAttribute("role", "status");
+      form.append(nameLabel, nameInput, nameNote, nameStatus);
+      let nameGeneration = 0;
+      const checkTypedName = async () => {
+        const mine = ++nameGeneration;
+        const r = await checkName(nameInput.value);
+        if (mine !== nameGeneration) return;
+        nameStatus.replaceChildren();
+        if (r.ok) {
+          ctx.state.name = r.value ?? "";
+          ctx.state.nameInvalid = false;
+          nameStatus.className = "status";
+          nameInput.removeAttribute("aria-invalid");
+        } else {
+          ctx.state.nameInvalid = true;
+          const w = describe(r.error);
+          nameStatus.className = "status problem";
+          nameStatus.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
+          nameInput.setAttribute("aria-invalid", "true");
+        }
+        ctx.changed();
+      };
+      nameInput.addEventListener("input", () => {
+        ctx.state.name = nameInput.value;
+        ctx.state.nameInvalid = undefined;
+        clearTimeout(nameTimer);
+        nameTimer = setTimeout(checkTypedName, CHECK_DELAY_MS);
+      });
+      if (ctx.state.name === undefined) {
+        void osFullName().then((full) => {
+          if (full && ctx.state.name === undefined) {
+            nameInput.value = full;
+            ctx.state.name = full;
+          }
+        });
+      }
+
       const check = async () => {
         const mine = ++generation;
         const value = input!.value;
@@ -159,9 +211,12 @@ export function addressStep(): Step {
       return form;
     },
     canProceed: (ctx) =>
-      ctx.state.address !== undefined && (ctx.state.address.kind.type === "icloud" || ctx.state.login !== undefined),
+      ctx.state.address !== undefined &&
+      (ctx.state.address.kind.type === "icloud" || ctx.state.login !== undefined) &&
+      ctx.state.nameInvalid !== true,
     leave() {
       clearTimeout(timer);
+      clearTimeout(nameTimer);
       generation++;
     },
   };

@@ -64,6 +64,7 @@ export function saveStep(): Step {
     render(ctx: StepContext) {
       const address = ctx.state.address!.address;
       const login = ctx.state.login ?? null;
+      const name = ctx.state.name?.trim() ? ctx.state.name.trim() : null;
       const body = el("div", "save-step");
 
       // The keychain.
@@ -122,7 +123,7 @@ export function saveStep(): Step {
         const saveAs = button(t("step.save.save_as"), `save-as-${format}`);
         saveAs.setAttribute("aria-label", t("step.save.save_file_as", { what: label }));
         const write = async (asked: boolean) => {
-          const r = await exportProfile(address, login, null, format, language(), asked);
+          const r = await exportProfile(address, login, name, format, language(), asked);
           if (!r.ok) return problem(outcome, r.error);
           if (r.value === null) return; // the person closed the save dialog: nothing was written
           success(outcome, t("step.save.saved_to", { path: r.value }));
@@ -157,7 +158,7 @@ export function saveStep(): Step {
           outcome.setAttribute("role", "status");
           const add = button(t("step.save.thunderbird_add", { name: profile.name }), `tb-add-${i}`);
           add.addEventListener("click", async () => {
-            const a = await thunderbirdAdd(address, login, null, profile.path);
+            const a = await thunderbirdAdd(address, login, name, profile.path);
             if (a.ok) {
               success(
                 outcome,
