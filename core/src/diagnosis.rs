@@ -50,6 +50,8 @@ pub enum DiagnosisKind {
     KeychainValueTooLong,
     KeychainEntryExists,
     KeychainNoEntry,
+    /// The keychain did not answer within the deadline (and its keyring is not known to be waiting for an unlock).
+    KeychainTimeout,
     KeychainError,
     // --- exports and the Thunderbird profile ---
     ThunderbirdNotFound,
@@ -93,6 +95,7 @@ impl DiagnosisKind {
         DiagnosisKind::KeychainValueTooLong,
         DiagnosisKind::KeychainEntryExists,
         DiagnosisKind::KeychainNoEntry,
+        DiagnosisKind::KeychainTimeout,
         DiagnosisKind::KeychainError,
         DiagnosisKind::ThunderbirdNotFound,
         DiagnosisKind::ThunderbirdProfileNotFound,
@@ -140,6 +143,10 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub store: Option<String>,
+    /// A time limit that ran out, in whole seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub seconds: Option<u32>,
 }
 
 impl Facts {
@@ -153,6 +160,7 @@ impl Facts {
             "limit" => self.limit.map(|l| l.to_string()),
             "path" => self.path.clone(),
             "store" => self.store.clone(),
+            "seconds" => self.seconds.map(|s| s.to_string()),
             _ => None,
         }
     }

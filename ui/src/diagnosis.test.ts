@@ -18,6 +18,7 @@ const facts = {
   limit: 254,
   path: "/tmp/x",
   store: "Secret Service",
+  seconds: 60,
 };
 
 describe("diagnosis words", () => {

@@ -2,6 +2,7 @@
 //! through the core's `keychain`. The password comes in on standard input only, never as an argument.
 
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use icloud_mail_core::keychain::{EntryName, IfSaved, Keychain, Saved, STORE_NAME};
@@ -25,6 +26,8 @@ pub enum KeychainCommand {
     Set {
         #[command(flatten)]
         who: Who,
+        #[command(flatten)]
+        wait: Wait,
         /// Read the password from the first line of standard input (the only way to give it: arguments are visible
         /// to every user of the machine).
         #[arg(long, required = true)]
@@ -40,6 +43,8 @@ pub enum KeychainCommand {
     Status {
         #[command(flatten)]
         who: Who,
+        #[command(flatten)]
+        wait: Wait,
         /// Print one JSON object: {"exists", "store", "entry": {"service", "account"}}, or the diagnosis.
         #[arg(long)]
         json: bool,
@@ -49,6 +54,8 @@ pub enum KeychainCommand {
     Delete {
         #[command(flatten)]
         who: Who,
+        #[command(flatten)]
+        wait: Wait,
     },
     /// Print the saved password on standard output, for a mail client's password command.
     #[command(
@@ -64,6 +71,8 @@ pub enum KeychainCommand {
     Get {
         #[command(flatten)]
         who: Who,
+        #[command(flatten)]
+        wait: Wait,
         /// Print the password even when standard output is a terminal.
         #[arg(long)]
         force: bool,
@@ -83,16 +92,38 @@ pub struct Who {
     login: Option<String>,
 }
 
-pub fn run(command: KeychainCommand) -> u8 {
-    match command {
-        KeychainCommand::Set { who, password_stdin: _, replace } => set(&who, replace),
-        KeychainCommand::Status { who, json } => status(&who, json),
-        KeychainCommand::Delete { who } => delete(&who),
-        KeychainCommand::Get { who, force } => get(&who, force, std::io::stdout().is_terminal(), &mut std::io::stdout().lock()),
+/// How long to wait for the keychain.
+#[derive(Debug, Default, Args)]
+pub struct Wait {
+    /// Give up waiting for the keychain after this many seconds (default 60, time enough to answer an unlock
+    /// prompt); it then fails with keychain_locked (its keyring is locked and the unlock prompt was not answered) or
+    /// keychain_timeout.
+    #[arg(long, value_name = "SECONDS", value_parser = super::probe::seconds)]
+    timeout: Option<Duration>,
+}
+
+impl Wait {
+    fn keychain(&self) -> Result<Keychain, Diagnosis> {
+        let keychain = Keychain::native()?;
+        Ok(match self.timeout {
+            Some(deadline) => keychain.with_deadline(deadline),
+            None => keychain,
+        })
     }
 }
 
-fn set(who: &Who, replace: bool) -> u8 {
+pub fn run(command: KeychainCommand) -> u8 {
+    match command {
+        KeychainCommand::Set { who, wait, password_stdin: _, replace } => set(&who, &wait, replace),
+        KeychainCommand::Status { who, wait, json } => status(&who, &wait, json),
+        KeychainCommand::Delete { who, wait } => delete(&who, &wait),
+        KeychainCommand::Get { who, wait, force } => {
+            get(&who, &wait, force, std::io::stdout().is_terminal(), &mut std::io::stdout().lock())
+        }
+    }
+}
+
+fn set(who: &Who, wait: &Wait, replace: bool) -> u8 {
     let account = match who.account() {
         Ok(account) => account,
         Err(d) => return report(&d, EXIT_USAGE),
@@ -117,7 +148,7 @@ fn set(who: &Who, replace: bool) -> u8 {
     }
     let if_saved = if replace { IfSaved::Replace } else { IfSaved::Refuse };
     // `save` takes the password and drops it as soon as the store has it.
-    match Keychain::native().and_then(|k| k.save(&account, password, if_saved)) {
+    match wait.keychain().and_then(|k| k.save(&account, password, if_saved)) {
         Ok(saved) => {
             let verb = match saved {
                 Saved::Created => "Saved",
@@ -134,11 +165,11 @@ fn set(who: &Who, replace: bool) -> u8 {
     }
 }
 
-fn status(who: &Who, json: bool) -> u8 {
+fn status(who: &Who, wait: &Wait, json: bool) -> u8 {
     let answer = who
         .account()
         .map_err(|d| (d, EXIT_USAGE))
-        .and_then(|account| Keychain::native().and_then(|k| k.status(&account)).map(|s| (account, s)).map_err(|d| (d, EXIT_FAILED)));
+        .and_then(|account| wait.keychain().and_then(|k| k.status(&account)).map(|s| (account, s)).map_err(|d| (d, EXIT_FAILED)));
     match (answer, json) {
         (Ok((_, status)), true) => {
             println!("{}", serde_json::to_string(&status).expect("a status serialises"));
@@ -164,12 +195,12 @@ fn status(who: &Who, json: bool) -> u8 {
     }
 }
 
-fn delete(who: &Who) -> u8 {
+fn delete(who: &Who, wait: &Wait) -> u8 {
     let account = match who.account() {
         Ok(account) => account,
         Err(d) => return report(&d, EXIT_USAGE),
     };
-    match Keychain::native().and_then(|k| k.delete(&account)) {
+    match wait.keychain().and_then(|k| k.delete(&account)) {
         Ok(()) => {
             println!("Deleted the password for {} from the {STORE_NAME}.", account.login.address);
             EXIT_OK
@@ -180,7 +211,7 @@ fn delete(who: &Who) -> u8 {
 
 /// `stdout_is_terminal` is passed in so the refusal can be tested without a terminal. It is checked before the
 /// keychain is touched, so a refused call shows no permission prompt either.
-fn get(who: &Who, force: bool, stdout_is_terminal: bool, out: &mut dyn Write) -> u8 {
+fn get(who: &Who, wait: &Wait, force: bool, stdout_is_terminal: bool, out: &mut dyn Write) -> u8 {
     if stdout_is_terminal && !force {
         eprintln!(
             "Not printing the password to a terminal. This command is meant for a mail client's password command; \
@@ -192,7 +223,7 @@ fn get(who: &Who, force: bool, stdout_is_terminal: bool, out: &mut dyn Write) ->
         Ok(account) => account,
         Err(d) => return report(&d, EXIT_USAGE),
     };
-    match Keychain::native().and_then(|k| k.get(&account)) {
+    match wait.keychain().and_then(|k| k.get(&account)) {
         Ok(password) => match out.write_all(password.expose().as_bytes()).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
             Ok(()) => EXIT_OK,
             Err(e) => {
@@ -255,13 +286,19 @@ mod tests {
         assert!(matches!(parse(&["delete", "--address", "jane@icloud.com", "--login", "j@me.com"]), Ok(KeychainCommand::Delete { .. })));
         assert!(matches!(parse(&["get", "--address", "jane@icloud.com", "--force"]), Ok(KeychainCommand::Get { force: true, .. })));
         assert!(parse(&["get"]).is_err());
+        let status = parse(&["status", "--address", "jane@icloud.com", "--timeout", "2.5"]);
+        assert!(
+            matches!(status, Ok(KeychainCommand::Status { wait: Wait { timeout: Some(t) }, .. }) if t == Duration::from_millis(2500)),
+            "{status:?}"
+        );
+        assert!(parse(&["delete", "--address", "jane@icloud.com", "--timeout", "0"]).is_err());
     }
 
     #[test]
     fn get_refuses_a_terminal_without_force_and_before_asking_the_keychain() {
         let who = Who { address: "jane@icloud.com".into(), login: None };
         let mut out = Vec::new();
-        assert_eq!(get(&who, false, true, &mut out), EXIT_USAGE);
+        assert_eq!(get(&who, &Wait::default(), false, true, &mut out), EXIT_USAGE);
         assert!(out.is_empty());
     }
 
@@ -273,7 +310,7 @@ mod tests {
         assert_eq!(EntryName::for_account(&who.account().unwrap()).account, "janedoe@icloud.com");
         // An address that is usage trouble is refused before the keychain is asked.
         let mut out = Vec::new();
-        assert_eq!(get(&Who { address: "jane@gmail.com".into(), login: None }, false, false, &mut out), EXIT_USAGE);
+        assert_eq!(get(&Who { address: "jane@gmail.com".into(), login: None }, &Wait::default(), false, false, &mut out), EXIT_USAGE);
         assert!(out.is_empty());
     }
 }

@@ -11,4 +11,8 @@ path?: string,
 /**
  * Which keychain or store ("Secret Service", "macOS Keychain", "Windows Credential Manager").
  */
-store?: string, };
+store?: string, 
+/**
+ * A time limit that ran out, in whole seconds.
+ */
+seconds?: number, };
