@@ -11,15 +11,13 @@ use tauri::Manager;
 
 /// Opens the wizard window and runs until it is closed.
 pub fn run_window(options: cli::WindowOptions) -> ExitCode {
-    let extra_ca_pem = match &options.ca_file {
-        Some(path) => match std::fs::read(path) {
-            Ok(pem) => Some(pem),
-            Err(e) => {
-                eprintln!("--ca-file {}: {e}", path.display());
-                return ExitCode::from(cli::EXIT_USAGE);
-            }
-        },
-        None => None,
+    // Checked like `probe --ca-file`, before any window opens: a CA that cannot be used is bad usage, said at once.
+    let extra_ca_pem = match options.ca_file.as_deref().map(icloud_mail_core::probe::tls::read_ca_file).transpose() {
+        Ok(pem) => pem,
+        Err(e) => {
+            eprintln!("--ca-file {e}");
+            return ExitCode::from(cli::EXIT_USAGE);
+        }
     };
     let ca_file = options.ca_file.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
     let servers = state::Servers {

@@ -475,6 +475,27 @@ fn a_trust_store_that_never_loads_gives_a_verdict_by_the_deadline() {
     assert!(silent.received_lines().is_empty(), "{:?}", silent.received_lines());
 }
 
+#[test]
+fn the_window_refuses_a_bad_ca_file_before_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "this is no certificate\n").unwrap();
+    // No display: had the check not stopped it, the window toolkit would fail in its own way instead.
+    let mut command = Command::new(binary());
+    command.arg("--ca-file").arg(&garbage).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    let (run, _) = cli_within(&mut command, "", Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&format!("--ca-file {}: ", garbage.display())), "{}", run.stderr);
+    assert!(run.stderr.contains("no PEM certificate"), "{}", run.stderr);
+
+    let missing = dir.path().join("missing.pem");
+    let mut command = Command::new(binary());
+    command.arg("--ca-file").arg(&missing).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    let (run, _) = cli_within(&mut command, "", Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&missing.display().to_string()), "{}", run.stderr);
+}
+
 /// Runs `command` with `stdin`, killing it (and failing) if it has not ended within `limit`.
 fn cli_within(command: &mut Command, stdin: &str, limit: Duration) -> (CliRun, Duration) {
     use std::io::Write;

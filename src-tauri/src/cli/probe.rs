@@ -150,9 +150,7 @@ fn build_request(args: &ProbeArgs) -> Result<ProbeRequest, String> {
         Account::new(address, login, None).map_err(words)?.with_servers(args.imap.clone(), args.smtp.clone(), args.smtp_fallback.clone());
     let mut request = ProbeRequest::new(account);
     if let Some(path) = &args.ca_file {
-        let pem = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-        probe::tls::certificates_from_pem(&pem).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-        request.extra_ca_pem = Some(pem);
+        request.extra_ca_pem = Some(probe::tls::read_ca_file(path).map_err(|e| format!("--ca-file {e}"))?);
     }
     if let Some(timeout) = args.timeout {
         request.timeouts = Timeouts::with_overall(timeout);
