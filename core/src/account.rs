@@ -126,7 +126,7 @@ mod tests {
     fn custom_domain_needs_the_primary_login() {
         let err = Account::new(addr("jane@family.example"), None, None).unwrap_err();
         assert_eq!(err.kind, DiagnosisKind::LoginRequired);
-        assert!(err.message.contains("family.example"));
+        assert!(err.message(crate::Lang::En).contains("family.example"));
         let a = Account::new(addr("jane@family.example"), Some(addr("jane.doe@icloud.com")), None).unwrap();
         assert_eq!(a.address.address, "jane@family.example");
         assert_eq!(a.imap_username(), "jane.doe");

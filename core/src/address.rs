@@ -160,6 +160,7 @@ fn domain_kind(domain: &str) -> DomainKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Lang;
 
     fn kind_of(input: &str) -> DiagnosisKind {
         Address::parse(input).expect_err(input).kind
@@ -208,7 +209,7 @@ mod tests {
         assert_eq!(a.kind, DomainKind::OtherProvider { provider: "Gmail".into() });
         let p = a.problem().unwrap();
         assert_eq!(p.kind, DiagnosisKind::AddressNotIcloud);
-        assert!(p.message.contains("Gmail"), "{}", p.message);
+        assert!(p.message(Lang::En).contains("Gmail"), "{}", p.message(Lang::En));
     }
 
     #[test]
@@ -221,7 +222,7 @@ mod tests {
     fn input_without_at_says_so_and_suggests_the_domain() {
         let d = Address::parse("johnsmith").unwrap_err();
         assert_eq!(d.kind, DiagnosisKind::AddressMissingAt);
-        assert!(d.hint.contains("johnsmith@icloud.com"), "{}", d.hint);
+        assert!(d.hint(Lang::En).contains("johnsmith@icloud.com"), "{}", d.hint(Lang::En));
     }
 
     #[test]
@@ -230,7 +231,7 @@ mod tests {
         assert_eq!(long.len(), 300);
         let d = Address::parse(&long).unwrap_err();
         assert_eq!(d.kind, DiagnosisKind::AddressTooLong);
-        assert!(d.message.contains("254"), "{}", d.message);
+        assert!(d.message(Lang::En).contains("254"), "{}", d.message(Lang::En));
         assert_eq!(kind_of(&format!("{}@icloud.com", "a".repeat(65))), DiagnosisKind::AddressInvalidNamePart);
     }
 

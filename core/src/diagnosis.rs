@@ -1,12 +1,11 @@
-//! The one diagnosis model: a fixed vocabulary of kinds, the facts behind them, and their English words.
-//! The words live in the message catalogue (`ui/src/i18n/<lang>.json`), shared with the page, so the command
-//! line and the window say the same thing; the page renders the same kind and facts in the person's language.
-
-use std::collections::HashMap;
-use std::sync::OnceLock;
+//! The one diagnosis model: a fixed vocabulary of kinds and the facts behind them. It carries no sentences: the
+//! words live in the message catalogue (`ui/src/i18n/<lang>.json`, see `i18n`), and whoever shows a diagnosis
+//! renders `kind` + `facts` in the person's language — the page in the window's, the command line in `--lang`'s.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+use crate::i18n::Lang;
 
 /// Everything that can go right or wrong, as one vocabulary. The names are a public interface: the command line's
 /// JSON, the page and admins' scripts all use them as written here.
@@ -58,6 +57,12 @@ pub enum DiagnosisKind {
     ThunderbirdProfileNotFound,
     ThunderbirdProfileAmbiguous,
     ThunderbirdRunning,
+    /// prefs.js or user.js sets a pref the profile editor reads in a form it does not understand: nothing written.
+    ThunderbirdPrefsUnreadable,
+    /// The profile's user.js sets an account list at every start, which would hide the new account: nothing written.
+    ThunderbirdUserJsOverrides,
+    /// A warning beside an added account: the profile's user.js sets account prefs at every start.
+    ThunderbirdUserJsAccountPrefs,
     OutputExists,
     WriteFailed,
 }
@@ -101,6 +106,9 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdProfileNotFound,
         DiagnosisKind::ThunderbirdProfileAmbiguous,
         DiagnosisKind::ThunderbirdRunning,
+        DiagnosisKind::ThunderbirdPrefsUnreadable,
+        DiagnosisKind::ThunderbirdUserJsOverrides,
+        DiagnosisKind::ThunderbirdUserJsAccountPrefs,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
     ];
@@ -129,6 +137,10 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub domain: Option<String>,
+    /// An email address (the sender's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub provider: Option<String>,
@@ -147,34 +159,37 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub seconds: Option<u32>,
+    /// A Thunderbird preference (`mail.accountmanager.accounts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub pref: Option<String>,
 }
 
 impl Facts {
-    fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         match name {
             "host" => self.host.clone(),
             "port" => self.port.map(|p| p.to_string()),
             "username" => self.username.clone(),
             "domain" => self.domain.clone(),
+            "address" => self.address.clone(),
             "provider" => self.provider.clone(),
             "limit" => self.limit.map(|l| l.to_string()),
             "path" => self.path.clone(),
             "store" => self.store.clone(),
             "seconds" => self.seconds.map(|s| s.to_string()),
+            "pref" => self.pref.clone(),
             _ => None,
         }
     }
 }
 
-/// A verdict a person can act on: what happened, what to do, and the technical detail for those who want it.
+/// A verdict a person can act on: what happened (`kind`), the facts its words are made from, and the technical
+/// detail for those who want it. The words themselves are rendered from the catalogue where they are shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Diagnosis {
     pub kind: DiagnosisKind,
-    /// Plain-language English: what happened.
-    pub message: String,
-    /// Plain-language English: what to do about it.
-    pub hint: String,
-    /// Technical detail (the server's own words, an error chain); never shown first.
+    /// Technical detail (the server's own words, an error chain); never shown first, never translated.
     pub detail: Option<String>,
     /// Boxed: keeps `Result<_, Diagnosis>` small on the happy path.
     pub facts: Box<Facts>,
@@ -182,96 +197,45 @@ pub struct Diagnosis {
 
 impl Diagnosis {
     pub fn new(kind: DiagnosisKind, facts: Facts, detail: Option<String>) -> Self {
-        let (message, hint) = english(kind, &facts);
-        Diagnosis { kind, message, hint, detail, facts: Box::new(facts) }
+        Diagnosis { kind, detail, facts: Box::new(facts) }
     }
 
     pub fn of(kind: DiagnosisKind) -> Self {
         Self::new(kind, Facts::default(), None)
     }
+
+    /// What happened, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        lang.text(&format!("diagnosis.{}.message", self.kind.name()), &self.facts)
+    }
+
+    /// What to do about it, in `lang`.
+    pub fn hint(&self, lang: Lang) -> String {
+        lang.text(&format!("diagnosis.{}.hint", self.kind.name()), &self.facts)
+    }
 }
 
+/// English words, for error chains and logs; people are shown `message(lang)` and `hint(lang)`.
 impl std::fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.message, self.hint)
+        write!(f, "{} {}", self.message(Lang::En), self.hint(Lang::En))
     }
 }
 
 impl std::error::Error for Diagnosis {}
 
-/// The English catalogue, the same file the page uses.
-const ENGLISH_CATALOGUE: &str = include_str!("../../ui/src/i18n/en.json");
-
-fn english_catalogue() -> &'static HashMap<String, String> {
-    static CATALOGUE: OnceLock<HashMap<String, String>> = OnceLock::new();
-    CATALOGUE.get_or_init(|| serde_json::from_str(ENGLISH_CATALOGUE).expect("ui/src/i18n/en.json is a flat JSON object of strings"))
-}
-
-/// The English message and hint for a kind, with `{fact}` placeholders filled in.
-pub fn english(kind: DiagnosisKind, facts: &Facts) -> (String, String) {
-    let catalogue = english_catalogue();
-    let text = |part: &str| {
-        let key = format!("diagnosis.{}.{part}", kind.name());
-        let template = catalogue.get(&key).map(String::as_str).unwrap_or(&key);
-        fill(template, facts)
-    };
-    (text("message"), text("hint"))
-}
-
-/// The English text of any catalogue key (not only diagnoses), with `{fact}` placeholders filled in.
-pub fn english_text(key: &str, facts: &Facts) -> String {
-    fill(english_catalogue().get(key).map(String::as_str).unwrap_or(key), facts)
-}
-
-/// Replaces `{name}` with the fact of that name; an unknown fact reads as "the server" style fallbacks in the
-/// catalogue itself, so here it is left visible rather than silently dropped.
-pub fn fill(template: &str, facts: &Facts) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end) => {
-                let name = &after[..end];
-                match facts.get(name) {
-                    Some(value) => out.push_str(&value),
-                    None => {
-                        out.push('{');
-                        out.push_str(name);
-                        out.push('}');
-                    }
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn catalogue(lang: &str) -> HashMap<String, String> {
-        let path = format!("{}/../ui/src/i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
     #[test]
     fn every_kind_has_words_in_every_language() {
-        for lang in ["en", "de"] {
-            let cat = catalogue(lang);
+        for lang in Lang::ALL {
             for kind in DiagnosisKind::ALL {
                 for part in ["message", "hint"] {
                     let key = format!("diagnosis.{}.{part}", kind.name());
-                    let text = cat.get(&key).unwrap_or_else(|| panic!("{lang}.json lacks {key}"));
-                    assert!(!text.trim().is_empty(), "{lang}.json has an empty {key}");
+                    assert!(lang.has(&key), "{}.json lacks {key}", lang.code());
+                    assert!(!lang.plain(&key).trim().is_empty(), "{}.json has an empty {key}", lang.code());
                 }
             }
         }
@@ -287,13 +251,6 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_are_filled_from_facts() {
-        let facts = Facts { host: Some("imap.mail.me.com".into()), port: Some(993), ..Facts::default() };
-        assert_eq!(fill("{host}:{port} said {nothing}", &facts), "imap.mail.me.com:993 said {nothing}");
-        assert_eq!(fill("unclosed {host", &facts), "unclosed {host");
-    }
-
-    #[test]
     fn serialises_as_a_tagged_object() {
         let d = Diagnosis::new(
             DiagnosisKind::AuthRejected,
@@ -302,9 +259,14 @@ mod tests {
         );
         let v = serde_json::to_value(&d).unwrap();
         assert_eq!(v["kind"], "auth_rejected");
-        assert!(v["message"].as_str().unwrap().contains("jane"), "{v}");
-        assert!(v["hint"].as_str().unwrap().contains("app-specific password"), "{v}");
+        assert_eq!(v["facts"]["username"], "jane");
         assert_eq!(v["detail"], "NO [AUTHENTICATIONFAILED]");
+        // No sentence crosses IPC: the page renders kind + facts in its own language.
+        assert!(v.get("message").is_none() && v.get("hint").is_none(), "{v}");
+        assert!(d.message(Lang::En).contains("jane"));
+        assert!(d.hint(Lang::En).contains("app-specific password"));
+        assert!(d.message(Lang::De).contains("jane"));
+        assert_ne!(d.hint(Lang::De), d.hint(Lang::En));
         let back: Diagnosis = serde_json::from_value(v).unwrap();
         assert_eq!(back, d);
     }

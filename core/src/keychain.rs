@@ -569,6 +569,7 @@ mod platform {
 
 #[cfg(test)]
 mod tests {
+    use crate::Lang;
     use std::collections::HashMap;
     use std::sync::{Arc, Condvar, Mutex};
 
@@ -605,7 +606,7 @@ mod tests {
             .err()
             .expect("the mock store must be refused");
         assert_eq!(refused.kind, DiagnosisKind::KeychainUnavailable);
-        assert!(refused.message.contains(STORE_NAME), "{}", refused.message);
+        assert!(refused.message(Lang::En).contains(STORE_NAME), "{}", refused.message(Lang::En));
     }
 
     /// A store that keeps entries in a shared map and claims to persist them: enough to test the save rules.
@@ -758,7 +759,7 @@ mod tests {
 
         let refused = keychain.save(&jane, Secret::new("eeee-ffff-gggg-hhhh".into()), IfSaved::Refuse).unwrap_err();
         assert_eq!(refused.kind, DiagnosisKind::KeychainEntryExists);
-        assert!(refused.message.contains("jane@icloud.com"), "{}", refused.message);
+        assert!(refused.message(Lang::En).contains("jane@icloud.com"), "{}", refused.message(Lang::En));
         assert_eq!(keychain.get(&jane).unwrap().expose(), "aaaa-bbbb-cccc-dddd");
 
         assert_eq!(keychain.save(&jane, Secret::new("eeee-ffff-gggg-hhhh".into()), IfSaved::Replace).unwrap(), Saved::Replaced);
@@ -778,7 +779,7 @@ mod tests {
         let jane = account("jane@icloud.com", None);
         let refused = keychain.save(&jane, Secret::new("x".repeat(MAX_PASSWORD_CHARS + 1)), IfSaved::Replace).unwrap_err();
         assert_eq!(refused.kind, DiagnosisKind::KeychainValueTooLong);
-        assert!(refused.hint.contains(&MAX_PASSWORD_CHARS.to_string()), "{}", refused.hint);
+        assert!(refused.hint(Lang::En).contains(&MAX_PASSWORD_CHARS.to_string()), "{}", refused.hint(Lang::En));
         assert!(store.0.lock().unwrap().is_empty());
         // Exactly at the limit, in four-byte characters, is still accepted.
         keychain.save(&jane, Secret::new("🔑".repeat(MAX_PASSWORD_CHARS)), IfSaved::Replace).unwrap();
@@ -841,13 +842,13 @@ mod tests {
 
         let locked = kind(SsError::Prompt, true);
         assert_eq!(locked.kind, DiagnosisKind::KeychainLocked);
-        assert_eq!(locked.message, "The Secret Service is locked.");
+        assert_eq!(locked.message(Lang::En), "The Secret Service is locked.");
         assert_eq!(kind(SsError::Locked, true).kind, DiagnosisKind::KeychainLocked);
         assert_eq!(kind(dbus("org.freedesktop.Secret.Error.IsLocked"), false).kind, DiagnosisKind::KeychainLocked);
 
         let no_service = kind(dbus("org.freedesktop.DBus.Error.ServiceUnknown"), false);
         assert_eq!(no_service.kind, DiagnosisKind::KeychainUnavailable);
-        assert!(no_service.hint.contains("gnome-keyring"), "{}", no_service.hint);
+        assert!(no_service.hint(Lang::En).contains("gnome-keyring"), "{}", no_service.hint(Lang::En));
         assert!(no_service.detail.as_deref().unwrap_or_default().contains("said the bus"), "{no_service:?}");
 
         assert_eq!(kind(dbus("org.freedesktop.DBus.Error.FileNotFound"), false).kind, DiagnosisKind::KeychainNoSession);

@@ -137,3 +137,26 @@ fn thunderbird_add_twice_list_and_a_missing_profile() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("was not found"), "{out:?}");
 }
+
+#[test]
+fn thunderbird_add_refuses_an_account_list_it_cannot_read() {
+    let profile = tempfile::tempdir().unwrap();
+    let prefs = profile.path().join("prefs.js");
+    let text = "// Mozilla User Preferences\n\nuser_pref('mail.accountmanager.accounts', 'account1,account2');\n\
+        user_pref(\"mail.account.account1.server\", \"server1\");\n";
+    std::fs::write(&prefs, text).unwrap();
+    let dir = profile.path().to_str().unwrap();
+
+    let out = run(profile.path(), &[&["thunderbird", "add"], &CUSTOM[..], &["--profile", dir, "--json"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "thunderbird_prefs_unreadable");
+    assert_eq!(v["pref"], "mail.accountmanager.accounts", "the facts stand beside kind, message and hint");
+    assert_eq!(v["path"], prefs.to_str().unwrap());
+
+    let out = run(profile.path(), &[&["thunderbird", "add"], &CUSTOM[..], &["--profile", dir]].concat());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mail.accountmanager.accounts"), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&prefs).unwrap(), text, "prefs.js is untouched");
+    assert_eq!(std::fs::read_dir(profile.path()).unwrap().count(), 1, "no backup, no temporary file");
+}

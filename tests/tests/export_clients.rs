@@ -73,7 +73,8 @@ fn neomutt_reads_every_value_and_gets_the_password_from_the_keychain() {
     let session = keyring_with_password(&password);
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("extra ca.pem");
-    std::fs::write(&ca, "not read by -Q").unwrap();
+    // A real certificate: the command line checks a CA file holds one, as the probe and the window do.
+    std::fs::write(&ca, icloud_mail_tests::ca::TestCa::new().ca_pem()).unwrap();
     let name = "Jane \"JD\" O'Brien <&> \\ $HOME `id` #1; Müller 💌";
     let file = export(&session, dir.path(), "neomutt", Some(name), &["--ca-file", ca.to_str().unwrap()]);
     let vars = [
@@ -173,7 +174,7 @@ fn msmtp_reads_every_value() {
     let session = keyring_with_password(&fresh_password());
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, "-").unwrap();
+    std::fs::write(&ca, icloud_mail_tests::ca::TestCa::new().ca_pem()).unwrap();
     let file = export(&session, dir.path(), "msmtp", Some("Jane \"JD\" #1"), &["--ca-file", ca.to_str().unwrap()]);
     let dump = msmtp_pretend(&session, &file);
     let get = |key: &str| dump.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no {key} in {dump:?}"));

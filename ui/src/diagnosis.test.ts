@@ -19,6 +19,7 @@ const facts = {
   path: "/tmp/x",
   store: "Secret Service",
   seconds: 60,
+  pref: "mail.accountmanager.accounts",
 };
 
 describe("diagnosis words", () => {

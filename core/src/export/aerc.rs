@@ -67,9 +67,6 @@ impl Exporter for Aerc {
         ExportFormat::Aerc
     }
 
-    fn description(&self) -> &'static str {
-        "aerc account: add the section to ~/.config/aerc/accounts.conf"
-    }
 
     fn file_name(&self, account: &Account) -> String {
         format!("{}.aerc-accounts.conf", file_stem(account))

@@ -39,9 +39,6 @@ impl Exporter for AppleMobileconfig {
         ExportFormat::AppleMobileconfig
     }
 
-    fn description(&self) -> &'static str {
-        "Apple configuration profile for Mail on macOS, iPhone and iPad: open the file to install it"
-    }
 
     fn file_name(&self, account: &Account) -> String {
         format!("{}.mobileconfig", file_stem(account))

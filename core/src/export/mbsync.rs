@@ -33,9 +33,6 @@ impl Exporter for Mbsync {
         ExportFormat::Mbsync
     }
 
-    fn description(&self) -> &'static str {
-        "isync/mbsync channel: add it to ~/.mbsyncrc or use it with mbsync -c"
-    }
 
     fn file_name(&self, account: &Account) -> String {
         format!("{}.mbsyncrc", file_stem(account))

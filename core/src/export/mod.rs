@@ -9,6 +9,7 @@ use ts_rs::TS;
 
 use crate::account::Account;
 use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::i18n::Lang;
 
 pub mod thunderbird_profile;
 
@@ -21,8 +22,6 @@ pub const APP_PROGRAM: &str = "icloud-mail-setup";
 /// One client format: what file it writes and how.
 pub trait Exporter: Sync {
     fn format(&self) -> ExportFormat;
-    /// One line for people: which client, how to use the file.
-    fn description(&self) -> &'static str;
     /// Formats whose import path is not confirmed on a current client.
     fn experimental(&self) -> bool {
         false
@@ -33,11 +32,63 @@ pub trait Exporter: Sync {
     fn render(&self, account: &Account, options: &ExportOptions) -> Result<Vec<u8>, Diagnosis>;
 }
 
+/// The mail apps a person chooses between on the save step, and the groups of the command line's format list.
+/// Each format belongs to exactly one; its words are the catalogue's `group.<id>.name` and `group.<id>.how`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientGroup {
+    Thunderbird,
+    Outlook,
+    AppleMail,
+    /// neomutt, aerc, mbsync, msmtp.
+    Terminal,
+    /// Any other mail app: the settings card.
+    OtherApp,
+    /// Files for administrators: autoconfig, autodiscover, the registry file.
+    Admin,
+}
+
+impl ClientGroup {
+    /// Every group, in the order the save step offers them.
+    pub const ALL: &'static [ClientGroup] = &[
+        ClientGroup::Thunderbird,
+        ClientGroup::Outlook,
+        ClientGroup::AppleMail,
+        ClientGroup::OtherApp,
+        ClientGroup::Terminal,
+        ClientGroup::Admin,
+    ];
+
+    /// The snake_case id, as in JSON and the catalogue keys.
+    pub fn id(self) -> &'static str {
+        match self {
+            ClientGroup::Thunderbird => "thunderbird",
+            ClientGroup::Outlook => "outlook",
+            ClientGroup::AppleMail => "apple_mail",
+            ClientGroup::Terminal => "terminal",
+            ClientGroup::OtherApp => "other_app",
+            ClientGroup::Admin => "admin",
+        }
+    }
+
+    /// The group's name for people, in `lang`.
+    pub fn name(self, lang: Lang) -> String {
+        lang.plain(&format!("group.{}.name", self.id()))
+    }
+
+    /// The formats of this group, in the registry's order.
+    pub fn formats(self) -> impl Iterator<Item = ExportFormat> {
+        ExportFormat::ALL.iter().copied().filter(move |f| f.group() == self)
+    }
+}
+
 /// The registry. Each line: the enum variant, its public id (a public interface: the command line's `--format`
-/// and the page use it as written), and the module (one file) whose unit struct of the same name writes it.
-/// Adding a format is one new file and one line here.
+/// and the page use it as written), the module (one file) whose unit struct of the same name writes it, and the
+/// mail-app group it is offered under. Its words are the catalogue's `format.<id>.name` and
+/// `format.<id>.description` (a test checks every catalogue has them). Adding a format is one new file, one line
+/// here and its words.
 macro_rules! registry {
-    ($($variant:ident = $id:literal => $module:ident,)*) => {
+    ($($variant:ident = $id:literal => $module:ident in $group:ident,)*) => {
         $(pub mod $module;)*
 
         /// A client format, by its public id.
@@ -61,22 +112,29 @@ macro_rules! registry {
                     $(ExportFormat::$variant => &$module::$variant,)*
                 }
             }
+
+            /// The mail app this format is offered for.
+            pub fn group(self) -> ClientGroup {
+                match self {
+                    $(ExportFormat::$variant => ClientGroup::$group,)*
+                }
+            }
         }
     };
 }
 
 registry! {
-    ThunderbirdAutoconfig = "thunderbird-autoconfig" => thunderbird_autoconfig,
-    OutlookPrf = "outlook-prf" => outlook_prf,
-    OutlookAutodiscover = "outlook-autodiscover" => outlook_autodiscover,
-    OutlookReg = "outlook-reg" => outlook_reg,
-    AppleMobileconfig = "apple-mobileconfig" => apple_mobileconfig,
-    Neomutt = "neomutt" => neomutt,
-    Aerc = "aerc" => aerc,
-    Mbsync = "mbsync" => mbsync,
-    Msmtp = "msmtp" => msmtp,
-    SettingsText = "settings-text" => settings_text,
-    SettingsHtml = "settings-html" => settings_html,
+    ThunderbirdAutoconfig = "thunderbird-autoconfig" => thunderbird_autoconfig in Admin,
+    OutlookPrf = "outlook-prf" => outlook_prf in Outlook,
+    OutlookAutodiscover = "outlook-autodiscover" => outlook_autodiscover in Admin,
+    OutlookReg = "outlook-reg" => outlook_reg in Admin,
+    AppleMobileconfig = "apple-mobileconfig" => apple_mobileconfig in AppleMail,
+    Neomutt = "neomutt" => neomutt in Terminal,
+    Aerc = "aerc" => aerc in Terminal,
+    Mbsync = "mbsync" => mbsync in Terminal,
+    Msmtp = "msmtp" => msmtp in Terminal,
+    SettingsText = "settings-text" => settings_text in OtherApp,
+    SettingsHtml = "settings-html" => settings_html in OtherApp,
 }
 
 impl std::str::FromStr for ExportFormat {
@@ -90,27 +148,39 @@ impl std::str::FromStr for ExportFormat {
     }
 }
 
+impl ExportFormat {
+    /// The format's name for people, in `lang` ("Outlook profile (.prf)").
+    pub fn name(self, lang: Lang) -> String {
+        lang.plain(&format!("format.{}.name", self.id()))
+    }
+
+    /// One line for people: which client, how to use the file, in `lang`.
+    pub fn description(self, lang: Lang) -> String {
+        lang.plain(&format!("format.{}.description", self.id()))
+    }
+}
+
 impl std::fmt::Display for ExportFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id())
     }
 }
 
-/// What the page shows in its list of formats.
+/// What the page shows in its list of formats (its words come from the catalogue by the format's id).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ExportFormatInfo {
     pub format: ExportFormat,
-    pub description: String,
+    pub group: ClientGroup,
     pub experimental: bool,
 }
 
+/// Every format, grouped by mail app in the order the save step offers the groups (`ClientGroup::ALL`), each group
+/// in the registry's order.
 pub fn formats() -> Vec<ExportFormatInfo> {
-    ExportFormat::ALL
+    ClientGroup::ALL
         .iter()
-        .map(|f| {
-            let e = f.exporter();
-            ExportFormatInfo { format: *f, description: e.description().to_owned(), experimental: e.experimental() }
-        })
+        .flat_map(|g| g.formats())
+        .map(|f| ExportFormatInfo { format: f, group: f.group(), experimental: f.exporter().experimental() })
         .collect()
 }
 
@@ -125,6 +195,9 @@ pub struct ExportOptions {
     /// How terminal clients read the password from the keychain.
     #[serde(default)]
     pub password_command: PasswordCommand,
+    /// The language of the words inside a file (the settings card); every other format holds no sentences.
+    #[serde(default)]
+    pub lang: Lang,
     /// Where the Autodiscover XML will be on the Windows computer (`outlook-reg`); default
     /// `C:\ProgramData\iCloud Mail Setup\autodiscover-<domain>.xml`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,6 +256,18 @@ impl PasswordCommand {
     }
 }
 
+/// The program terminal clients should call for the password: the bare name when PATH finds this very program (it
+/// then survives upgrades and moves), otherwise this program's full path (an app bundle, a build folder).
+pub fn app_program() -> String {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else { return APP_PROGRAM.to_owned() };
+    let on_path = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(APP_PROGRAM)).find(|candidate| candidate.is_file()));
+    match on_path.and_then(|p| std::fs::canonicalize(p).ok()) {
+        Some(found) if found == me => APP_PROGRAM.to_owned(),
+        _ => me.display().to_string(),
+    }
+}
+
 /// POSIX shell quoting (shlex): plain words stay as they are, anything else is single-quoted.
 pub(crate) fn sh_quote(word: &str) -> String {
     // shlex refuses only NUL, which neither a path from the OS nor a checked address can hold.
@@ -234,10 +319,12 @@ pub fn export(account: &Account, format: ExportFormat, options: &ExportOptions) 
     Ok(ExportedFile { format, file_name: exporter.file_name(account), bytes: exporter.render(account, options)? })
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed, then renamed into place, so
-/// a reader sees the old file or the new one, never half of one. An existing file is replaced only when
-/// `overwrite` is set; otherwise the rename itself refuses (no window between a check and the write).
-/// The file is readable by its owner only, as clients that may hold credentials expect (msmtp, aerc refuse others).
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed, then renamed into place, and
+/// the folder synced, so a reader sees the old file or the new one, never half of one, even after a power cut. An
+/// existing file is replaced only when `overwrite` is set; otherwise the rename itself refuses (no window between
+/// a check and the write). On Unix the file is readable by its owner only (mode 0600, the temporary file's), as
+/// clients that may hold credentials expect (msmtp, aerc refuse others); on Windows it gets the folder's inherited
+/// permissions (a person's own folders are theirs alone already), and nothing here claims otherwise.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Diagnosis> {
     use std::io::Write;
     let shown = path.display().to_string();
@@ -265,7 +352,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Di
             }
         })?;
     }
-    Ok(())
+    sync_folder(folder).map_err(|e| failed(&e))
+}
+
+/// Syncs a folder after a file was renamed into it: the rename is a change of the folder, and until the folder
+/// reaches the disk a power cut can undo it (ext4, XFS). Unix only: Windows cannot open a folder for this, and
+/// NTFS journals the rename. A file system that cannot sync a folder at all (EINVAL) is left as it is.
+pub(crate) fn sync_folder(folder: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        match std::fs::File::open(folder).and_then(|dir| dir.sync_all()) {
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(()),
+            other => other,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = folder;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -300,6 +405,31 @@ mod tests {
     }
 
     #[test]
+    fn every_format_has_a_group_and_words_in_every_catalogue() {
+        for f in ExportFormat::ALL {
+            assert!(ClientGroup::ALL.contains(&f.group()), "{f} is in a group the save step does not offer");
+            for lang in Lang::ALL {
+                for part in ["name", "description"] {
+                    let key = format!("format.{}.{part}", f.id());
+                    assert!(lang.has(&key), "{}.json has no {key}", lang.code());
+                }
+            }
+        }
+        for g in ClientGroup::ALL {
+            for lang in Lang::ALL {
+                for part in ["name", "how"] {
+                    let key = format!("group.{}.{part}", g.id());
+                    assert!(lang.has(&key), "{}.json has no {key}", lang.code());
+                }
+            }
+            assert_eq!(serde_json::to_value(g).unwrap(), g.id());
+        }
+        let listed: usize = ClientGroup::ALL.iter().map(|g| g.formats().count()).sum();
+        assert_eq!(listed, ExportFormat::ALL.len(), "every format is offered exactly once");
+        assert_eq!(ExportFormat::SettingsHtml.name(Lang::De), Lang::De.plain("format.settings-html.name"));
+    }
+
+    #[test]
     fn password_commands_quote_for_the_shell() {
         let app = PasswordCommand::App { program: "/Applications/iCloud Mail Setup.app/Contents/MacOS/icloud-mail-setup".into() };
         assert_eq!(
@@ -324,7 +454,7 @@ mod tests {
         let options = ExportOptions { ca_file: Some("/tmp/ca.pem\ntls off".into()), ..ExportOptions::default() };
         let err = export(&account, ExportFormat::Msmtp, &options).unwrap_err();
         assert_eq!(err.kind, DiagnosisKind::WriteFailed);
-        assert!(err.message.contains("ca.pem\\ntls off"), "{}", err.message);
+        assert!(err.message(crate::Lang::En).contains("ca.pem\\ntls off"), "{}", err.message(crate::Lang::En));
         assert!(export(&account, ExportFormat::Msmtp, &ExportOptions::default()).is_ok());
     }
 
@@ -335,7 +465,7 @@ mod tests {
         write_atomic(&path, b"one", false).unwrap();
         let err = write_atomic(&path, b"two", false).unwrap_err();
         assert_eq!(err.kind, DiagnosisKind::OutputExists);
-        assert!(err.message.contains("out.txt"), "{}", err.message);
+        assert!(err.message(crate::Lang::En).contains("out.txt"), "{}", err.message(crate::Lang::En));
         assert_eq!(std::fs::read(&path).unwrap(), b"one");
         write_atomic(&path, b"two", true).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");

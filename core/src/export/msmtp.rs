@@ -24,9 +24,6 @@ impl Exporter for Msmtp {
         ExportFormat::Msmtp
     }
 
-    fn description(&self) -> &'static str {
-        "msmtp account: add it to ~/.msmtprc or use it with msmtp --file"
-    }
 
     fn file_name(&self, account: &Account) -> String {
         format!("{}.msmtprc", file_stem(account))

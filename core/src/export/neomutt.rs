@@ -38,9 +38,6 @@ impl Exporter for Neomutt {
         ExportFormat::Neomutt
     }
 
-    fn description(&self) -> &'static str {
-        "NeoMutt settings: source the file from your neomuttrc"
-    }
 
     fn file_name(&self, account: &Account) -> String {
         format!("{}.neomuttrc", file_stem(account))

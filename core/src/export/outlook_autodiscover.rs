@@ -24,9 +24,6 @@ impl Exporter for OutlookAutodiscover {
         ExportFormat::OutlookAutodiscover
     }
 
-    fn description(&self) -> &'static str {
-        "Outlook Autodiscover XML, used with the outlook-reg file"
-    }
 
     fn experimental(&self) -> bool {
         true

@@ -21,9 +21,6 @@ impl Exporter for OutlookPrf {
         ExportFormat::OutlookPrf
     }
 
-    fn description(&self) -> &'static str {
-        "Classic Outlook for Windows profile: outlook.exe /importprf FILE"
-    }
 
     fn file_name(&self, account: &Account) -> String {
         format!("{}.prf", file_stem(account))

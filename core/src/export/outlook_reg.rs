@@ -25,9 +25,6 @@ impl Exporter for OutlookReg {
         ExportFormat::OutlookReg
     }
 
-    fn description(&self) -> &'static str {
-        "Windows registry file that points Outlook at the outlook-autodiscover XML"
-    }
 
     fn experimental(&self) -> bool {
         true

@@ -4,10 +4,10 @@
 
 use askama::Template;
 
-use super::settings_text::{Card, NEW_OUTLOOK_NOTE, PASSWORD_NOTE};
+use super::settings_text::Card;
 use super::{file_stem, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
-use crate::diagnosis::Diagnosis;
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
 
 pub struct SettingsHtml;
 
@@ -15,8 +15,6 @@ pub struct SettingsHtml;
 #[template(path = "settings-card.html")]
 struct Page<'a> {
     card: &'a Card,
-    password_note: &'a str,
-    new_outlook_note: &'a str,
 }
 
 impl Exporter for SettingsHtml {
@@ -24,17 +22,14 @@ impl Exporter for SettingsHtml {
         ExportFormat::SettingsHtml
     }
 
-    fn description(&self) -> &'static str {
-        "The settings as a printable page, for any other mail client"
-    }
 
     fn file_name(&self, account: &Account) -> String {
         format!("{}-settings.html", file_stem(account))
     }
 
-    fn render(&self, account: &Account, _options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
-        let card = Card::of(account);
-        let page = Page { card: &card, password_note: PASSWORD_NOTE, new_outlook_note: NEW_OUTLOOK_NOTE };
-        Ok(page.render().expect("the template renders plain strings").into_bytes())
+    fn render(&self, account: &Account, options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
+        let card = Card::of(account, options.lang);
+        let page = Page { card: &card };
+        page.render().map(String::into_bytes).map_err(|e| Diagnosis::new(DiagnosisKind::WriteFailed, Facts::default(), Some(e.to_string())))
     }
 }

@@ -3,21 +3,41 @@
 
 use super::{file_stem, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
-use crate::diagnosis::Diagnosis;
+use crate::diagnosis::{Diagnosis, Facts};
+use crate::i18n::Lang;
 use crate::provider::{Endpoint, Security};
 
 pub struct SettingsText;
 
 /// One server's settings, as a person types them.
 pub(crate) struct ServerCard {
-    pub title: &'static str,
+    pub title: String,
     /// Short id for the HTML (`imap`, `smtp`).
     pub id: &'static str,
     pub host: String,
     pub port: String,
     pub security: &'static str,
     pub username: String,
-    pub password: &'static str,
+    pub password: String,
+}
+
+/// The card's words, from the catalogue (`card.*`) in the language of the window or command line that saves it.
+pub(crate) struct Labels {
+    pub lang: &'static str,
+    pub title: String,
+    pub title_for: String,
+    pub intro: String,
+    pub account: String,
+    pub email: String,
+    pub name: String,
+    pub login: String,
+    pub server: String,
+    pub port: String,
+    pub security: String,
+    pub username: String,
+    pub password: String,
+    pub password_note: String,
+    pub new_outlook_note: String,
 }
 
 /// Everything on the card.
@@ -27,13 +47,8 @@ pub(crate) struct Card {
     /// The primary iCloud address that signs in, shown only when it differs from the sender address.
     pub login: Option<String>,
     pub servers: [ServerCard; 2],
+    pub labels: Labels,
 }
-
-pub(crate) const NEW_OUTLOOK_NOTE: &str = "New Outlook for Windows adds IMAP accounts by syncing them through Microsoft's cloud: \
-     Microsoft's servers then sign in to iCloud with your app-specific password. Classic Outlook, Thunderbird and Apple Mail \
-     connect directly.";
-pub(crate) const PASSWORD_NOTE: &str = "Use an app-specific password from account.apple.com (Sign-In and Security → \
-     App-Specific Passwords). Your Apple Account password will not work.";
 
 fn security(endpoint: &Endpoint) -> &'static str {
     match endpoint.security {
@@ -43,33 +58,53 @@ fn security(endpoint: &Endpoint) -> &'static str {
 }
 
 impl Card {
-    pub fn of(account: &Account) -> Card {
+    pub fn of(account: &Account, lang: Lang) -> Card {
         let imap = &account.provider.imap;
         let smtp = &account.provider.smtp;
+        let address = account.address.address.clone();
+        let about = Facts { address: Some(address.clone()), ..Facts::default() };
+        let word = |key: &str| lang.plain(&format!("card.{key}"));
         Card {
-            address: account.address.address.clone(),
-            name: account.display_name.clone(),
-            login: (account.login != account.address).then(|| account.login.address.clone()),
             servers: [
                 ServerCard {
-                    title: "Incoming mail (IMAP)",
+                    title: word("incoming"),
                     id: "imap",
                     host: imap.host.clone(),
                     port: imap.port.to_string(),
                     security: security(imap),
                     username: account.imap_username(),
-                    password: "your app-specific password",
+                    password: word("password_incoming"),
                 },
                 ServerCard {
-                    title: "Outgoing mail (SMTP)",
+                    title: word("outgoing"),
                     id: "smtp",
                     host: smtp.host.clone(),
                     port: smtp.port.to_string(),
                     security: security(smtp),
                     username: account.smtp_username(),
-                    password: "the same app-specific password",
+                    password: word("password_outgoing"),
                 },
             ],
+            labels: Labels {
+                lang: lang.code(),
+                title: word("title"),
+                title_for: lang.text("card.title_for", &about),
+                intro: word("intro"),
+                account: word("account"),
+                email: word("email"),
+                name: word("name"),
+                login: word("login"),
+                server: word("server"),
+                port: word("port"),
+                security: word("security"),
+                username: word("username"),
+                password: word("password"),
+                password_note: word("password_note"),
+                new_outlook_note: word("new_outlook_note"),
+            },
+            name: account.display_name.clone(),
+            login: (account.login != account.address).then(|| account.login.address.clone()),
+            address,
         }
     }
 }
@@ -79,31 +114,39 @@ impl Exporter for SettingsText {
         ExportFormat::SettingsText
     }
 
-    fn description(&self) -> &'static str {
-        "The settings as plain text, for any other mail client"
-    }
 
     fn file_name(&self, account: &Account) -> String {
         format!("{}-settings.txt", file_stem(account))
     }
 
-    fn render(&self, account: &Account, _options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
-        let card = Card::of(account);
-        let mut out = format!("iCloud Mail settings for {}\n\n", card.address);
-        out.push_str(&format!("Email address: {}\n", card.address));
+    fn render(&self, account: &Account, options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
+        let card = Card::of(account, options.lang);
+        let l = &card.labels;
+        let mut out = format!("{}\n\n", l.title_for);
+        out.push_str(&format!("{}: {}\n", l.email, card.address));
         if let Some(name) = &card.name {
-            out.push_str(&format!("Your name: {name}\n"));
+            out.push_str(&format!("{}: {name}\n", l.name));
         }
         if let Some(login) = &card.login {
-            out.push_str(&format!("Sign in as: {login}\n"));
+            out.push_str(&format!("{}: {login}\n", l.login));
         }
         for server in &card.servers {
             out.push_str(&format!(
-                "\n{}\n  Server: {}\n  Port: {}\n  Security: {}\n  Username: {}\n  Password: {}\n",
-                server.title, server.host, server.port, server.security, server.username, server.password
+                "\n{}\n  {}: {}\n  {}: {}\n  {}: {}\n  {}: {}\n  {}: {}\n",
+                server.title,
+                l.server,
+                server.host,
+                l.port,
+                server.port,
+                l.security,
+                server.security,
+                l.username,
+                server.username,
+                l.password,
+                server.password
             ));
         }
-        out.push_str(&format!("\n{PASSWORD_NOTE}\n\n{NEW_OUTLOOK_NOTE}\n"));
+        out.push_str(&format!("\n{}\n\n{}\n", l.password_note, l.new_outlook_note));
         Ok(out.into_bytes())
     }
 }

@@ -20,9 +20,6 @@ impl Exporter for ThunderbirdAutoconfig {
         ExportFormat::ThunderbirdAutoconfig
     }
 
-    fn description(&self) -> &'static str {
-        "Thunderbird autoconfig file (config-v1.1.xml) to host at autoconfig.<domain>/mail/"
-    }
 
     fn file_name(&self, _account: &Account) -> String {
         "config-v1.1.xml".to_owned()

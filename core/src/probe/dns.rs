@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::classify::Failure;
-use crate::diagnosis::{english, english_text, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::i18n::Lang;
 use crate::provider::is_icloud_mx;
 
 /// Where names are looked up.
@@ -110,22 +111,39 @@ fn fqdn(name: &str) -> String {
 /// What the MX check found for a custom domain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DomainReport {
-    /// `ok` (iCloud+ custom domain), `domain_not_icloud` or `dns_failure`.
-    pub kind: DiagnosisKind,
+    /// `ok` (iCloud+ custom domain), `domain_not_icloud` or `dns_failure`, with the domain as a fact.
+    pub diagnosis: Diagnosis,
     pub domain: String,
     /// The MX exchanges found, most preferred first.
     pub exchanges: Vec<String>,
     pub elapsed_ms: u64,
-    pub message: String,
-    pub hint: String,
-    pub detail: Option<String>,
 }
 
 impl DomainReport {
     /// True when the domain receives its mail through iCloud (an iCloud+ custom domain); the login must then be
     /// the primary iCloud address.
     pub fn is_icloud_plus(&self) -> bool {
-        self.kind == DiagnosisKind::Ok
+        self.kind() == DiagnosisKind::Ok
+    }
+
+    pub fn kind(&self) -> DiagnosisKind {
+        self.diagnosis.kind
+    }
+
+    /// What the check found, in `lang` (an iCloud+ domain has words of its own: "ok" here is not a login).
+    pub fn message(&self, lang: Lang) -> String {
+        match self.kind() {
+            DiagnosisKind::Ok => lang.text("probe.domain_ok", &self.diagnosis.facts),
+            _ => self.diagnosis.message(lang),
+        }
+    }
+
+    /// What to do, in `lang`.
+    pub fn hint(&self, lang: Lang) -> String {
+        match self.kind() {
+            DiagnosisKind::Ok => lang.text("probe.domain_ok_hint", &self.diagnosis.facts),
+            _ => self.diagnosis.hint(lang),
+        }
     }
 }
 
@@ -152,12 +170,16 @@ pub(crate) async fn check_domain_with(lookup: &Lookup, domain: &str, timeout: Du
         Ok(Err(MxError::Failed(e))) => (DiagnosisKind::DnsFailure, Vec::new(), Some(e)),
         Err(_) => (DiagnosisKind::DnsFailure, Vec::new(), Some(format!("no DNS answer within {} ms", timeout.as_millis()))),
     };
-    let (message, hint) = match kind {
-        DiagnosisKind::Ok => (english_text("probe.domain_ok", &facts), english_text("probe.domain_ok_hint", &facts)),
-        DiagnosisKind::DnsFailure => english(kind, &Facts { host: Some(domain.to_owned()), ..facts.clone() }),
-        _ => english(kind, &facts),
+    let facts = match kind {
+        DiagnosisKind::DnsFailure => Facts { host: Some(domain.to_owned()), ..facts },
+        _ => facts,
     };
-    DomainReport { kind, domain: domain.to_owned(), exchanges, elapsed_ms: started.elapsed().as_millis() as u64, message, hint, detail }
+    DomainReport {
+        diagnosis: Diagnosis::new(kind, facts, detail),
+        domain: domain.to_owned(),
+        exchanges,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    }
 }
 
 #[cfg(test)]
@@ -229,18 +251,18 @@ mod tests {
         .await;
         let config = DnsConfig::Servers(vec![dns.addr]);
         let report = check_domain("family.example", &config, Duration::from_secs(2)).await;
-        assert_eq!(report.kind, DiagnosisKind::Ok, "{report:?}");
+        assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:?}");
         assert!(report.is_icloud_plus());
         assert_eq!(report.exchanges, ["mx02.mail.icloud.com", "mx01.mail.icloud.com"]);
-        assert!(report.message.contains("family.example"), "{}", report.message);
+        assert!(report.message(Lang::En).contains("family.example"), "{}", report.message(Lang::En));
 
         let report = check_domain("other.example", &config, Duration::from_secs(2)).await;
-        assert_eq!(report.kind, DiagnosisKind::DomainNotIcloud, "{report:?}");
-        assert_eq!(report.detail.as_deref(), Some("MX: aspmx.l.google.com"));
+        assert_eq!(report.kind(), DiagnosisKind::DomainNotIcloud, "{report:?}");
+        assert_eq!(report.diagnosis.detail.as_deref(), Some("MX: aspmx.l.google.com"));
 
         let report = check_domain("nothing-here.example", &config, Duration::from_secs(2)).await;
-        assert_eq!(report.kind, DiagnosisKind::DomainNotIcloud, "{report:?}");
-        assert!(report.detail.unwrap().contains("does not exist"));
+        assert_eq!(report.kind(), DiagnosisKind::DomainNotIcloud, "{report:?}");
+        assert!(report.diagnosis.detail.unwrap().contains("does not exist"));
 
         // Host names go through the same injected resolver.
         let lookup = Lookup::new(&config, Duration::from_secs(1));
@@ -259,9 +281,9 @@ mod tests {
         for server in [silent.local_addr().unwrap(), closed] {
             let started = Instant::now();
             let report = check_domain("family.example", &DnsConfig::Servers(vec![server]), Duration::from_millis(1500)).await;
-            assert_eq!(report.kind, DiagnosisKind::DnsFailure, "{report:?}");
+            assert_eq!(report.kind(), DiagnosisKind::DnsFailure, "{report:?}");
             assert!(started.elapsed() < Duration::from_millis(2000), "{:?}", started.elapsed());
-            assert!(report.hint.contains("offline"), "{}", report.hint);
+            assert!(report.hint(Lang::En).contains("offline"), "{}", report.hint(Lang::En));
         }
     }
 

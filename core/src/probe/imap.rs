@@ -29,7 +29,7 @@ pub(crate) async fn probe_imap(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[
         if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed },
         &endpoint.host,
         endpoint.port,
-        Some(report.kind),
+        Some(report.kind()),
     );
     report
 }

@@ -22,7 +22,8 @@ pub use dns::{check_domain, DnsConfig, DomainReport};
 
 use crate::account::Account;
 use crate::address::DomainKind;
-use crate::diagnosis::{english, english_text, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::i18n::Lang;
 use crate::provider::{Endpoint, Security};
 use crate::secret::Secret;
 use classify::Failure;
@@ -134,7 +135,9 @@ pub struct Attempt {
 /// The verdict of one side.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SideReport {
-    pub kind: DiagnosisKind,
+    /// What happened: the kind, the facts its words are made from (host, port, username) and the technical detail
+    /// (an error chain). Rendered in the person's language where it is shown.
+    pub diagnosis: Diagnosis,
     /// The server the verdict is about (for SMTP: the fallback's, when the fallback was used and worked).
     pub host: String,
     pub port: u16,
@@ -143,25 +146,27 @@ pub struct SideReport {
     pub username: Option<String>,
     /// Milliseconds from the start of the probe to this side's verdict.
     pub elapsed_ms: u64,
-    /// Plain-language English: what happened.
-    pub message: String,
-    /// Plain-language English: what to do.
-    pub hint: String,
     /// The server's own words, if it gave any.
     pub server_text: Option<String>,
-    /// Technical detail (an error chain).
-    pub detail: Option<String>,
-    /// A port that could not be reached so the fallback was tried (SMTP 587 blocked).
+    /// A port that could not be reached so the fallback was tried (SMTP 587 blocked); the note about it is the
+    /// catalogue's `probe.port_blocked`.
     pub unreachable_port: Option<u16>,
-    /// Plain-language English about the fallback, when there was one.
-    pub note: Option<String>,
     /// Every try, in order.
     pub attempts: Vec<Attempt>,
 }
 
 impl SideReport {
+    pub fn kind(&self) -> DiagnosisKind {
+        self.diagnosis.kind
+    }
+
     pub fn is_ok(&self) -> bool {
-        self.kind == DiagnosisKind::Ok
+        self.kind() == DiagnosisKind::Ok
+    }
+
+    /// The note about the fallback, in `lang`, when there was one.
+    pub fn note(&self, lang: Lang) -> Option<String> {
+        self.unreachable_port.map(|port| lang.text("probe.port_blocked", &Facts { port: Some(port), ..Facts::default() }))
     }
 }
 
@@ -199,9 +204,9 @@ pub async fn probe(request: &ProbeRequest, secret: &Secret, on_event: &(dyn Fn(P
         let host = account.address.domain.clone();
         ctx.emit(Side::Domain, Step::Dns, StepStatus::Started, &host, 0, None);
         let report = dns::check_domain_with(&lookup, &host, ctx.remaining().min(request.timeouts.connect)).await;
-        let status = if report.kind == DiagnosisKind::DnsFailure { StepStatus::Failed } else { StepStatus::Ok };
+        let status = if report.kind() == DiagnosisKind::DnsFailure { StepStatus::Failed } else { StepStatus::Ok };
         ctx.emit(Side::Domain, Step::Dns, status, &host, 0, None);
-        ctx.emit(Side::Domain, Step::Done, status, &host, 0, Some(report.kind));
+        ctx.emit(Side::Domain, Step::Done, status, &host, 0, Some(report.kind()));
         Some(report)
     };
     let (imap_usernames, smtp_usernames) = (account.imap_usernames(), account.smtp_usernames());
@@ -308,20 +313,15 @@ impl Ctx<'_> {
             Err(f) => (f.kind, f.server_text, Some(f.detail), username),
         };
         let facts = Facts { host: Some(endpoint.host.clone()), port: Some(endpoint.port), username: username.clone(), ..Facts::default() };
-        let (message, hint) = english(kind, &facts);
         SideReport {
-            kind,
+            diagnosis: Diagnosis::new(kind, facts, detail),
             host: endpoint.host.clone(),
             port: endpoint.port,
             security: endpoint.security,
             username,
             elapsed_ms: self.elapsed_ms(),
-            message,
-            hint,
             server_text,
-            detail,
             unreachable_port: None,
-            note: None,
             attempts,
         }
     }
@@ -444,11 +444,6 @@ fn interleave_families(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
         order.extend(other.pop_front());
     }
     order
-}
-
-/// The note for a report whose first port could not be reached.
-fn port_blocked_note(port: u16) -> String {
-    english_text("probe.port_blocked", &Facts { port: Some(port), ..Facts::default() })
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use super::classify::{self, Failure};
-use super::{port_blocked_note, Attempt, Ctx, Side, SideReport, Step, StepStatus};
+use super::{Attempt, Ctx, Side, SideReport, Step, StepStatus};
 use crate::diagnosis::DiagnosisKind;
 use crate::provider::{Endpoint, Security};
 use crate::secret::Secret;
@@ -52,7 +52,6 @@ pub(crate) async fn probe_smtp(
             if second.is_ok() {
                 let mut report = finish(ctx, fallback, second, attempts);
                 report.unreachable_port = Some(primary.port);
-                report.note = Some(port_blocked_note(primary.port));
                 report
             } else {
                 // The first port's verdict stands; the attempts name both.
@@ -67,7 +66,7 @@ pub(crate) async fn probe_smtp(
         if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed },
         &report.host,
         report.port,
-        Some(report.kind),
+        Some(report.kind()),
     );
     report
 }

@@ -3,19 +3,12 @@ import type { DiagnosisKind } from "./DiagnosisKind";
 import type { Facts } from "./Facts";
 
 /**
- * A verdict a person can act on: what happened, what to do, and the technical detail for those who want it.
+ * A verdict a person can act on: what happened (`kind`), the facts its words are made from, and the technical
+ * detail for those who want it. The words themselves are rendered from the catalogue where they are shown.
  */
 export type Diagnosis = { kind: DiagnosisKind, 
 /**
- * Plain-language English: what happened.
- */
-message: string, 
-/**
- * Plain-language English: what to do about it.
- */
-hint: string, 
-/**
- * Technical detail (the server's own words, an error chain); never shown first.
+ * Technical detail (the server's own words, an error chain); never shown first, never translated.
  */
 detail: string | null, 
 /**

@@ -3,7 +3,11 @@
 /**
  * The facts a message is built from. Only facts that are known are filled in.
  */
-export type Facts = { host?: string, port?: number, username?: string, domain?: string, provider?: string, limit?: number, 
+export type Facts = { host?: string, port?: number, username?: string, domain?: string, 
+/**
+ * An email address (the sender's).
+ */
+address?: string, provider?: string, limit?: number, 
 /**
  * A file or folder (an output file, a Thunderbird profile).
  */
@@ -15,4 +19,8 @@ store?: string,
 /**
  * A time limit that ran out, in whole seconds.
  */
-seconds?: number, };
+seconds?: number, 
+/**
+ * A Thunderbird preference (`mail.accountmanager.accounts`).
+ */
+pref?: string, };
