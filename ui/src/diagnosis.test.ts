@@ -21,6 +21,7 @@ const facts: Required<Facts> = {
   limit: 254,
   path: "/tmp/x",
   store: "Secret Service",
+  seconds: 60,
   pref: "mail.accountmanager.accounts",
   character: "U+202E RIGHT-TO-LEFT OVERRIDE",
   position: 5,
