@@ -2,8 +2,7 @@
 //! and with TLS) and the fault servers, through the core API and through the command line binary.
 //! Nothing here talks to anything but 127.0.0.1.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -291,13 +290,6 @@ fn dropping_the_probe_cancels_everything() {
 
 // --- the command line ---
 
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("icloud-mail-setup");
-    assert!(path.exists(), "build the app first: cargo build -p icloud-mail-setup ({})", path.display());
-    path
-}
-
 struct CliRun {
     code: i32,
     stdout: String,
@@ -305,10 +297,7 @@ struct CliRun {
 }
 
 fn cli(args: &[&str], stdin: &str) -> CliRun {
-    use std::io::Write;
-    let mut child = Command::new(binary()).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = icloud_mail_tests::run_with_stdin(Command::new(icloud_mail_tests::app_binary()).args(args), stdin);
     CliRun {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into(),
