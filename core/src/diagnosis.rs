@@ -35,10 +35,16 @@ pub enum DiagnosisKind {
     AddressTooLong,
     AddressInvalidNamePart,
     AddressInvalidDomain,
+    /// A character the text policy refuses (a control, a noncharacter, a bidi control, a line separator).
+    AddressCharacterNotAllowed,
     AddressNotIcloud,
     LoginRequired,
     LoginNotIcloud,
     NameInvalid,
+    /// A character the text policy refuses in the display name.
+    NameCharacterNotAllowed,
+    /// A server (host and port) that is not a host name, an IPv4 address or an IPv6 address with a usable port.
+    ServerInvalid,
     /// A custom domain whose MX records do not point at iCloud Mail.
     DomainNotIcloud,
     // --- the keychain ---
@@ -55,6 +61,12 @@ pub enum DiagnosisKind {
     ThunderbirdProfileNotFound,
     ThunderbirdProfileAmbiguous,
     ThunderbirdRunning,
+    /// prefs.js or user.js sets a pref the profile editor reads in a form it does not understand: nothing written.
+    ThunderbirdPrefsUnreadable,
+    /// The profile's user.js sets an account list at every start, which would hide the new account: nothing written.
+    ThunderbirdUserJsOverrides,
+    /// A warning beside an added account: the profile's user.js sets account prefs at every start.
+    ThunderbirdUserJsAccountPrefs,
     OutputExists,
     WriteFailed,
 }
@@ -80,10 +92,13 @@ impl DiagnosisKind {
         DiagnosisKind::AddressTooLong,
         DiagnosisKind::AddressInvalidNamePart,
         DiagnosisKind::AddressInvalidDomain,
+        DiagnosisKind::AddressCharacterNotAllowed,
         DiagnosisKind::AddressNotIcloud,
         DiagnosisKind::LoginRequired,
         DiagnosisKind::LoginNotIcloud,
         DiagnosisKind::NameInvalid,
+        DiagnosisKind::NameCharacterNotAllowed,
+        DiagnosisKind::ServerInvalid,
         DiagnosisKind::DomainNotIcloud,
         DiagnosisKind::KeychainUnavailable,
         DiagnosisKind::KeychainLocked,
@@ -97,6 +112,9 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdProfileNotFound,
         DiagnosisKind::ThunderbirdProfileAmbiguous,
         DiagnosisKind::ThunderbirdRunning,
+        DiagnosisKind::ThunderbirdPrefsUnreadable,
+        DiagnosisKind::ThunderbirdUserJsOverrides,
+        DiagnosisKind::ThunderbirdUserJsAccountPrefs,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
     ];
@@ -143,6 +161,18 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub store: Option<String>,
+    /// A Thunderbird preference (`mail.accountmanager.accounts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub pref: Option<String>,
+    /// A refused character: its code point and, where known, its Unicode name (`U+202E RIGHT-TO-LEFT OVERRIDE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub character: Option<String>,
+    /// Where in the text (1-based, counted in characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub position: Option<u32>,
 }
 
 impl Facts {
@@ -157,6 +187,9 @@ impl Facts {
             "limit" => self.limit.map(|l| l.to_string()),
             "path" => self.path.clone(),
             "store" => self.store.clone(),
+            "pref" => self.pref.clone(),
+            "character" => self.character.clone(),
+            "position" => self.position.map(|p| p.to_string()),
             _ => None,
         }
     }

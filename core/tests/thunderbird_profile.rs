@@ -236,3 +236,160 @@ fn disagreeing_defaults_are_ambiguous_and_no_thunderbird_is_not_found() {
     assert_eq!(err.kind, DiagnosisKind::ThunderbirdProfileNotFound);
     assert!(err.message(icloud_mail_core::Lang::En).contains("missing"), "{}", err.message(icloud_mail_core::Lang::En));
 }
+
+/// The profile folder's file names, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_account_list_in_a_form_not_understood_is_refused_and_nothing_is_written() {
+    const ACCOUNTS: &str = "user_pref(\"mail.accountmanager.accounts\", \"account2,account1\");\n";
+    assert!(EXISTING_PREFS.contains(ACCOUNTS));
+    let variants = [
+        ("user_pref('mail.accountmanager.accounts', 'account2,account1');\n", "mail.accountmanager.accounts"),
+        ("pref(\"mail.accountmanager.accounts\", \"account2,account1\");\n", "mail.accountmanager.accounts"),
+        ("user_pref(\"mail.accountmanager.accounts\",\n          \"account2,account1\");\n", "mail.accountmanager.accounts"),
+        ("user_pref(\"mail.accountmanager.accounts\", \"account2\\x2caccount1\");\n", "mail.accountmanager.accounts"),
+        ("user_pref(\"mail.account.lastKey\", 2); user_pref(\"mail.accountmanager.accounts\", \"account2,account1\");\n", "mail.accountmanager.accounts"),
+        ("user_pref(\"mail.accountmanager.accounts\", \"account2,account1\");\nuser_pref('mail.smtpservers', 'smtp1,smtp2');\n", "mail.smtpservers"),
+        ("user_pref(\"mail.accountmanager.accounts\", \"account2,account1\");\nuser_pref(\"mail.account.account2.identities\", 'id1');\n", "mail.account.account2.identities"),
+    ];
+    for (variant, pref) in variants {
+        let text = EXISTING_PREFS.replace(ACCOUNTS, variant);
+        let dir = profile_with(&text);
+        let err = tb::add_account(dir.path(), &account(None)).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::ThunderbirdPrefsUnreadable, "{variant}");
+        assert_eq!(err.facts.pref.as_deref(), Some(pref), "{variant}");
+        assert_eq!(err.facts.path.as_deref(), Some(dir.path().join("prefs.js").to_str().unwrap()), "{variant}");
+        assert!(err.detail.as_deref().is_some_and(|d| d.starts_with("line ")), "{variant}: {err:?}");
+        assert_eq!(std::fs::read(dir.path().join("prefs.js")).unwrap(), text.as_bytes(), "{variant}: prefs.js is untouched");
+        assert_eq!(listing(dir.path()), ["prefs.js"], "{variant}: no backup, no temporary file");
+    }
+}
+
+#[test]
+fn user_js_setting_an_account_list_is_refused_and_nothing_is_written() {
+    for (user_js, pref) in [
+        ("user_pref(\"mail.accountmanager.accounts\", \"account2,account1\");\n", "mail.accountmanager.accounts"),
+        ("user_pref(\"mail.smtpservers\", \"smtp1\");\n", "mail.smtpservers"),
+    ] {
+        let dir = profile_with(EXISTING_PREFS);
+        std::fs::write(dir.path().join("user.js"), user_js).unwrap();
+        let err = tb::add_account(dir.path(), &account(None)).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::ThunderbirdUserJsOverrides, "{user_js}");
+        assert_eq!(err.facts.pref.as_deref(), Some(pref));
+        assert_eq!(err.facts.path.as_deref(), Some(dir.path().join("user.js").to_str().unwrap()));
+        assert_eq!(std::fs::read_to_string(dir.path().join("prefs.js")).unwrap(), EXISTING_PREFS);
+        assert_eq!(std::fs::read_to_string(dir.path().join("user.js")).unwrap(), user_js);
+        assert_eq!(listing(dir.path()), ["prefs.js", "user.js"]);
+    }
+
+    // A user.js line the editor cannot read is refused like one in prefs.js.
+    let dir = profile_with(EXISTING_PREFS);
+    std::fs::write(dir.path().join("user.js"), "user_pref('mail.smtpservers', 'smtp1');\n").unwrap();
+    let err = tb::add_account(dir.path(), &account(None)).unwrap_err();
+    assert_eq!(err.kind, DiagnosisKind::ThunderbirdPrefsUnreadable);
+    assert_eq!(err.facts.path.as_deref(), Some(dir.path().join("user.js").to_str().unwrap()));
+    assert_eq!(listing(dir.path()), ["prefs.js", "user.js"]);
+}
+
+#[test]
+fn other_account_prefs_in_user_js_are_a_warning_and_their_keys_are_avoided() {
+    let dir = profile_with(EXISTING_PREFS);
+    // server3 exists only in user.js: a new server3 would get its values at every start.
+    let user_js = "user_pref(\"mail.server.server3.check_new_mail\", false);\nuser_pref(\"mail.identity.default.compose_html\", false);\n\
+        user_pref(\"browser.startup.page\", 1);\n";
+    std::fs::write(dir.path().join("user.js"), user_js).unwrap();
+    let outcome = tb::add_account(dir.path(), &account(None)).unwrap();
+    let AddOutcome::Added { account_key, server_key, warnings, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!((account_key.as_str(), server_key.as_str()), ("account4", "server4"));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].kind, DiagnosisKind::ThunderbirdUserJsAccountPrefs);
+    assert_eq!(warnings[0].facts.path.as_deref(), Some(dir.path().join("user.js").to_str().unwrap()));
+    assert_eq!(warnings[0].facts.pref.as_deref(), Some("mail.identity.default.compose_html"));
+    assert_eq!(warnings[0].detail.as_deref(), Some("mail.identity.default.compose_html, mail.server.server3.check_new_mail"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("user.js")).unwrap(), user_js, "user.js is never changed");
+    let p = prefs::parse(&std::fs::read_to_string(dir.path().join("prefs.js")).unwrap());
+    assert_eq!(p["mail.accountmanager.accounts"], "account2,account1,account4");
+
+    // Without user.js, no warning.
+    let plain = profile_with(EXISTING_PREFS);
+    let outcome = tb::add_account(plain.path(), &account(None)).unwrap();
+    assert!(matches!(outcome, AddOutcome::Added { ref warnings, .. } if warnings.is_empty()), "{outcome:?}");
+}
+
+#[test]
+fn user_js_is_what_thunderbird_sees_last() {
+    // An account user.js sets up already is there.
+    let dir = profile_with(EXISTING_PREFS);
+    std::fs::write(
+        dir.path().join("user.js"),
+        "user_pref(\"mail.server.server8.hostname\", \"imap.mail.me.com\");\nuser_pref(\"mail.server.server8.port\", 993);\n\
+         user_pref(\"mail.server.server8.type\", \"imap\");\nuser_pref(\"mail.server.server8.userName\", \"jane.doe\");\n",
+    )
+    .unwrap();
+    let outcome = tb::add_account(dir.path(), &account(None)).unwrap();
+    assert!(matches!(outcome, AddOutcome::AlreadyPresent { ref server_key, .. } if server_key == "server8"), "{outcome:?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("prefs.js")).unwrap(), EXISTING_PREFS);
+
+    // A user.js SMTP list is no obstacle when the account reuses a server already on it (no list is written).
+    let smtp = "user_pref(\"mail.smtpserver.smtp7.hostname\", \"smtp.mail.me.com\");\n\
+        user_pref(\"mail.smtpserver.smtp7.port\", 587);\nuser_pref(\"mail.smtpserver.smtp7.username\", \"jane.doe@icloud.com\");\n";
+    let dir = profile_with(&format!("{EXISTING_PREFS}{smtp}"));
+    std::fs::write(dir.path().join("user.js"), "user_pref(\"mail.smtpservers\", \"smtp1,smtp7\");\n").unwrap();
+    let outcome = tb::add_account(dir.path(), &account(None)).unwrap();
+    assert!(matches!(outcome, AddOutcome::Added { ref smtp_key, .. } if smtp_key == "smtp7"), "{outcome:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_backup_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = profile_with(EXISTING_PREFS);
+    std::fs::set_permissions(dir.path().join("prefs.js"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    // The usual umask, which leaves new files readable by everyone unless the program says otherwise.
+    // SAFETY: umask only sets the process's file-creation mask.
+    let old = unsafe { libc::umask(0o022) };
+    let outcome = tb::add_account(dir.path(), &account(None));
+    unsafe { libc::umask(old) };
+    let AddOutcome::Added { backup: Some(backup), .. } = outcome.unwrap() else { panic!("a backup") };
+    assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), EXISTING_PREFS);
+    assert_eq!(std::fs::metadata(dir.path().join("prefs.js")).unwrap().permissions().mode() & 0o777, 0o644, "prefs.js keeps its mode");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_prefs_js_stays_a_link_and_its_target_gets_the_account() {
+    let home = tempfile::tempdir().unwrap();
+    let dotfiles = home.path().join("dotfiles");
+    let profile = home.path().join("profile");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    std::fs::create_dir_all(&profile).unwrap();
+    std::fs::write(dotfiles.join("thunderbird-prefs.js"), EXISTING_PREFS).unwrap();
+    std::os::unix::fs::symlink("../dotfiles/thunderbird-prefs.js", profile.join("prefs.js")).unwrap();
+
+    let outcome = tb::add_account(&profile, &account(None)).unwrap();
+    let AddOutcome::Added { backup: Some(backup), .. } = outcome else { panic!("{outcome:?}") };
+    let link = std::fs::symlink_metadata(profile.join("prefs.js")).unwrap();
+    assert!(link.file_type().is_symlink(), "prefs.js is still a link");
+    assert_eq!(std::fs::read_link(profile.join("prefs.js")).unwrap(), Path::new("../dotfiles/thunderbird-prefs.js"));
+    let after = std::fs::read_to_string(dotfiles.join("thunderbird-prefs.js")).unwrap();
+    assert!(after.starts_with(EXISTING_PREFS));
+    assert_eq!(prefs::parse(&after)["mail.accountmanager.accounts"], "account2,account1,account3");
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), EXISTING_PREFS);
+    assert_eq!(Path::new(&backup).parent(), Some(profile.as_path()), "the backup is in the profile");
+    assert_eq!(listing(&dotfiles), ["thunderbird-prefs.js"], "no temporary file left beside the target");
+    assert_eq!(listing(&profile).len(), 2, "prefs.js and its backup: {:?}", listing(&profile));
+
+    // A link to nothing is refused and left as it is.
+    let dangling = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("../nowhere/prefs.js", dangling.path().join("prefs.js")).unwrap();
+    let err = tb::add_account(dangling.path(), &account(None)).unwrap_err();
+    assert_eq!(err.kind, DiagnosisKind::WriteFailed);
+    assert!(std::fs::symlink_metadata(dangling.path().join("prefs.js")).unwrap().file_type().is_symlink());
+    assert_eq!(listing(dangling.path()), ["prefs.js"]);
+}

@@ -8,9 +8,10 @@ use icloud_mail_core::export::thunderbird_profile::{self, AddOutcome, Thunderbir
 use icloud_mail_core::export::{self, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
 use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest};
-use icloud_mail_core::{Address, Secret};
+use icloud_mail_core::{Address, Facts, Lang, Secret};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
 
 use crate::state::AppState;
 
@@ -96,29 +97,42 @@ pub fn export_formats() -> Vec<ExportFormatInfo> {
     export::formats()
 }
 
-/// Writes one client file and returns where. With `path` (from the save dialog, which already asked about
-/// replacing) that file is written; without, the file goes into the export folder (Downloads) under its usual
-/// name, with " (2)", " (3)" … added rather than replacing anything.
+/// Writes one client file and returns where. The page only chooses the format and whether to ask: with `save_as`
+/// the native save dialog opens from here and the file goes exactly where the person chose there (the dialog has
+/// asked about replacing); without, it goes into the export folder (Downloads) under its usual name, with " (2)",
+/// " (3)" … added rather than replacing anything. `None` when the person cancelled the dialog. The settings card is
+/// written in `lang`, the window's language.
 #[tauri::command]
+#[allow(clippy::too_many_arguments)]
 pub async fn export_profile(
+    app: AppHandle,
     state: State<'_, AppState>,
     address: String,
     login: Option<String>,
     name: Option<String>,
     format: ExportFormat,
-    path: Option<String>,
-) -> Result<String, Diagnosis> {
+    lang: Lang,
+    save_as: bool,
+) -> Result<Option<String>, Diagnosis> {
     let account = state.account(&address, login.as_deref(), name)?;
     let options = ExportOptions {
         ca_file: state.servers.ca_file.as_ref().map(|p| p.display().to_string()),
-        password_command: PasswordCommand::App { program: crate::cli::export::app_program() },
+        password_command: PasswordCommand::App { program: export::app_program() },
+        lang,
         autodiscover_xml_path: None,
     };
     let file = export::export(&account, format, &options)?;
     let folder = state.servers.export_dir.clone().or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));
-    blocking(move || match path {
-        Some(path) => export::write_atomic(Path::new(&path), &file.bytes, true).map(|()| path),
-        None => write_without_replacing(&folder, &file.file_name, &file.bytes),
+    blocking(move || {
+        if !save_as {
+            return write_without_replacing(&folder, &file.file_name, &file.bytes).map(Some);
+        }
+        let chosen =
+            app.dialog().file().set_title(format.name(lang)).set_directory(&folder).set_file_name(&file.file_name).blocking_save_file();
+        let Some(chosen) = chosen else { return Ok(None) };
+        let path = chosen.into_path().map_err(|e| Diagnosis::new(DiagnosisKind::WriteFailed, Facts::default(), Some(e.to_string())))?;
+        export::write_atomic(&path, &file.bytes, true)?;
+        Ok(Some(path.display().to_string()))
     })
     .await
 }
@@ -140,14 +154,17 @@ fn write_without_replacing(folder: &Path, file_name: &str, bytes: &[u8]) -> Resu
     Err(Diagnosis::new(DiagnosisKind::OutputExists, Default::default(), Some(folder.display().to_string())))
 }
 
-/// The Thunderbird profiles on this computer (none is not an error: the page then offers files only).
+/// The Thunderbird profiles on this computer (none is not an error: the page then offers files only). The app
+/// remembers them: `thunderbird_add` changes only a profile handed out here.
 #[tauri::command]
-pub async fn thunderbird_profiles() -> Result<Vec<ThunderbirdProfile>, Diagnosis> {
-    blocking(|| match thunderbird_profile::list_profiles() {
+pub async fn thunderbird_profiles(state: State<'_, AppState>) -> Result<Vec<ThunderbirdProfile>, Diagnosis> {
+    let profiles = blocking(|| match thunderbird_profile::list_profiles() {
         Err(d) if d.kind == DiagnosisKind::ThunderbirdNotFound => Ok(Vec::new()),
         other => other,
     })
-    .await
+    .await?;
+    state.offer_profiles(&profiles);
+    Ok(profiles)
 }
 
 /// Adds the account to a Thunderbird profile (refused while Thunderbird runs; a second add changes nothing).
@@ -160,14 +177,17 @@ pub async fn thunderbird_add(
     profile: String,
 ) -> Result<AddOutcome, Diagnosis> {
     let account = state.account(&address, login.as_deref(), name)?;
-    blocking(move || thunderbird_profile::add_account(Path::new(&profile), &account)).await
+    let profile = state.offered_profile(&profile)?;
+    blocking(move || thunderbird_profile::add_account(&profile, &account)).await
 }
 
-/// Whether a custom domain receives its mail through iCloud (MX records), within a few seconds; offline or
-/// failing DNS comes back as `dns_failure`, never a hang.
+/// Whether the domain of `address` (a custom domain) receives its mail through iCloud (MX records), within a few
+/// seconds; offline or failing DNS comes back as `dns_failure`, never a hang. Only the domain of a valid address is
+/// ever looked up, never a string the page chose.
 #[tauri::command]
-pub async fn check_domain(domain: String) -> DomainReport {
-    probe::check_domain(&domain, &probe::DnsConfig::System, std::time::Duration::from_secs(5)).await
+pub async fn check_domain(address: String) -> Result<DomainReport, Diagnosis> {
+    let address = Address::parse(&address)?;
+    Ok(probe::check_domain(&address.domain, &probe::DnsConfig::System, std::time::Duration::from_secs(5)).await)
 }
 
 /// The page calls this once its first step is on screen and usable, with the milliseconds since its navigation

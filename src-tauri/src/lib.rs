@@ -11,21 +11,20 @@ use tauri::Manager;
 
 /// Opens the wizard window and runs until it is closed.
 pub fn run_window(options: cli::WindowOptions) -> ExitCode {
-    let extra_ca_pem = match &options.ca_file {
-        Some(path) => match std::fs::read(path) {
-            Ok(pem) => Some(pem),
-            Err(e) => {
-                eprintln!("--ca-file {}: {e}", path.display());
-                return ExitCode::from(cli::EXIT_USAGE);
-            }
-        },
-        None => None,
+    // The same check as the subcommands': a CA file that holds no certificate is refused before any window opens.
+    let extra_ca_pem = match options.servers.extra_ca_pem() {
+        Ok(pem) => pem,
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return ExitCode::from(cli::EXIT_USAGE);
+        }
     };
-    let ca_file = options.ca_file.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
+    let servers = options.servers;
+    let ca_file = servers.ca_file.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
     let servers = state::Servers {
-        imap: options.imap,
-        smtp: options.smtp,
-        smtp_fallback: options.smtp_fallback,
+        imap: servers.imap,
+        smtp: servers.smtp,
+        smtp_fallback: servers.smtp_fallback,
         extra_ca_pem,
         ca_file,
         export_dir: options.export_dir,
@@ -36,20 +35,12 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main_window(app)))
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(tauri::generate_handler![
-            commands::check_address,
-            commands::check_domain,
-            commands::run_probe,
-            commands::cancel_probe,
-            commands::forget_password,
-            commands::keychain_status,
-            commands::keychain_save,
-            commands::export_formats,
-            commands::export_profile,
-            commands::thunderbird_profiles,
-            commands::thunderbird_add,
-            commands::page_ready,
-        ])
+        .invoke_handler({
+            macro_rules! app_commands {
+                [$($name:ident),* $(,)?] => { tauri::generate_handler![$(commands::$name),*] };
+            }
+            include!("app_commands.rs")
+        })
         .setup(|app| {
             startup::milestone("setup", "");
             // Forget a tested password that waited too long for the save step.
@@ -77,5 +68,122 @@ fn focus_main_window(app: &tauri::AppHandle) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+    }
+}
+
+/// The names in `app_commands.rs`, the one list of the page's commands.
+#[cfg(test)]
+const COMMANDS: &[&str] = {
+    macro_rules! app_commands {
+        [$($name:ident),* $(,)?] => { &[$(stringify!($name)),*] };
+    }
+    include!("app_commands.rs")
+};
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::COMMANDS;
+
+    fn read(relative: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The page's TypeScript (tests excluded), every file under ui/src.
+    fn page_sources(dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "bindings" {
+                    page_sources(&path, out);
+                }
+            } else if name.ends_with(".ts") && !name.ends_with(".test.ts") && name != "a11y-harness.ts" {
+                out.push((name, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+
+    /// Every string literal passed as the first argument of `invoke(` or `call(` (with or without type arguments).
+    fn invoked(source: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for opener in ["invoke", "call"] {
+            let mut rest = source;
+            while let Some(at) = rest.find(opener) {
+                let after = &rest[at + opener.len()..];
+                rest = after;
+                let before_ok = source.len() - after.len() - opener.len() == 0
+                    || !source.as_bytes()[source.len() - after.len() - opener.len() - 1].is_ascii_alphanumeric();
+                let after = after.trim_start();
+                let after = match after.strip_prefix('<') {
+                    Some(generic) => match generic.find('>') {
+                        Some(end) => &generic[end + 1..],
+                        None => continue,
+                    },
+                    None => after,
+                };
+                let Some(args) = after.trim_start().strip_prefix('(') else { continue };
+                let args = args.trim_start();
+                if let (true, Some(quoted)) = (before_ok, args.strip_prefix('"')) {
+                    if let Some(end) = quoted.find('"') {
+                        names.push(quoted[..end].to_owned());
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn command_lists_agree() {
+        let listed: BTreeSet<&str> = COMMANDS.iter().copied().collect();
+        assert_eq!(listed.len(), COMMANDS.len(), "app_commands.rs names a command twice");
+
+        // Permitted ⇔ registered: the capability allows exactly `allow-<command>` for each listed command.
+        let capability: serde_json::Value = serde_json::from_str(&read("capabilities/main.json")).unwrap();
+        let permitted: BTreeSet<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter_map(|p| p.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        let registered: BTreeSet<String> = listed.iter().map(|c| c.to_string()).collect();
+        assert_eq!(permitted, registered, "capabilities/main.json and src/app_commands.rs disagree");
+
+        // Called by the page ⇔ registered, under the same name.
+        let mut sources = Vec::new();
+        page_sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src"), &mut sources);
+        let mut called = BTreeSet::new();
+        for (file, source) in &sources {
+            for name in invoked(source) {
+                assert!(listed.contains(name.as_str()), "{file} calls \"{name}\", which src/app_commands.rs does not register");
+                called.insert(name);
+            }
+        }
+        let uncalled: Vec<&&str> = listed.iter().filter(|c| !called.contains(**c)).collect();
+        assert!(uncalled.is_empty(), "registered and permitted but never called by the page: {uncalled:?}");
+    }
+
+    /// The page forgets a typed password on the same timer as the app forgets a tested one.
+    #[test]
+    fn the_page_and_the_app_keep_the_password_equally_long() {
+        let source = read("../ui/src/secret.ts");
+        let line = source.lines().find(|l| l.contains("export const KEEP_PASSWORD_MS")).expect("ui/src/secret.ts names KEEP_PASSWORD_MS");
+        let expression = line.split('=').nth(1).unwrap().trim().trim_end_matches(';');
+        let ms: u64 = expression.split('*').map(|f| f.trim().parse::<u64>().expect("a product of numbers")).product();
+        assert_eq!(std::time::Duration::from_millis(ms), crate::state::KEEP_PASSWORD_FOR);
+    }
+
+    #[test]
+    fn the_invoke_scanner_finds_names() {
+        let ts = r#"return call<Address>("check_address", { input }); invoke<void>("cancel_probe"); recall("x"); invoke ( "page_ready" )"#;
+        let mut found = invoked(ts);
+        found.sort();
+        assert_eq!(found, ["cancel_probe", "check_address", "page_ready"], "`recall(` is not a call of `call(`");
     }
 }

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         attach_parent_console();
     }
     match cli::parse_args() {
-        Launch::Cli(command) => cli::run(command),
+        Launch::Cli(command, out) => cli::run(command, out),
         Launch::Window(options) => icloud_mail_setup_lib::run_window(options),
     }
 }

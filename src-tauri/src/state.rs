@@ -5,7 +5,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
+use std::path::PathBuf;
+
+use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use icloud_mail_core::export::thunderbird_profile::ThunderbirdProfile;
 use icloud_mail_core::provider::Endpoint;
 use icloud_mail_core::{Account, Address, Secret};
 use tokio::sync::oneshot;
@@ -37,6 +40,8 @@ pub struct AppState {
     pub servers: Servers,
     pending: Mutex<Option<Pending>>,
     cancel: Mutex<Option<oneshot::Sender<()>>>,
+    /// The Thunderbird profile folders last handed to the page: the only ones it may ask to change.
+    offered_profiles: Mutex<Vec<PathBuf>>,
 }
 
 impl AppState {
@@ -53,6 +58,20 @@ impl AppState {
         };
         let s = &self.servers;
         Ok(Account::new(address, login, name)?.with_servers(s.imap.clone(), s.smtp.clone(), s.smtp_fallback.clone()))
+    }
+
+    /// Remembers the profiles handed to the page.
+    pub fn offer_profiles(&self, profiles: &[ThunderbirdProfile]) {
+        *self.offered_profiles.lock().unwrap_or_else(|p| p.into_inner()) = profiles.iter().map(|p| PathBuf::from(&p.path)).collect();
+    }
+
+    /// The profile folder the page asked for, if it is one this app handed out; otherwise
+    /// `thunderbird_profile_not_found`, and nothing is touched.
+    pub fn offered_profile(&self, path: &str) -> Result<PathBuf, Diagnosis> {
+        let offered = self.offered_profiles.lock().unwrap_or_else(|p| p.into_inner());
+        offered.iter().find(|p| p.as_os_str() == path).cloned().ok_or_else(|| {
+            Diagnosis::new(DiagnosisKind::ThunderbirdProfileNotFound, Facts { path: Some(path.to_owned()), ..Facts::default() }, None)
+        })
     }
 
     /// Keeps a password that passed the connection test, for the save step.
@@ -103,6 +122,27 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_profiles_handed_to_the_page_can_be_changed() {
+        let state = AppState::default();
+        let refused = state.offered_profile("/home/jane/.thunderbird/abc.default").unwrap_err();
+        assert_eq!(refused.kind, DiagnosisKind::ThunderbirdProfileNotFound, "nothing was handed out yet");
+        let profile = ThunderbirdProfile {
+            name: "default".into(),
+            path: "/home/jane/.thunderbird/abc.default".into(),
+            is_default: true,
+            root: "/home/jane/.thunderbird".into(),
+        };
+        state.offer_profiles(std::slice::from_ref(&profile));
+        assert_eq!(state.offered_profile(&profile.path).unwrap(), PathBuf::from(&profile.path));
+        for other in ["/home/jane/.ssh", "/home/jane/.thunderbird/abc.default/..", "/home/jane/.thunderbird/abc.default/", ""] {
+            assert_eq!(state.offered_profile(other).unwrap_err().kind, DiagnosisKind::ThunderbirdProfileNotFound, "{other}");
+        }
+        // A new listing replaces the old one: a profile no longer found is no longer accepted.
+        state.offer_profiles(&[]);
+        assert!(state.offered_profile(&profile.path).is_err());
+    }
 
     #[test]
     fn the_password_is_only_handed_out_for_its_login_and_can_be_forgotten() {

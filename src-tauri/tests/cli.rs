@@ -46,3 +46,38 @@ fn check_address_reports_kinds_and_exit_codes() {
     assert_eq!(v["kind"], "address_missing_at");
     assert!(v["hint"].as_str().unwrap().contains("johnsmith@icloud.com"));
 }
+
+/// The words come from the catalogue in the language of `--lang`, else the locale, else English.
+#[test]
+fn words_follow_lang_then_the_locale() {
+    let catalogue = |lang: &str| -> serde_json::Value {
+        let path = format!("{}/../ui/src/i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let (en, de) = (catalogue("en"), catalogue("de"));
+    let german = de["diagnosis.address_missing_at.message"].as_str().unwrap();
+    let english = en["diagnosis.address_missing_at.message"].as_str().unwrap();
+    assert_ne!(german, english);
+
+    let stderr = |args: &[&str], lang_env: Option<&str>| {
+        let mut cmd = cli();
+        cmd.env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
+        if let Some(lang) = lang_env {
+            cmd.env("LANG", lang);
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(stderr(&["check-address", "johnsmith"], None).contains(english));
+    assert!(stderr(&["check-address", "johnsmith"], Some("de_DE.UTF-8")).contains(german));
+    assert!(stderr(&["--lang", "de", "check-address", "johnsmith"], Some("en_US.UTF-8")).contains(german));
+    // --lang is global: it may follow the subcommand too, and JSON carries the words in that language.
+    let out = cli().args(["check-address", "--json", "--lang", "de", "johnsmith"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["message"], german);
+    assert_eq!(v["kind"], "address_missing_at");
+
+    let out = cli().args(["--lang", "xx", "check-address", "johnsmith"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unknown language is bad usage");
+}

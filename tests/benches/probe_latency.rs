@@ -233,9 +233,9 @@ fn main() {
         println!(
             "| {name} | {} ({}) | {} ({}) | {} |",
             report.imap.elapsed_ms,
-            report.imap.kind.name(),
+            report.imap.kind().name(),
             report.smtp.elapsed_ms,
-            report.smtp.kind.name(),
+            report.smtp.kind().name(),
             ms(took)
         );
     }

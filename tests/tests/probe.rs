@@ -63,8 +63,8 @@ fn usernames(report: &icloud_mail_core::probe::SideReport) -> Vec<Option<String>
 fn good_password_passes_both_sides() {
     let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
     let (report, events, alive) = run(&dovecot_request(&server, "jane@icloud.com"), PASSWORD);
-    assert_eq!(report.imap.kind, DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
-    assert_eq!(report.smtp.kind, DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(report.imap.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(report.smtp.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
     assert!(report.is_ok());
     // iCloud's order: IMAP as the name part, SMTP as the full address; each worked at the first try.
     assert_eq!(report.imap.username.as_deref(), Some("jane"));
@@ -73,7 +73,11 @@ fn good_password_passes_both_sides() {
     assert_eq!(usernames(&report.smtp), [Some("jane@icloud.com".to_owned())]);
     assert_eq!((report.smtp.port, report.smtp.security), (server.submission_port, Security::Starttls));
     assert_eq!(report.smtp.unreachable_port, None);
-    assert!(report.imap.message.contains("Signed in to localhost as jane"), "{}", report.imap.message);
+    assert!(
+        report.imap.diagnosis.message(icloud_mail_core::Lang::En).contains("Signed in to localhost as jane"),
+        "{}",
+        report.imap.diagnosis.message(icloud_mail_core::Lang::En)
+    );
     assert!(server.log().contains("imap-login: Info: Login: user=<jane>"), "{}", server.log());
     assert!(server.log().contains("submission-login: Info: Login: user=<jane@icloud.com>"), "{}", server.log());
     assert_eq!(alive, 0, "a task outlived the probe");
@@ -99,14 +103,14 @@ fn good_password_passes_both_sides() {
 fn wrong_password_is_refused_on_both_sides_after_one_retry_each() {
     let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
     let (report, _, alive) = run(&dovecot_request(&server, "jane@icloud.com"), "wrong-pass-word-here");
-    assert_eq!(report.imap.kind, DiagnosisKind::AuthRejected, "{report:#?}");
-    assert_eq!(report.smtp.kind, DiagnosisKind::AuthRejected, "{report:#?}");
+    assert_eq!(report.imap.kind(), DiagnosisKind::AuthRejected, "{report:#?}");
+    assert_eq!(report.smtp.kind(), DiagnosisKind::AuthRejected, "{report:#?}");
     // Exactly one extra attempt per protocol, in the seed's order.
     assert_eq!(usernames(&report.imap), [Some("jane".to_owned()), Some("jane@icloud.com".to_owned())]);
     assert_eq!(usernames(&report.smtp), [Some("jane@icloud.com".to_owned()), Some("jane".to_owned())]);
     assert!(report.imap.server_text.as_deref().unwrap_or("").contains("AUTHENTICATIONFAILED"), "{report:#?}");
     assert!(report.smtp.server_text.as_deref().unwrap_or("").starts_with("535"), "{report:#?}");
-    assert!(report.imap.hint.contains("app-specific password"));
+    assert!(report.imap.diagnosis.hint(icloud_mail_core::Lang::En).contains("app-specific password"));
     // A refused login is not a blocked port: no fallback was tried.
     assert!(report.smtp.attempts.iter().all(|a| a.port == server.submission_port));
     // Dovecot logs each connection's failed attempts when it closes; give it a moment to write.
@@ -154,10 +158,10 @@ fn a_blocked_587_falls_back_to_465_and_says_so() {
     req.account =
         req.account.clone().with_servers(None, Some(starttls("localhost", blocked.port)), Some(tls("localhost", server.submissions_port)));
     let (report, _, _) = run(&req, PASSWORD);
-    assert_eq!(report.smtp.kind, DiagnosisKind::Ok, "{report:#?}");
+    assert_eq!(report.smtp.kind(), DiagnosisKind::Ok, "{report:#?}");
     assert_eq!((report.smtp.port, report.smtp.security), (server.submissions_port, Security::Tls));
     assert_eq!(report.smtp.unreachable_port, Some(blocked.port));
-    assert!(report.smtp.note.as_deref().unwrap().contains(&blocked.port.to_string()));
+    assert!(report.smtp.note(icloud_mail_core::Lang::En).as_deref().unwrap().contains(&blocked.port.to_string()));
     let tries: Vec<(u16, DiagnosisKind)> = report.smtp.attempts.iter().map(|a| (a.port, a.kind)).collect();
     assert_eq!(tries, [(blocked.port, DiagnosisKind::ConnectionRefused), (server.submissions_port, DiagnosisKind::Ok)]);
 
@@ -166,7 +170,7 @@ fn a_blocked_587_falls_back_to_465_and_says_so() {
     req.account =
         req.account.clone().with_servers(None, Some(starttls("localhost", blocked.port)), Some(tls("localhost", also_blocked.port)));
     let (report, _, _) = run(&req, PASSWORD);
-    assert_eq!((report.smtp.kind, report.smtp.port), (DiagnosisKind::ConnectionRefused, blocked.port));
+    assert_eq!((report.smtp.kind(), report.smtp.port), (DiagnosisKind::ConnectionRefused, blocked.port));
     assert_eq!(report.smtp.attempts.len(), 2);
 }
 
@@ -192,16 +196,19 @@ fn probe_fault(fault: Fault, smtp_security: Security, overall: Duration) -> (Pro
 
 fn assert_kinds(fault: Fault, smtp_security: Security, imap: DiagnosisKind, smtp: DiagnosisKind) -> FaultServer {
     let (report, server, _) = probe_fault(fault, smtp_security, Duration::from_secs(4));
-    assert_eq!(report.imap.kind, imap, "{fault:?} IMAP: {report:#?}");
-    assert_eq!(report.smtp.kind, smtp, "{fault:?} SMTP: {report:#?}");
-    assert!(!report.imap.message.is_empty() && !report.smtp.hint.is_empty());
+    assert_eq!(report.imap.kind(), imap, "{fault:?} IMAP: {report:#?}");
+    assert_eq!(report.smtp.kind(), smtp, "{fault:?} SMTP: {report:#?}");
+    assert!(
+        !report.imap.diagnosis.message(icloud_mail_core::Lang::En).is_empty()
+            && !report.smtp.diagnosis.hint(icloud_mail_core::Lang::En).is_empty()
+    );
     server
 }
 
 #[test]
 fn a_server_that_accepts_and_never_speaks_times_out_by_the_deadline() {
     let (report, _, took) = probe_fault(Fault::Silent, Security::Starttls, Duration::from_secs(3));
-    assert_eq!((report.imap.kind, report.smtp.kind), (DiagnosisKind::Timeout, DiagnosisKind::Timeout), "{report:#?}");
+    assert_eq!((report.imap.kind(), report.smtp.kind()), (DiagnosisKind::Timeout, DiagnosisKind::Timeout), "{report:#?}");
     assert!(took >= Duration::from_millis(2900), "{took:?}");
 }
 
@@ -237,7 +244,7 @@ fn smtp_without_starttls_never_receives_auth() {
         let server = FaultServer::start(fault, &ca);
         let req = request("jane@icloud.com", tls("localhost", 1), starttls("localhost", server.port), None, &ca, Duration::from_secs(4));
         let (report, _, alive) = run(&req, PASSWORD);
-        assert_eq!(report.smtp.kind, DiagnosisKind::StarttlsUnavailable, "{fault:?}: {report:#?}");
+        assert_eq!(report.smtp.kind(), DiagnosisKind::StarttlsUnavailable, "{fault:?}: {report:#?}");
         assert_eq!(report.smtp.username, None, "no login was tried");
         let lines = server.received_lines();
         assert!(lines.iter().any(|l| l.starts_with("EHLO")), "{lines:?}");
@@ -251,7 +258,7 @@ fn smtp_without_starttls_never_receives_auth() {
 fn refused_and_unanswered_connections() {
     assert_kinds(Fault::RefusedPort, Security::Starttls, DiagnosisKind::ConnectionRefused, DiagnosisKind::ConnectionRefused);
     let (report, _, took) = probe_fault(Fault::NoSynAnswer, Security::Starttls, Duration::from_secs(3));
-    assert_eq!((report.imap.kind, report.smtp.kind), (DiagnosisKind::Timeout, DiagnosisKind::Timeout), "{report:#?}");
+    assert_eq!((report.imap.kind(), report.smtp.kind()), (DiagnosisKind::Timeout, DiagnosisKind::Timeout), "{report:#?}");
     // The connect timeout (45 % of the deadline) ends it, not the deadline.
     assert!(took < Duration::from_millis(2500), "{took:?}");
 }
@@ -268,7 +275,7 @@ fn an_unanswered_587_still_leaves_time_for_465() {
     );
     req.timeouts = Timeouts::with_overall(Duration::from_secs(4));
     let (report, _, _) = run(&req, PASSWORD);
-    assert_eq!(report.smtp.kind, DiagnosisKind::Ok, "{report:#?}");
+    assert_eq!(report.smtp.kind(), DiagnosisKind::Ok, "{report:#?}");
     assert_eq!(report.smtp.unreachable_port, Some(blackhole.port));
     assert_eq!(report.smtp.attempts[0].kind, DiagnosisKind::Timeout);
 }

@@ -1,10 +1,18 @@
 // The app-specific password while the page needs it: typed in the password step, handed to the connection test,
-// forgotten after saving or when the window closes. Never in storage, the URL, logs or a data attribute.
+// forgotten after saving, when the window closes, or when the app forgets its own copy. Never in storage, the
+// URL, logs or a data attribute.
+
+/** How long the page keeps a typed password: the same time the app keeps a tested one (`KEEP_PASSWORD_FOR` in
+ * src-tauri/src/state.rs; a Rust test checks they agree), so the page never holds it after the app has dropped it. */
+export const KEEP_PASSWORD_MS = 5 * 60 * 1000;
 
 let value = "";
+let timer: ReturnType<typeof setTimeout> | undefined;
 
 export function setPassword(v: string): void {
   value = v;
+  if (timer !== undefined) clearTimeout(timer);
+  timer = v ? setTimeout(forgetPassword, KEEP_PASSWORD_MS) : undefined;
 }
 
 export function password(): string {
@@ -18,6 +26,8 @@ export function hasPassword(): boolean {
 /** Drops the password from the page (after saving, on close). */
 export function forgetPassword(): void {
   value = "";
+  if (timer !== undefined) clearTimeout(timer);
+  timer = undefined;
 }
 
 /** The shape Apple gives app-specific passwords: four groups of four letters. A soft check only. */

@@ -1,45 +1,16 @@
-//! `icloud-mail-setup export`: writes one client profile or config file for an account. Also the account
-//! arguments (`--address --name --login --imap --smtp`) that `thunderbird add` shares.
+//! `icloud-mail-setup export`: writes one client profile or config file for an account.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
-use icloud_mail_core::export::{self, ExportFormat, ExportOptions, PasswordCommand, APP_PROGRAM};
-use icloud_mail_core::provider::{Endpoint, Security};
-use icloud_mail_core::{Account, Address, Diagnosis};
+use icloud_mail_core::export::outlook_reg::is_absolute_windows_path;
+use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportOptions, PasswordCommand};
+use icloud_mail_core::{Facts, Lang};
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-
-/// Who the account is and, for tests or unusual networks, which servers to use.
-#[derive(Debug, Args)]
-pub struct AccountArgs {
-    /// The email address to set up: an iCloud address, or an iCloud+ custom-domain address (then give --login).
-    #[arg(long, value_name = "A")]
-    pub address: String,
-    /// Your name as shown in mail you send.
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub name: Option<String>,
-    /// The primary iCloud address that signs in (needed for a custom-domain address; default: the address).
-    #[arg(long, value_name = "L")]
-    pub login: Option<String>,
-    /// Incoming server instead of imap.mail.me.com:993 (always TLS from the first byte).
-    #[arg(long, value_name = "HOST:PORT", value_parser = |s: &str| Endpoint::parse_override(s, Security::Tls))]
-    pub imap: Option<Endpoint>,
-    /// Outgoing server instead of smtp.mail.me.com:587 (always STARTTLS).
-    #[arg(long, value_name = "HOST:PORT", value_parser = |s: &str| Endpoint::parse_override(s, Security::Starttls))]
-    pub smtp: Option<Endpoint>,
-}
-
-impl AccountArgs {
-    /// The account, or the diagnosis of what is wrong with the arguments.
-    pub fn account(&self) -> Result<Account, Diagnosis> {
-        let address = Address::parse(&self.address)?;
-        let login = self.login.as_deref().map(Address::parse).transpose()?;
-        Ok(Account::new(address, login, self.name.clone())?.with_servers(self.imap.clone(), self.smtp.clone(), None))
-    }
-}
+use super::args::{AccountArgs, NameArg, Output, ServerArgs};
+use super::{EXIT_FAILED, EXIT_OK};
 
 /// Where terminal clients get the password.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -54,23 +25,39 @@ pub enum PasswordSource {
 
 fn format_parser() -> impl TypedValueParser<Value = ExportFormat> {
     let ids: Vec<&'static str> = ExportFormat::ALL.iter().map(|f| f.id()).collect();
-    PossibleValuesParser::new(ids).map(|id| id.parse::<ExportFormat>().expect("clap offers only registered ids"))
+    // clap offers only the registered ids, so the parse cannot fail; the fallback is never taken.
+    PossibleValuesParser::new(ids).map(|id| id.parse::<ExportFormat>().unwrap_or(ExportFormat::SettingsText))
+}
+
+/// The format list of `export --help`, grouped by mail app, made from the registry and the English catalogue (the
+/// help is parsed before --lang is known).
+pub fn formats_help() -> String {
+    let mut help = String::from("Formats, by mail app:\n");
+    for group in ClientGroup::ALL {
+        help.push_str(&format!("  {}:\n", group.name(Lang::En)));
+        for format in group.formats() {
+            let experimental = if format.exporter().experimental() { " (experimental)" } else { "" };
+            help.push_str(&format!("    {:<24}{}{experimental}\n", format.id(), format.description(Lang::En)));
+        }
+    }
+    help.push_str(
+        "\nNo file ever holds the password. Without --output the file gets the format's usual name in the current folder. \
+         An existing file is replaced only with --force; files are written atomically (on Linux and macOS readable by \
+         you only). The settings card is written in the language of --lang.\n\n\
+         Exit codes: 0 written, 1 not written (file exists, folder not writable), 2 bad arguments.",
+    );
+    help
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Formats:\n  thunderbird-autoconfig  config-v1.1.xml for autoconfig.<domain>/mail/\n  \
-    outlook-prf             classic Outlook: outlook.exe /importprf FILE\n  \
-    outlook-autodiscover    Outlook Autodiscover XML (experimental)\n  \
-    outlook-reg             registry file pointing Outlook at that XML (experimental)\n  \
-    apple-mobileconfig      Mail on macOS, iPhone, iPad: open the file to install\n  \
-    neomutt, aerc, mbsync, msmtp   terminal clients; they read the password from the keychain\n  \
-    settings-text, settings-html   the settings card for any other client\n\n\
-    No file ever holds the password. Without --output the file gets the format's usual name in the current folder. \
-    An existing file is replaced only with --force; files are written atomically and readable by you only.\n\n\
-    Exit codes: 0 written, 1 not written (file exists, folder not writable), 2 bad arguments.")]
+#[command(after_help = formats_help())]
 pub struct ExportArgs {
     #[command(flatten)]
     pub account: AccountArgs,
+    #[command(flatten)]
+    pub name: NameArg,
+    #[command(flatten)]
+    pub servers: ServerArgs,
     /// The client format (see below).
     #[arg(long, value_name = "F", value_parser = format_parser())]
     pub format: ExportFormat,
@@ -80,42 +67,13 @@ pub struct ExportArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
-    /// A PEM file with an extra certificate authority for terminal clients (msmtp, mbsync, neomutt), e.g. a
-    /// company CA or a test server's.
-    #[arg(long, value_name = "PEM")]
-    pub ca_file: Option<PathBuf>,
     /// How terminal clients read the password from the keychain.
     #[arg(long, value_enum, default_value = "app")]
     pub password_command: PasswordSource,
-    /// outlook-reg only: where the Autodiscover XML will be on the Windows computer.
+    /// outlook-reg only: where the Autodiscover XML will be on the Windows computer, in a folder only that user can
+    /// write to (default: %LOCALAPPDATA%\iCloud Mail Setup\autodiscover-<domain>.xml).
     #[arg(long, value_name = "WINDOWS_PATH")]
     pub autodiscover_path: Option<String>,
-}
-
-/// Prints a diagnosis for a person and returns `code`.
-pub fn report(diagnosis: &Diagnosis, code: u8) -> u8 {
-    eprintln!("{}\n{}", diagnosis.message, diagnosis.hint);
-    if let Some(detail) = &diagnosis.detail {
-        eprintln!("({detail})");
-    }
-    code
-}
-
-fn usage(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_USAGE
-}
-
-/// The program terminal clients should call: the bare name when PATH finds this very program (it then survives
-/// upgrades and moves), otherwise this program's full path (an app bundle, a build folder).
-pub(crate) fn app_program() -> String {
-    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else { return APP_PROGRAM.to_owned() };
-    let on_path = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(APP_PROGRAM)).find(|candidate| candidate.is_file()));
-    match on_path.and_then(|p| std::fs::canonicalize(p).ok()) {
-        Some(found) if found == me => APP_PROGRAM.to_owned(),
-        _ => me.display().to_string(),
-    }
 }
 
 fn checked_text(flag: &str, path: &Path) -> Result<String, String> {
@@ -126,8 +84,9 @@ fn checked_text(flag: &str, path: &Path) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-fn options(args: &ExportArgs) -> Result<ExportOptions, String> {
-    let ca_file = match &args.ca_file {
+fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
+    args.servers.extra_ca_pem()?;
+    let ca_file = match &args.servers.ca_file {
         // Clients run from other folders: the path must be absolute, and should exist now.
         Some(path) => {
             let absolute = std::fs::canonicalize(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
@@ -136,35 +95,42 @@ fn options(args: &ExportArgs) -> Result<ExportOptions, String> {
         None => None,
     };
     let autodiscover_xml_path = match &args.autodiscover_path {
-        Some(path) => Some(checked_text("--autodiscover-path", Path::new(path))?),
+        Some(path) => {
+            let text = checked_text("--autodiscover-path", Path::new(path))?;
+            if !is_absolute_windows_path(&text) {
+                return Err(format!(
+                    "--autodiscover-path {text}: give an absolute Windows path (C:\\…) or one that starts with %LOCALAPPDATA%"
+                ));
+            }
+            Some(text)
+        }
         None => None,
     };
     let password_command = match args.password_command {
-        PasswordSource::App => PasswordCommand::App { program: app_program() },
+        PasswordSource::App => PasswordCommand::App { program: export::app_program() },
         PasswordSource::SecretTool => PasswordCommand::SecretTool,
         PasswordSource::Security => PasswordCommand::Security,
     };
-    Ok(ExportOptions { ca_file, password_command, autodiscover_xml_path })
+    Ok(ExportOptions { ca_file, password_command, lang, autodiscover_xml_path })
 }
 
-pub fn run(args: ExportArgs) -> u8 {
-    let account = match args.account.account() {
+pub fn run(args: ExportArgs, out: Output) -> u8 {
+    let account = match args.account.account(args.name.name.clone(), &args.servers) {
         Ok(account) => account,
-        Err(d) => return report(&d, EXIT_USAGE),
+        Err(d) => return out.report(&d, super::EXIT_USAGE),
     };
-    let options = match options(&args) {
+    let options = match options(&args, out.lang) {
         Ok(options) => options,
-        Err(message) => return usage(&message),
+        Err(message) => return out.usage(&message),
     };
     let file = match export::export(&account, args.format, &options) {
         Ok(file) => file,
-        Err(d) => return report(&d, EXIT_FAILED),
+        Err(d) => return out.report(&d, EXIT_FAILED),
     };
-    let exporter = args.format.exporter();
     match args.output.as_deref() {
         Some(path) if path == Path::new("-") => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(&file.bytes).and_then(|_| out.flush()) {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(&file.bytes).and_then(|_| stdout.flush()) {
                 eprintln!("error: standard output: {e}");
                 return EXIT_FAILED;
             }
@@ -172,10 +138,12 @@ pub fn run(args: ExportArgs) -> u8 {
         target => {
             let path = target.map(Path::to_owned).unwrap_or_else(|| PathBuf::from(&file.file_name));
             if let Err(d) = export::write_atomic(&path, &file.bytes, args.force) {
-                return report(&d, EXIT_FAILED);
+                return out.report(&d, EXIT_FAILED);
             }
-            let note = if exporter.experimental() { " (experimental)" } else { "" };
-            eprintln!("Wrote {}{note}: {}", path.display(), exporter.description());
+            let wrote = out.words("cli.export_wrote", &Facts { path: Some(path.display().to_string()), ..Facts::default() });
+            let experimental =
+                if args.format.exporter().experimental() { format!(" ({})", out.text("step.save.experimental")) } else { String::new() };
+            eprintln!("{wrote}{experimental}: {}", args.format.description(out.lang));
         }
     }
     EXIT_OK

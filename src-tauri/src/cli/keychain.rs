@@ -3,10 +3,11 @@
 
 use std::io::{IsTerminal, Write};
 
-use clap::{Args, Subcommand};
-use icloud_mail_core::keychain::{EntryName, IfSaved, Keychain, Saved, STORE_NAME};
-use icloud_mail_core::{Account, Address, Diagnosis, Secret};
+use clap::Subcommand;
+use icloud_mail_core::keychain::{IfSaved, Keychain, Saved, STORE_NAME};
+use icloud_mail_core::{Account, Diagnosis, Facts};
 
+use super::args::{print_json, read_password, AccountArgs, Output, ServerArgs};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 const NAMING: &str = "Entries are saved under the service name \"icloud-mail-setup\" and the account of the login \
@@ -24,9 +25,9 @@ pub enum KeychainCommand {
         Example: printf '%s\\n' \"$PASSWORD\" | icloud-mail-setup keychain set --address jane@icloud.com --password-stdin")]
     Set {
         #[command(flatten)]
-        who: Who,
-        /// Read the password from the first line of standard input (the only way to give it: arguments are visible
-        /// to every user of the machine).
+        who: AccountArgs,
+        /// Read the password from standard input: one line from a pipe, or typed at a terminal without being shown
+        /// (the only way to give it: arguments are visible to every user of the machine).
         #[arg(long, required = true)]
         password_stdin: bool,
         /// Overwrite a password already saved for this login. Without it an existing entry is kept and the command
@@ -39,7 +40,7 @@ pub enum KeychainCommand {
         2 bad usage.")]
     Status {
         #[command(flatten)]
-        who: Who,
+        who: AccountArgs,
         /// Print one JSON object: {"exists", "store", "entry": {"service", "account"}}, or the diagnosis.
         #[arg(long)]
         json: bool,
@@ -48,7 +49,7 @@ pub enum KeychainCommand {
     #[command(after_help = "Exit codes: 0 deleted, 1 none was saved or the keychain failed, 2 bad usage.")]
     Delete {
         #[command(flatten)]
-        who: Who,
+        who: AccountArgs,
     },
     /// Print the saved password on standard output, for a mail client's password command.
     #[command(
@@ -63,176 +64,136 @@ pub enum KeychainCommand {
     )]
     Get {
         #[command(flatten)]
-        who: Who,
+        who: AccountArgs,
         /// Print the password even when standard output is a terminal.
         #[arg(long)]
         force: bool,
     },
 }
 
-/// Whose password: the entry's account is the login, which for an iCloud address is the address itself.
-#[derive(Debug, Args)]
-pub struct Who {
-    /// The email address the account sends from: an iCloud address, or an iCloud+ custom-domain address together
-    /// with --login.
-    #[arg(long, value_name = "ADDRESS")]
-    address: String,
-    /// The primary iCloud address that signs in, needed when --address is a custom-domain address. The entry is
-    /// saved and looked up under this login.
-    #[arg(long, value_name = "LOGIN")]
-    login: Option<String>,
+impl KeychainCommand {
+    pub(super) fn json(&self) -> bool {
+        matches!(self, KeychainCommand::Status { json: true, .. })
+    }
 }
 
-pub fn run(command: KeychainCommand) -> u8 {
+pub fn run(command: KeychainCommand, out: Output) -> u8 {
     match command {
-        KeychainCommand::Set { who, password_stdin: _, replace } => set(&who, replace),
-        KeychainCommand::Status { who, json } => status(&who, json),
-        KeychainCommand::Delete { who } => delete(&who),
-        KeychainCommand::Get { who, force } => get(&who, force, std::io::stdout().is_terminal(), &mut std::io::stdout().lock()),
+        KeychainCommand::Set { who, password_stdin: _, replace } => set(&who, replace, out),
+        KeychainCommand::Status { who, .. } => status(&who, out),
+        KeychainCommand::Delete { who } => delete(&who, out),
+        KeychainCommand::Get { who, force } => get(&who, force, std::io::stdout().is_terminal(), &mut std::io::stdout().lock(), out),
     }
 }
 
-fn set(who: &Who, replace: bool) -> u8 {
-    let account = match who.account() {
+/// The account the entry belongs to (its keychain account is the login); no servers or name are involved.
+fn account(who: &AccountArgs) -> Result<Account, Diagnosis> {
+    who.account(None, &ServerArgs::default())
+}
+
+fn about(account: &Account) -> Facts {
+    Facts { username: Some(account.login.address.clone()), store: Some(STORE_NAME.to_owned()), ..Facts::default() }
+}
+
+fn set(who: &AccountArgs, replace: bool, out: Output) -> u8 {
+    let account = match account(who) {
         Ok(account) => account,
-        Err(d) => return report(&d, EXIT_USAGE),
+        Err(d) => return out.report(&d, EXIT_USAGE),
     };
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprintln!("Reading the password from standard input (typing shows it; piping it in does not).");
-    }
-    let password = match Secret::from_line(&mut stdin.lock()) {
-        Ok(password) if !password.is_empty() => password,
-        Ok(_) => {
-            eprintln!("No password was read from standard input: give it on the first line.");
-            return EXIT_USAGE;
-        }
-        Err(e) => {
-            eprintln!("Could not read the password from standard input: {e}");
-            return EXIT_USAGE;
-        }
+    let password = match read_password(&out) {
+        Ok(password) => password,
+        Err(problem) => return out.usage(&problem),
     };
     if !password.looks_app_specific() {
-        eprintln!("Note: this does not look like an app-specific password (xxxx-xxxx-xxxx-xxxx); saving it anyway.");
+        eprintln!("{}", out.text("cli.password_not_app_specific"));
     }
     let if_saved = if replace { IfSaved::Replace } else { IfSaved::Refuse };
     // `save` takes the password and drops it as soon as the store has it.
     match Keychain::native().and_then(|k| k.save(&account, password, if_saved)) {
         Ok(saved) => {
-            let verb = match saved {
-                Saved::Created => "Saved",
-                Saved::Replaced => "Replaced",
+            let key = match saved {
+                Saved::Created => "cli.keychain_saved",
+                Saved::Replaced => "cli.keychain_replaced",
             };
-            println!(
-                "{verb} the password for {} in the {STORE_NAME} ({}).",
-                account.login.address,
-                entry_words(&EntryName::for_account(&account))
-            );
+            println!("{}", out.words(key, &about(&account)));
             EXIT_OK
         }
-        Err(d) => report(&d, EXIT_FAILED),
+        Err(d) => out.report(&d, EXIT_FAILED),
     }
 }
 
-fn status(who: &Who, json: bool) -> u8 {
-    let answer = who
-        .account()
-        .map_err(|d| (d, EXIT_USAGE))
-        .and_then(|account| Keychain::native().and_then(|k| k.status(&account)).map(|s| (account, s)).map_err(|d| (d, EXIT_FAILED)));
-    match (answer, json) {
-        (Ok((_, status)), true) => {
-            println!("{}", serde_json::to_string(&status).expect("a status serialises"));
+fn status(who: &AccountArgs, out: Output) -> u8 {
+    let account = match account(who) {
+        Ok(account) => account,
+        Err(d) => return out.report(&d, EXIT_USAGE),
+    };
+    match Keychain::native().and_then(|k| k.status(&account)) {
+        Ok(status) => {
+            if out.json {
+                print_json(&status);
+            } else {
+                let key = if status.exists { "cli.keychain_status_saved" } else { "cli.keychain_status_none" };
+                let facts = Facts { store: Some(status.store.clone()), ..about(&account) };
+                println!("{}", out.words(key, &facts));
+            }
             if status.exists {
                 EXIT_OK
             } else {
                 EXIT_FAILED
             }
         }
-        (Ok((account, status)), false) if status.exists => {
-            println!("A password for {} is saved in the {} ({}).", account.login.address, status.store, entry_words(&status.entry));
-            EXIT_OK
-        }
-        (Ok((account, status)), false) => {
-            println!("No password for {} is saved in the {}.", account.login.address, status.store);
-            EXIT_FAILED
-        }
-        (Err((d, code)), true) => {
-            println!("{}", serde_json::to_string(&d).expect("a diagnosis serialises"));
-            code
-        }
-        (Err((d, code)), false) => report(&d, code),
+        Err(d) => out.report(&d, EXIT_FAILED),
     }
 }
 
-fn delete(who: &Who) -> u8 {
-    let account = match who.account() {
+fn delete(who: &AccountArgs, out: Output) -> u8 {
+    let account = match account(who) {
         Ok(account) => account,
-        Err(d) => return report(&d, EXIT_USAGE),
+        Err(d) => return out.report(&d, EXIT_USAGE),
     };
     match Keychain::native().and_then(|k| k.delete(&account)) {
         Ok(()) => {
-            println!("Deleted the password for {} from the {STORE_NAME}.", account.login.address);
+            println!("{}", out.words("cli.keychain_deleted", &about(&account)));
             EXIT_OK
         }
-        Err(d) => report(&d, EXIT_FAILED),
+        Err(d) => out.report(&d, EXIT_FAILED),
     }
 }
 
 /// `stdout_is_terminal` is passed in so the refusal can be tested without a terminal. It is checked before the
 /// keychain is touched, so a refused call shows no permission prompt either.
-fn get(who: &Who, force: bool, stdout_is_terminal: bool, out: &mut dyn Write) -> u8 {
+fn get(who: &AccountArgs, force: bool, stdout_is_terminal: bool, sink: &mut dyn Write, out: Output) -> u8 {
     if stdout_is_terminal && !force {
-        eprintln!(
-            "Not printing the password to a terminal. This command is meant for a mail client's password command; \
-             add --force to show it here anyway."
-        );
-        return EXIT_USAGE;
+        return out.usage(&out.text("cli.keychain_get_terminal"));
     }
-    let account = match who.account() {
+    let account = match account(who) {
         Ok(account) => account,
-        Err(d) => return report(&d, EXIT_USAGE),
+        Err(d) => return out.report(&d, EXIT_USAGE),
     };
     match Keychain::native().and_then(|k| k.get(&account)) {
-        Ok(password) => match out.write_all(password.expose().as_bytes()).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
+        Ok(password) => match sink.write_all(password.expose().as_bytes()).and_then(|()| sink.write_all(b"\n")).and_then(|()| sink.flush())
+        {
             Ok(()) => EXIT_OK,
             Err(e) => {
-                eprintln!("Could not write the password to standard output: {e}");
+                eprintln!("{} ({e})", out.text("cli.keychain_get_write_failed"));
                 EXIT_FAILED
             }
         },
-        Err(d) => report(&d, EXIT_FAILED),
+        Err(d) => out.report(&d, EXIT_FAILED),
     }
-}
-
-impl Who {
-    fn account(&self) -> Result<Account, Diagnosis> {
-        let address = Address::parse(&self.address)?;
-        let login = self.login.as_deref().map(Address::parse).transpose()?;
-        Account::new(address, login, None)
-    }
-}
-
-fn entry_words(entry: &EntryName) -> String {
-    format!("service {}, account {}", entry.service, entry.account)
-}
-
-/// Prints a diagnosis on standard error and returns `code`: what happened and what to do, then its kind (for
-/// scripts to match on) and the store's own words.
-fn report(d: &Diagnosis, code: u8) -> u8 {
-    eprintln!("{}\n{}", d.message, d.hint);
-    match &d.detail {
-        Some(detail) => eprintln!("({}: {detail})", d.kind.name()),
-        None => eprintln!("({})", d.kind.name()),
-    }
-    code
 }
 
 #[cfg(test)]
 mod tests {
     use clap::Parser;
 
+    use icloud_mail_core::keychain::EntryName;
+    use icloud_mail_core::Lang;
+
     use super::*;
     use crate::cli::{Cli, Command};
+
+    const OUT: Output = Output { lang: Lang::En, json: false };
 
     fn parse(args: &[&str]) -> Result<KeychainCommand, clap::Error> {
         let mut argv = vec!["icloud-mail-setup", "keychain"];
@@ -259,21 +220,21 @@ mod tests {
 
     #[test]
     fn get_refuses_a_terminal_without_force_and_before_asking_the_keychain() {
-        let who = Who { address: "jane@icloud.com".into(), login: None };
-        let mut out = Vec::new();
-        assert_eq!(get(&who, false, true, &mut out), EXIT_USAGE);
-        assert!(out.is_empty());
+        let who = AccountArgs { address: "jane@icloud.com".into(), login: None };
+        let mut sink = Vec::new();
+        assert_eq!(get(&who, false, true, &mut sink, OUT), EXIT_USAGE);
+        assert!(sink.is_empty());
     }
 
     #[test]
     fn a_custom_domain_needs_its_icloud_login() {
-        let who = Who { address: "jane@family.example".into(), login: None };
-        assert_eq!(who.account().unwrap_err().kind, icloud_mail_core::DiagnosisKind::LoginRequired);
-        let who = Who { address: "jane@family.example".into(), login: Some("JaneDoe@iCloud.com".into()) };
-        assert_eq!(EntryName::for_account(&who.account().unwrap()).account, "janedoe@icloud.com");
+        let who = AccountArgs { address: "jane@family.example".into(), login: None };
+        assert_eq!(account(&who).unwrap_err().kind, icloud_mail_core::DiagnosisKind::LoginRequired);
+        let who = AccountArgs { address: "jane@family.example".into(), login: Some("JaneDoe@iCloud.com".into()) };
+        assert_eq!(EntryName::for_account(&account(&who).unwrap()).account, "janedoe@icloud.com");
         // An address that is usage trouble is refused before the keychain is asked.
-        let mut out = Vec::new();
-        assert_eq!(get(&Who { address: "jane@gmail.com".into(), login: None }, false, false, &mut out), EXIT_USAGE);
-        assert!(out.is_empty());
+        let mut sink = Vec::new();
+        assert_eq!(get(&AccountArgs { address: "jane@gmail.com".into(), login: None }, false, false, &mut sink, OUT), EXIT_USAGE);
+        assert!(sink.is_empty());
     }
 }

@@ -4,11 +4,15 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use icloud_mail_core::{DomainKind, Lang};
 
+pub mod args;
 pub(crate) mod export;
 mod keychain;
 mod probe;
 mod thunderbird;
+
+pub use args::{Output, ServerArgs};
 
 /// Exit codes, a public interface.
 pub const EXIT_OK: u8 = 0;
@@ -28,28 +32,20 @@ pub const EXIT_USAGE: u8 = 2;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The language of messages and of the words inside saved files (the settings card): en or de. Default: the
+    /// locale (LC_ALL, LC_MESSAGES, LANG), English when it names another language.
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<Lang>,
     #[command(flatten)]
     pub window: WindowOptions,
 }
 
-/// Options for the wizard window (no subcommand): the same server overrides and extra CA as `probe`, for people
-/// behind unusual networks and for the end-to-end tests. TLS verification is never switched off.
+/// Options for the wizard window (no subcommand): the same server overrides and extra CA as the subcommands, for
+/// people behind unusual networks and for the end-to-end tests. TLS verification is never switched off.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WindowOptions {
-    /// In the wizard: use this IMAP server (TLS from the first byte) instead of imap.mail.me.com:993.
-    #[arg(long, value_name = "HOST:PORT", value_parser = probe::imap_endpoint)]
-    pub imap: Option<icloud_mail_core::provider::Endpoint>,
-    /// In the wizard: use this SMTP server (STARTTLS) instead of smtp.mail.me.com:587 (no fallback unless
-    /// --smtp-fallback is given too).
-    #[arg(long, value_name = "HOST:PORT", value_parser = probe::smtp_endpoint)]
-    pub smtp: Option<icloud_mail_core::provider::Endpoint>,
-    /// In the wizard: the SMTP server (TLS from the first byte) to try when the SMTP server cannot be reached.
-    #[arg(long, value_name = "HOST:PORT", value_parser = probe::fallback_endpoint)]
-    pub smtp_fallback: Option<icloud_mail_core::provider::Endpoint>,
-    /// In the wizard: also trust the CA certificate(s) in this PEM file (and let exported terminal-client files
-    /// trust it too).
-    #[arg(long, value_name = "PEM")]
-    pub ca_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub servers: ServerArgs,
     /// In the wizard: the folder "Save" puts exported files in (default: your Downloads folder).
     #[arg(long, value_name = "DIR")]
     pub export_dir: Option<std::path::PathBuf>,
@@ -57,7 +53,7 @@ pub struct WindowOptions {
 
 /// What the process was asked to do.
 pub enum Launch {
-    Cli(Command),
+    Cli(Command, Output),
     Window(WindowOptions),
 }
 
@@ -83,45 +79,63 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the person asked for JSON (then diagnoses are printed as JSON too).
+    fn json(&self) -> bool {
+        match self {
+            Command::Probe(args) => args.json,
+            Command::Keychain(command) => command.json(),
+            Command::Export(_) => false,
+            Command::Thunderbird(command) => command.json(),
+            Command::CheckAddress { json, .. } => *json,
+        }
+    }
+}
+
 /// Parses the process arguments. `--help`, `--version` and usage errors are printed and end the process here,
 /// with exit code 0 or 2.
 pub fn parse_args() -> Launch {
     let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_else(Lang::from_environment);
     match cli.command {
-        Some(command) => Launch::Cli(command),
+        Some(command) => {
+            let out = Output { lang, json: command.json() };
+            Launch::Cli(command, out)
+        }
         None => Launch::Window(cli.window),
     }
 }
 
-pub fn run(command: Command) -> ExitCode {
+pub fn run(command: Command, out: Output) -> ExitCode {
     let code = match command {
-        Command::Probe(args) => probe::run(args),
-        Command::Keychain(command) => keychain::run(command),
-        Command::Export(args) => export::run(args),
-        Command::Thunderbird(command) => thunderbird::run(command),
-        Command::CheckAddress { address, json } => check_address(&address, json),
+        Command::Probe(args) => probe::run(args, out),
+        Command::Keychain(command) => keychain::run(command, out),
+        Command::Export(args) => export::run(args, out),
+        Command::Thunderbird(command) => thunderbird::run(command, out),
+        Command::CheckAddress { address, .. } => check_address(&address, out),
     };
     ExitCode::from(code)
 }
 
-fn check_address(input: &str, json: bool) -> u8 {
+fn check_address(input: &str, out: Output) -> u8 {
     let result = icloud_mail_core::Address::parse(input).and_then(|a| match a.problem() {
         Some(p) => Err(p),
         None => Ok(a),
     });
-    let code = if result.is_ok() { EXIT_OK } else { EXIT_FAILED };
-    match (result, json) {
-        (Ok(a), true) => println!("{}", serde_json::to_string(&a).expect("serialisable")),
-        (Err(d), true) => println!("{}", serde_json::to_string(&d).expect("serialisable")),
-        (Ok(a), false) => {
-            let kind = match a.kind {
-                icloud_mail_core::DomainKind::Icloud => "an iCloud address",
-                icloud_mail_core::DomainKind::Custom => "a custom domain (iCloud+ if its MX records point at iCloud)",
-                icloud_mail_core::DomainKind::OtherProvider { .. } => "another provider's address",
-            };
-            println!("{}: {kind}", a.address);
+    match result {
+        Ok(a) if out.json => {
+            args::print_json(&a);
+            EXIT_OK
         }
-        (Err(d), false) => eprintln!("{}\n{}", d.message, d.hint),
+        Ok(a) => {
+            let key = match a.kind {
+                DomainKind::Icloud => "cli.address_icloud",
+                DomainKind::Custom => "cli.address_custom",
+                DomainKind::OtherProvider { .. } => "cli.address_other",
+            };
+            println!("{}", out.words(key, &icloud_mail_core::Facts { address: Some(a.address.clone()), ..Default::default() }));
+            EXIT_OK
+        }
+        Err(d) => out.report(&d, EXIT_FAILED),
     }
-    code
 }

@@ -3,15 +3,14 @@
 //! object. Exit codes: 0 both sides ok, 1 a server said no or could not be reached, 2 bad usage.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use icloud_mail_core::diagnosis::Diagnosis;
-use icloud_mail_core::probe::{self, ProbeEvent, ProbeReport, ProbeRequest, SideReport, StepStatus, Timeouts};
-use icloud_mail_core::provider::{Endpoint, Security};
-use icloud_mail_core::{Account, Address, Secret};
+use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest, SideReport, StepStatus, Timeouts};
+use icloud_mail_core::Lang;
+use serde_json::{json, Value};
 
+use super::args::{read_password, AccountArgs, Output, ServerArgs};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Debug, Args)]
@@ -31,38 +30,17 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
         Exit codes: 0 both sides ok, 1 a server said no or could not be reached, 2 bad usage."
 )]
 pub struct ProbeArgs {
-    /// The email address to test: your iCloud address, or your address on an iCloud+ custom domain.
-    #[arg(long, value_name = "ADDRESS")]
-    address: String,
+    #[command(flatten)]
+    account: AccountArgs,
 
-    /// The primary iCloud address that signs in (…@icloud.com, @me.com, @mac.com). Needed when --address is on a
-    /// custom domain; the custom address stays the sender.
-    #[arg(long, value_name = "ADDRESS")]
-    login: Option<String>,
-
-    /// Read the app-specific password from one line of standard input. Required: a password on the command line
-    /// would be visible to other users and kept in shell history.
+    /// Read the app-specific password from standard input: one line from a pipe, or typed at a terminal without
+    /// being shown. Required: a password on the command line would be visible to other users and kept in shell
+    /// history.
     #[arg(long, required = true)]
     password_stdin: bool,
 
-    /// Use this IMAP server (TLS from the first byte) instead of imap.mail.me.com:993.
-    #[arg(long, value_name = "HOST:PORT", value_parser = imap_endpoint)]
-    imap: Option<Endpoint>,
-
-    /// Use this SMTP server (STARTTLS) instead of smtp.mail.me.com:587. No fallback is tried unless
-    /// --smtp-fallback is given too.
-    #[arg(long, value_name = "HOST:PORT", value_parser = smtp_endpoint)]
-    smtp: Option<Endpoint>,
-
-    /// The SMTP server (TLS from the first byte) to try when the SMTP server cannot be reached; by default
-    /// smtp.mail.me.com:465.
-    #[arg(long, value_name = "HOST:PORT", value_parser = fallback_endpoint)]
-    smtp_fallback: Option<Endpoint>,
-
-    /// Also trust the CA certificate(s) in this PEM file (a company proxy, a test server). Verification is never
-    /// switched off.
-    #[arg(long, value_name = "PEM")]
-    ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    servers: ServerArgs,
 
     /// Give up after this many seconds in all (default 9); each connection attempt gets at most 4 s.
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
@@ -70,19 +48,7 @@ pub struct ProbeArgs {
 
     /// Print one JSON object instead of text.
     #[arg(long)]
-    json: bool,
-}
-
-pub(crate) fn imap_endpoint(text: &str) -> Result<Endpoint, String> {
-    Endpoint::parse_override(text, Security::Tls)
-}
-
-pub(crate) fn smtp_endpoint(text: &str) -> Result<Endpoint, String> {
-    Endpoint::parse_override(text, Security::Starttls)
-}
-
-pub(crate) fn fallback_endpoint(text: &str) -> Result<Endpoint, String> {
-    Endpoint::parse_override(text, Security::Tls)
+    pub(super) json: bool,
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -93,29 +59,20 @@ fn seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(value))
 }
 
-pub fn run(args: ProbeArgs) -> u8 {
+pub fn run(args: ProbeArgs, out: Output) -> u8 {
     let request = match build_request(&args) {
         Ok(request) => request,
-        Err(problem) => {
-            eprintln!("{problem}");
-            return EXIT_USAGE;
-        }
+        Err(Problem::Account(d)) => return out.report(&d, EXIT_USAGE),
+        Err(Problem::Flag(problem)) => return out.usage(&problem),
     };
-    let secret = match Secret::from_line(&mut std::io::stdin().lock()) {
-        Ok(secret) if !secret.is_empty() => secret,
-        Ok(_) => {
-            eprintln!("No password on standard input: give the app-specific password as one line.");
-            return EXIT_USAGE;
-        }
-        Err(e) => {
-            eprintln!("The password could not be read from standard input: {e}");
-            return EXIT_USAGE;
-        }
+    let secret = match read_password(&out) {
+        Ok(secret) => secret,
+        Err(problem) => return out.usage(&problem),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("Could not start: {e}");
+            eprintln!("error: {e}");
             return EXIT_FAILED;
         }
     };
@@ -130,9 +87,9 @@ pub fn run(args: ProbeArgs) -> u8 {
     drop(secret);
 
     if args.json {
-        println!("{}", serde_json::to_string(&report).expect("the report serialises"));
+        println!("{}", report_json(&report, out.lang));
     } else {
-        print!("{}", readable(&report));
+        print!("{}", readable(&report, &out));
     }
     if report.is_ok() {
         EXIT_OK
@@ -141,67 +98,110 @@ pub fn run(args: ProbeArgs) -> u8 {
     }
 }
 
+enum Problem {
+    /// The address or login (a diagnosis, in words).
+    Account(icloud_mail_core::Diagnosis),
+    /// A flag's value.
+    Flag(String),
+}
+
 /// Everything but the password, checked before anything is read from standard input.
-fn build_request(args: &ProbeArgs) -> Result<ProbeRequest, String> {
-    let words = |d: Diagnosis| format!("{}\n{}", d.message, d.hint);
-    let address = Address::parse(&args.address).map_err(words)?;
-    let login = args.login.as_deref().map(Address::parse).transpose().map_err(words)?;
-    let account =
-        Account::new(address, login, None).map_err(words)?.with_servers(args.imap.clone(), args.smtp.clone(), args.smtp_fallback.clone());
+fn build_request(args: &ProbeArgs) -> Result<ProbeRequest, Problem> {
+    let account = args.account.account(None, &args.servers).map_err(Problem::Account)?;
     let mut request = ProbeRequest::new(account);
-    if let Some(path) = &args.ca_file {
-        let pem = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-        probe::tls::certificates_from_pem(&pem).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-        request.extra_ca_pem = Some(pem);
-    }
+    request.extra_ca_pem = args.servers.extra_ca_pem().map_err(Problem::Flag)?;
     if let Some(timeout) = args.timeout {
         request.timeouts = Timeouts::with_overall(timeout);
     }
     Ok(request)
 }
 
-/// The text report: one block per side, words first, the server's own words and the tries after.
-fn readable(report: &ProbeReport) -> String {
-    let mut out = String::new();
+/// The report as the documented flat JSON (a public interface: admins script it): per side `kind`, `host`, `port`,
+/// `security`, `username`, `elapsed_ms`, `message`, `hint`, `server_text`, `detail`, `unreachable_port`, `note`,
+/// `attempts`; `domain` for a custom domain. The words are in `lang`.
+pub fn report_json(report: &ProbeReport, lang: Lang) -> Value {
+    let mut v = json!({ "imap": side_json(&report.imap, lang), "smtp": side_json(&report.smtp, lang) });
     if let Some(domain) = &report.domain {
-        out.push_str(&format!("Domain  {}: {}\n  {}\n", domain.domain, domain.kind.name(), domain.message));
-        if !domain.is_icloud_plus() {
-            out.push_str(&format!("  What to do: {}\n", domain.hint));
-        }
-        if let Some(detail) = &domain.detail {
-            out.push_str(&format!("  Detail: {detail}\n"));
-        }
-        out.push('\n');
+        v["domain"] = domain_json(domain, lang);
     }
-    side(&mut out, "Incoming mail (IMAP)", &report.imap);
-    out.push('\n');
-    side(&mut out, "Outgoing mail (SMTP)", &report.smtp);
-    out
+    v
 }
 
-fn side(out: &mut String, title: &str, report: &SideReport) {
-    let user = report.username.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
-    out.push_str(&format!(
-        "{title}  {}:{} ({}){user}: {} in {} ms\n  {}\n",
+fn side_json(r: &SideReport, lang: Lang) -> Value {
+    json!({
+        "kind": r.kind(),
+        "host": r.host,
+        "port": r.port,
+        "security": r.security,
+        "username": r.username,
+        "elapsed_ms": r.elapsed_ms,
+        "message": r.diagnosis.message(lang),
+        "hint": r.diagnosis.hint(lang),
+        "server_text": r.server_text,
+        "detail": r.diagnosis.detail,
+        "unreachable_port": r.unreachable_port,
+        "note": r.note(lang),
+        "attempts": r.attempts,
+    })
+}
+
+fn domain_json(d: &DomainReport, lang: Lang) -> Value {
+    json!({
+        "kind": d.kind(),
+        "domain": d.domain,
+        "exchanges": d.exchanges,
+        "elapsed_ms": d.elapsed_ms,
+        "message": d.message(lang),
+        "hint": d.hint(lang),
+        "detail": d.diagnosis.detail,
+    })
+}
+
+/// The text report: one block per side, words first, the server's own words and the tries after.
+fn readable(report: &ProbeReport, out: &Output) -> String {
+    let lang = out.lang;
+    let label = |key: &str| out.text(key);
+    let mut text = String::new();
+    if let Some(domain) = &report.domain {
+        text.push_str(&format!("{}  {}: {}\n  {}\n", label("cli.probe_domain"), domain.domain, domain.kind().name(), domain.message(lang)));
+        if !domain.is_icloud_plus() {
+            text.push_str(&format!("  {} {}\n", label("cli.what_to_do"), domain.hint(lang)));
+        }
+        if let Some(detail) = &domain.diagnosis.detail {
+            text.push_str(&format!("  {} {detail}\n", label("cli.detail")));
+        }
+        text.push('\n');
+    }
+    side(&mut text, &label("cli.probe_imap"), &report.imap, out);
+    text.push('\n');
+    side(&mut text, &label("cli.probe_smtp"), &report.smtp, out);
+    text
+}
+
+fn side(text: &mut String, title: &str, report: &SideReport, out: &Output) {
+    let lang = out.lang;
+    let user = report.username.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+    text.push_str(&format!(
+        "{title}  {}:{} ({}){user}: {} ({} ms)\n  {}\n",
         report.host,
         report.port,
         report.security.label(),
-        report.kind.name(),
+        report.kind().name(),
         report.elapsed_ms,
-        report.message
+        report.diagnosis.message(lang)
     ));
     if !report.is_ok() {
-        out.push_str(&format!("  What to do: {}\n", report.hint));
+        text.push_str(&format!("  {} {}\n", out.text("cli.what_to_do"), report.diagnosis.hint(lang)));
     }
-    if let Some(note) = &report.note {
-        out.push_str(&format!("  Note: {note}\n"));
+    if let Some(note) = report.note(lang) {
+        text.push_str(&format!("  {} {note}\n", out.text("cli.note")));
     }
-    if let Some(text) = &report.server_text {
-        out.push_str(&format!("  The server said: {text}\n"));
+    if let Some(server) = &report.server_text {
+        text.push_str(&format!("  {} {server}\n", out.text("cli.server_said")));
     }
     if !report.is_ok() {
-        if let Some(detail) = &report.detail {
-            out.push_str(&format!("  Detail: {detail}\n"));
+        if let Some(detail) = &report.diagnosis.detail {
+            text.push_str(&format!("  {} {detail}\n", out.text("cli.detail")));
         }
     }
     if report.attempts.len() > 1 {
@@ -209,17 +209,19 @@ fn side(out: &mut String, title: &str, report: &SideReport) {
             .attempts
             .iter()
             .map(|a| {
-                let who = a.username.as_deref().map(|u| format!("{u} on ")).unwrap_or_default();
+                let who = a.username.as_deref().map(|u| format!("{u} @ ")).unwrap_or_default();
                 format!("{who}{}:{} ({})", a.host, a.port, a.kind.name())
             })
             .collect();
-        out.push_str(&format!("  Tried: {}\n", tries.join(", ")));
+        text.push_str(&format!("  {} {}\n", out.text("cli.tried"), tries.join(", ")));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+
+    use icloud_mail_core::provider::{Endpoint, Security};
 
     use super::*;
     use crate::cli::{Cli, Command};
@@ -245,10 +247,10 @@ mod tests {
         let args =
             parse(&["--address", "a@icloud.com", "--password-stdin", "--imap", "h:1", "--smtp", "h:2", "--smtp-fallback", "[::1]:3"])
                 .unwrap();
-        assert_eq!(args.imap, Some(Endpoint::new("h", 1, Security::Tls)));
-        assert_eq!(args.smtp, Some(Endpoint::new("h", 2, Security::Starttls)));
-        assert_eq!(args.smtp_fallback, Some(Endpoint::new("::1", 3, Security::Tls)));
-        let request = build_request(&args).unwrap();
+        assert_eq!(args.servers.imap, Some(Endpoint::new("h", 1, Security::Tls)));
+        assert_eq!(args.servers.smtp, Some(Endpoint::new("h", 2, Security::Starttls)));
+        assert_eq!(args.servers.smtp_fallback, Some(Endpoint::new("::1", 3, Security::Tls)));
+        let request = build_request(&args).ok().unwrap();
         assert_eq!(request.account.provider.smtp_fallback, Some(Endpoint::new("::1", 3, Security::Tls)));
     }
 
@@ -259,7 +261,7 @@ mod tests {
             assert!(seconds(bad).is_err(), "{bad}");
         }
         let args = parse(&["--address", "a@icloud.com", "--password-stdin", "--timeout", "3"]).unwrap();
-        let request = build_request(&args).unwrap();
+        let request = build_request(&args).ok().unwrap();
         assert_eq!(request.timeouts.overall, Duration::from_secs(3));
         assert!(request.timeouts.connect <= Duration::from_millis(1350));
     }
@@ -267,9 +269,12 @@ mod tests {
     #[test]
     fn custom_domains_need_the_primary_login() {
         let args = parse(&["--address", "jane@family.example", "--password-stdin"]).unwrap();
-        assert!(build_request(&args).unwrap_err().contains("primary iCloud address"));
+        match build_request(&args) {
+            Err(Problem::Account(d)) => assert_eq!(d.kind, icloud_mail_core::DiagnosisKind::LoginRequired),
+            _ => panic!("a custom domain without --login must be refused"),
+        }
         let args = parse(&["--address", "jane@family.example", "--login", "jane.doe@icloud.com", "--password-stdin"]).unwrap();
-        let request = build_request(&args).unwrap();
+        let request = build_request(&args).ok().unwrap();
         assert_eq!(request.account.imap_username(), "jane.doe");
     }
 }

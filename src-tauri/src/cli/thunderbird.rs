@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use icloud_mail_core::export::thunderbird_profile::{self, AddOutcome};
+use icloud_mail_core::Facts;
 
-use super::export::{report, AccountArgs};
+use super::args::{print_json, AccountArgs, NameArg, Output, ServerArgs};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Debug, Subcommand)]
@@ -14,8 +15,11 @@ pub enum ThunderbirdCommand {
     #[command(after_help = "Without --profile, the profile Thunderbird opens by default is used. prefs.js is backed up \
         first (prefs.js.bak-<time>) and written atomically; its existing lines stay as they are. Thunderbird asks for the \
         app-specific password when it first connects.\n\n\
-        Exit codes: 0 added or already there, 1 not changed (Thunderbird running, no profile, several defaults), 2 bad arguments.")]
-    Add(AddArgs),
+        Nothing is written when prefs.js or user.js sets an account pref in a form this program cannot read, or when \
+        user.js (which Thunderbird applies at every start) sets the account list.\n\n\
+        Exit codes: 0 added or already there, 1 not changed (Thunderbird running, no profile, several defaults, \
+        prefs.js or user.js in the way), 2 bad arguments.")]
+    Add(Box<AddArgs>),
     /// List the Thunderbird profiles on this computer; `*` marks a default.
     List {
         /// Print one JSON array instead of text.
@@ -28,6 +32,10 @@ pub enum ThunderbirdCommand {
 pub struct AddArgs {
     #[command(flatten)]
     pub account: AccountArgs,
+    #[command(flatten)]
+    pub name: NameArg,
+    #[command(flatten)]
+    pub servers: ServerArgs,
     /// The profile folder to change (default: Thunderbird's default profile).
     #[arg(long, value_name = "DIR")]
     pub profile: Option<PathBuf>,
@@ -36,57 +44,62 @@ pub struct AddArgs {
     pub json: bool,
 }
 
-pub fn run(command: ThunderbirdCommand) -> u8 {
-    match command {
-        ThunderbirdCommand::Add(args) => add(args),
-        ThunderbirdCommand::List { json } => list(json),
+impl ThunderbirdCommand {
+    pub(super) fn json(&self) -> bool {
+        match self {
+            ThunderbirdCommand::Add(args) => args.json,
+            ThunderbirdCommand::List { json } => *json,
+        }
     }
 }
 
-fn add(args: AddArgs) -> u8 {
-    let account = match args.account.account() {
+pub fn run(command: ThunderbirdCommand, out: Output) -> u8 {
+    match command {
+        ThunderbirdCommand::Add(args) => add(*args, out),
+        ThunderbirdCommand::List { .. } => list(out),
+    }
+}
+
+fn add(args: AddArgs, out: Output) -> u8 {
+    let account = match args.account.account(args.name.name.clone(), &args.servers) {
         Ok(account) => account,
-        Err(d) if args.json => {
-            print_json(&d);
-            return EXIT_USAGE;
-        }
-        Err(d) => return report(&d, EXIT_USAGE),
+        Err(d) => return out.report(&d, EXIT_USAGE),
     };
     let result =
         thunderbird_profile::resolve_profile(args.profile.as_deref()).and_then(|dir| thunderbird_profile::add_account(&dir, &account));
-    match (result, args.json) {
-        (Ok(outcome), true) => {
+    let about = |path: &str| Facts { path: Some(path.to_owned()), address: Some(account.address.address.clone()), ..Facts::default() };
+    match result {
+        Ok(outcome) if out.json => {
             print_json(&outcome);
             EXIT_OK
         }
-        (Ok(AddOutcome::Added { profile, account_key, backup, .. }), false) => {
-            println!("Added {} to the Thunderbird profile {profile} ({account_key}).", account.address.address);
+        Ok(AddOutcome::Added { profile, backup, warnings, .. }) => {
+            println!("{}", out.words("cli.thunderbird_added", &about(&profile)));
             if let Some(backup) = backup {
-                println!("The previous prefs.js is saved as {backup}.");
+                println!("{}", out.words("cli.thunderbird_backup", &about(&backup)));
             }
-            println!("Start Thunderbird: it asks for your app-specific password when it first connects.");
+            println!("{}", out.text("cli.thunderbird_will_ask"));
+            for warning in &warnings {
+                out.report(warning, EXIT_OK);
+            }
             EXIT_OK
         }
-        (Ok(AddOutcome::AlreadyPresent { profile, server_key }), false) => {
-            println!("The Thunderbird profile {profile} already has {} ({server_key}); nothing was changed.", account.address.address);
+        Ok(AddOutcome::AlreadyPresent { profile, .. }) => {
+            println!("{}", out.words("cli.thunderbird_present", &about(&profile)));
             EXIT_OK
         }
-        (Err(d), true) => {
-            print_json(&d);
-            EXIT_FAILED
-        }
-        (Err(d), false) => report(&d, EXIT_FAILED),
+        Err(d) => out.report(&d, EXIT_FAILED),
     }
 }
 
-fn list(json: bool) -> u8 {
+fn list(out: Output) -> u8 {
     match thunderbird_profile::list_profiles() {
-        Ok(profiles) if json => {
-            println!("{}", serde_json::to_string(&profiles).expect("serialisable"));
+        Ok(profiles) if out.json => {
+            print_json(&profiles);
             EXIT_OK
         }
         Ok(profiles) if profiles.is_empty() => {
-            println!("No Thunderbird profiles were found.");
+            println!("{}", out.text("cli.thunderbird_none"));
             EXIT_OK
         }
         Ok(profiles) => {
@@ -95,10 +108,6 @@ fn list(json: bool) -> u8 {
             }
             EXIT_OK
         }
-        Err(d) => report(&d, EXIT_FAILED),
+        Err(d) => out.report(&d, EXIT_FAILED),
     }
-}
-
-fn print_json<T: serde::Serialize>(value: &T) {
-    println!("{}", serde_json::to_string(value).expect("serialisable"));
 }

@@ -15,4 +15,16 @@ path?: string,
 /**
  * Which keychain or store ("Secret Service", "macOS Keychain", "Windows Credential Manager").
  */
-store?: string, };
+store?: string, 
+/**
+ * A Thunderbird preference (`mail.accountmanager.accounts`).
+ */
+pref?: string, 
+/**
+ * A refused character: its code point and, where known, its Unicode name (`U+202E RIGHT-TO-LEFT OVERRIDE`).
+ */
+character?: string, 
+/**
+ * Where in the text (1-based, counted in characters).
+ */
+position?: number, };

@@ -1,6 +1,8 @@
 //! The Thunderbird profile editor: finds profiles (`profiles.ini`), picks the default one as Thunderbird does,
 //! refuses while Thunderbird has the profile open, and adds the account to `prefs.js` after a backup, by an atomic
-//! write that keeps every existing line byte for byte. Adding the same account twice changes nothing.
+//! write that keeps every existing line byte for byte. Adding the same account twice changes nothing. It refuses,
+//! writing nothing, when prefs.js or user.js sets a pref it reads in a form it does not understand, and when
+//! user.js (which overrides prefs.js at every start) sets an account list the new account would have to join.
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +42,8 @@ pub enum AddOutcome {
         /// The copy of prefs.js made first (none when the profile had no prefs.js yet).
         #[ts(optional)]
         backup: Option<String>,
+        /// Things the person should know although the account was added (user.js sets account prefs).
+        warnings: Vec<Diagnosis>,
     },
     /// The profile already has this account (same server, login and port): nothing was written.
     AlreadyPresent { profile: String, server_key: String },
@@ -202,26 +206,55 @@ fn refuse_if_running(profile: &Path) -> Result<(), Diagnosis> {
 }
 
 /// Adds the account to the profile's prefs.js. Refused while Thunderbird runs (it rewrites prefs.js on exit and
-/// would drop the change); a no-op when the account is already there.
+/// would drop the change); a no-op when the account is already there. Refused too, before anything is written,
+/// when prefs.js or user.js sets a pref the editor reads in a form it does not understand
+/// (`thunderbird_prefs_unreadable`: extending a list it could not read would replace it, hiding every other
+/// account), and when user.js sets a list the new account joins (`thunderbird_user_js_overrides`: user.js wins at
+/// every start, so the account would vanish). Other account prefs in user.js only earn a warning: they cannot hide
+/// the new account, whose keys are chosen free of user.js's too. A prefs.js that is a symbolic link stays one.
 pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diagnosis> {
+    account.check()?;
     if !profile.is_dir() {
         return Err(Diagnosis::new(DiagnosisKind::ThunderbirdProfileNotFound, facts_path(profile), None));
     }
     refuse_if_running(profile)?;
-    let prefs_path = profile.join("prefs.js");
-    let write_failed = |e: &dyn std::fmt::Display| Diagnosis::new(DiagnosisKind::WriteFailed, facts_path(&prefs_path), Some(e.to_string()));
-    let original = match std::fs::read(&prefs_path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(write_failed(&e)),
-    };
+    let prefs_link = profile.join("prefs.js");
+    let write_failed = |e: &dyn std::fmt::Display| Diagnosis::new(DiagnosisKind::WriteFailed, facts_path(&prefs_link), Some(e.to_string()));
+    let prefs_path = resolve_link(&prefs_link).map_err(|e| write_failed(&e))?;
+    let original = read_if_there(&prefs_path).map_err(|e| write_failed(&e))?;
+    let user_js = profile.join("user.js");
+    let user_original = read_if_there(&user_js)
+        .map_err(|e| Diagnosis::new(DiagnosisKind::WriteFailed, facts_path(&user_js), Some(format!("user.js could not be read: {e}"))))?;
     let text = original.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-    let prefs = prefs::parse(&text);
+    let user_text = user_original.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    for (path, text) in [(&prefs_link, &text), (&user_js, &user_text)] {
+        if let Some(unread) = prefs::not_understood(text) {
+            let facts = Facts { pref: Some(unread.pref), ..facts_path(path) };
+            return Err(Diagnosis::new(DiagnosisKind::ThunderbirdPrefsUnreadable, facts, Some(format!("line {}", unread.line))));
+        }
+    }
+    // What Thunderbird sees at its next start: prefs.js, then user.js over it.
+    let user_prefs = prefs::parse(&user_text);
+    let mut prefs = prefs::parse(&text);
+    prefs.extend(user_prefs.iter().map(|(name, value)| (name.clone(), value.clone())));
     let profile_shown = profile.display().to_string();
     if let Some(server_key) = prefs::existing_server(&prefs, account) {
         return Ok(AddOutcome::AlreadyPresent { profile: profile_shown, server_key });
     }
     let keys = prefs::new_keys(&prefs, account);
+    let new_prefs = prefs::account_prefs(&prefs, account, &keys);
+    if let Some(list) = prefs::LISTS.into_iter().find(|list| user_prefs.contains_key(*list) && new_prefs.iter().any(|(n, _)| n == list)) {
+        let facts = Facts { pref: Some(list.to_owned()), ..facts_path(&user_js) };
+        return Err(Diagnosis::new(DiagnosisKind::ThunderbirdUserJsOverrides, facts, None));
+    }
+    let user_account_prefs = prefs::account_prefs_set(&user_prefs);
+    let warnings = match user_account_prefs.first() {
+        Some(first) => {
+            let facts = Facts { pref: Some(first.clone()), ..facts_path(&user_js) };
+            vec![Diagnosis::new(DiagnosisKind::ThunderbirdUserJsAccountPrefs, facts, Some(user_account_prefs.join(", ")))]
+        }
+        None => Vec::new(),
+    };
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
 
     // The new file is the old one byte for byte, then the new lines.
@@ -230,8 +263,8 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
         bytes.extend_from_slice(newline.as_bytes());
     }
     bytes.extend_from_slice(format!("// Added by iCloud Mail Setup: {}{newline}", keys.account).as_bytes());
-    for line in prefs::account_lines(&prefs, account, &keys) {
-        bytes.extend_from_slice(line.as_bytes());
+    for (name, value) in &new_prefs {
+        bytes.extend_from_slice(prefs::line(name, value).as_bytes());
         bytes.extend_from_slice(newline.as_bytes());
     }
 
@@ -239,8 +272,14 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
         Some(original) => Some(write_backup(profile, original).map_err(|e| write_failed(&e))?),
         None => None,
     };
-    // Thunderbird may have started while we read: ask again right before the file is replaced.
-    refuse_if_running(profile)?;
+    // Thunderbird may have started while we read: ask again right before the file is replaced. Nothing changed
+    // then, so no backup is left behind either.
+    if let Err(running) = refuse_if_running(profile) {
+        if let Some(backup) = &backup {
+            let _ = std::fs::remove_file(backup);
+        }
+        return Err(running);
+    }
     replace_atomically(&prefs_path, &bytes).map_err(|e| write_failed(&e))?;
     Ok(AddOutcome::Added {
         profile: profile_shown,
@@ -249,20 +288,49 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
         identity_key: keys.identity,
         smtp_key: keys.smtp,
         backup: backup.map(|p| p.display().to_string()),
+        warnings,
     })
 }
 
-/// `prefs.js.bak-<seconds since 1970>` (with `-2`, `-3`… if that exists), never overwriting an earlier backup.
+/// The file to read and replace for `path`: itself, or, when it is a symbolic link (a dotfile manager's), the file
+/// it points to, so that the link stays a link. A link to nothing is an error: there is no file to extend.
+fn resolve_link(path: &Path) -> std::io::Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
+            let target = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+            std::io::Error::new(e.kind(), format!("{} is a link to {target}, which cannot be opened: {e}", path.display()))
+        }),
+        _ => Ok(path.to_owned()),
+    }
+}
+
+/// The file's bytes, or `None` when there is no such file.
+fn read_if_there(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `prefs.js.bak-<seconds since 1970>` (with `-2`, `-3`… if that exists), never overwriting an earlier backup;
+/// readable by its owner only on Unix (on Windows it inherits the profile folder's per-user permissions).
 fn write_backup(profile: &Path, original: &[u8]) -> std::io::Result<PathBuf> {
     use std::io::Write;
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     for attempt in 1.. {
         let name = if attempt == 1 { format!("prefs.js.bak-{stamp}") } else { format!("prefs.js.bak-{stamp}-{attempt}") };
         let path = profile.join(name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // prefs.js names the person's accounts and addresses: the copy is for its owner only, whatever the umask.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
             Ok(mut file) => {
                 file.write_all(original)?;
                 file.sync_all()?;
+                super::sync_folder(profile)?;
                 return Ok(path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -272,10 +340,14 @@ fn write_backup(profile: &Path, original: &[u8]) -> std::io::Result<PathBuf> {
     unreachable!("the loop returns")
 }
 
-/// A temporary file beside the target, synced, given the target's permissions, then renamed over it.
+/// A temporary file beside the target, synced, given the target's permissions, then renamed over it, and the
+/// folder synced so that the rename itself survives a power cut.
 fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let folder = path.parent().unwrap_or(Path::new("."));
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let mut temp = tempfile::Builder::new().prefix(".prefs.js.").tempfile_in(folder)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
@@ -283,5 +355,5 @@ fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         temp.as_file().set_permissions(meta.permissions())?;
     }
     temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    super::sync_folder(folder)
 }

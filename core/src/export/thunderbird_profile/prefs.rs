@@ -11,7 +11,8 @@ use crate::account::Account;
 use crate::provider::Security;
 
 /// The effective preferences of a prefs.js text: name → value, the last line for a name winning. Lines that are
-/// not plain `user_pref(…);` with JSON-compatible values (a string escape Mozilla has and JSON lacks) are skipped.
+/// not plain `user_pref(…);` with JSON-compatible values (a string escape Mozilla has and JSON lacks) are skipped;
+/// [`not_understood`] says whether a skipped line sets a pref this editor relies on.
 pub fn parse(text: &str) -> BTreeMap<String, Value> {
     let mut prefs = BTreeMap::new();
     for line in text.lines() {
@@ -27,8 +28,9 @@ fn parse_line(line: &str) -> Option<(String, Value)> {
     let (name, rest) = json_value(rest)?;
     let rest = rest.trim_start().strip_prefix(',')?;
     let (value, rest) = json_value(rest)?;
-    let rest = rest.trim_start().strip_prefix(')')?.trim_start();
-    if !rest.starts_with(';') {
+    let rest = rest.trim_start().strip_prefix(')')?.trim_start().strip_prefix(';')?.trim();
+    // Anything after the `;` but a line comment could be another pref on the same line: not this reader's form.
+    if !(rest.is_empty() || rest.starts_with("//")) {
         return None;
     }
     match name {
@@ -49,6 +51,100 @@ fn json_value(text: &str) -> Option<(Value, &str)> {
     let end = text.find([',', ')'])?;
     let value: Value = serde_json::from_str(text[..end].trim()).ok()?;
     Some((value, &text[end..]))
+}
+
+/// The prefs whose values this editor reads: the two lists it extends (`mail.accountmanager.accounts`,
+/// `mail.smtpservers`), the key counter and the two defaults it may set, and the per-key values that find an account
+/// already there or a key already in use. A line that sets one of them in a form [`parse`] skips would give the
+/// editor a wrong picture of the profile: the worst case is a new account list holding only the new account.
+pub fn editor_reads(name: &str) -> bool {
+    const GLOBAL: [&str; 5] = [
+        "mail.accountmanager.accounts",
+        "mail.accountmanager.defaultaccount",
+        "mail.account.lastKey",
+        "mail.smtpservers",
+        "mail.smtp.defaultserver",
+    ];
+    const PER_KEY: [(&str, &[&str]); 4] = [
+        ("mail.account.", &["server", "identities"]),
+        ("mail.identity.", &["smtpServer"]),
+        ("mail.server.", &["hostname", "type", "userName", "port", "socketType"]),
+        ("mail.smtpserver.", &["hostname", "username", "port"]),
+    ];
+    GLOBAL.contains(&name)
+        || PER_KEY.iter().any(|(branch, suffixes)| {
+            name.strip_prefix(branch).and_then(|rest| rest.split_once('.')).is_some_and(|(_, suffix)| suffixes.contains(&suffix))
+        })
+}
+
+/// The two lists this editor extends by appending a longer copy: if `user.js` sets one, the copy in prefs.js is
+/// overridden at the next start and the new account (or its outgoing server) disappears.
+pub const LISTS: [&str; 2] = ["mail.accountmanager.accounts", "mail.smtpservers"];
+
+/// Prefs that only make sense with a value of one type; another type (`user_pref("mail.smtpservers", 1)`) is not
+/// understood either, since extending it would replace it.
+fn has_expected_type(name: &str, value: &Value) -> bool {
+    match name {
+        "mail.accountmanager.accounts" | "mail.smtpservers" | "mail.accountmanager.defaultaccount" | "mail.smtp.defaultserver" => {
+            value.is_string()
+        }
+        "mail.account.lastKey" => value.is_i64(),
+        _ => true,
+    }
+}
+
+/// Every `mail.…` pref name a line mentions, wherever it stands (quoted either way, after `pref(`, in a value split
+/// over lines…). A name starts at `mail.` not preceded by a name character (so `imap.gmail.com` is no mention).
+fn mentioned_names(line: &str) -> impl Iterator<Item = &str> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    line.match_indices("mail.").filter_map(move |(start, _)| {
+        if line[..start].chars().next_back().is_some_and(is_name_char) {
+            return None;
+        }
+        let rest = &line[start..];
+        let end = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+        Some(rest[..end].trim_end_matches('.'))
+    })
+}
+
+/// A pref this editor reads (see [`editor_reads`]) that a text sets in a form the editor does not understand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotUnderstood {
+    /// The pref's name.
+    pub pref: String,
+    /// The line (from 1) that mentions it.
+    pub line: usize,
+}
+
+/// The first line that sets a pref the editor reads in a form [`parse`] does not take (single quotes, `pref(`
+/// instead of `user_pref(`, a value split over lines, a Mozilla-only escape, two prefs on one line, a list that is
+/// not a string…), or `None` when every such line is understood. Whole-line comments are no prefs.
+pub fn not_understood(text: &str) -> Option<NotUnderstood> {
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with("//") || trimmed.starts_with('#') {
+            continue;
+        }
+        let pref = match parse_line(line) {
+            Some((name, value)) => (editor_reads(&name) && !has_expected_type(&name, &value)).then_some(name),
+            // Of several names on the line, a list is the one to name: it is what extending would replace.
+            None => {
+                let read: Vec<&str> = mentioned_names(line).filter(|name| editor_reads(name)).collect();
+                read.iter().find(|name| LISTS.contains(name)).or(read.first()).map(|name| (*name).to_owned())
+            }
+        };
+        if let Some(pref) = pref {
+            return Some(NotUnderstood { pref, line: index + 1 });
+        }
+    }
+    None
+}
+
+/// The account prefs a `user.js` sets (it overrides prefs.js at every start of Thunderbird), sorted.
+pub fn account_prefs_set(user_js: &BTreeMap<String, Value>) -> Vec<String> {
+    const BRANCHES: [&str; 6] =
+        ["mail.accountmanager.", "mail.account.", "mail.identity.", "mail.server.", "mail.smtp.", "mail.smtpserver."];
+    user_js.keys().filter(|name| *name == "mail.smtpservers" || BRANCHES.iter().any(|b| name.starts_with(b))).cloned().collect()
 }
 
 /// A `user_pref` line. Strings are written as JSON strings, which are valid in prefs.js: the same escapes for `"`
@@ -175,9 +271,9 @@ fn appended(list: Option<&str>, key: &str) -> String {
     }
 }
 
-/// Nothing Thunderbird reads for this account is left to its defaults (which are plain text and no TLS for new
-/// servers), so every value is written explicitly.
-pub fn account_lines(prefs: &BTreeMap<String, Value>, account: &Account, keys: &NewKeys) -> Vec<String> {
+/// The prefs the new account adds, name and value. Nothing Thunderbird reads for this account is left to its
+/// defaults (which are plain text and no TLS for new servers), so every value is written explicitly.
+pub fn account_prefs(prefs: &BTreeMap<String, Value>, account: &Account, keys: &NewKeys) -> Vec<(String, Value)> {
     let imap = &account.provider.imap;
     let smtp = &account.provider.smtp;
     let socket_type = |security: Security| match security {
@@ -228,7 +324,7 @@ pub fn account_lines(prefs: &BTreeMap<String, Value>, account: &Account, keys: &
             ("mail.smtpservers".into(), appended(string_pref(prefs, "mail.smtpservers"), o).into()),
         ]);
     }
-    out.iter().map(|(name, value)| line(name, value)).collect()
+    out
 }
 
 #[cfg(test)]
@@ -249,6 +345,35 @@ mod tests {
         assert_eq!(prefs["quote"], "say \"hi\" \\ ok");
         assert!(!prefs.contains_key("odd"), "a Mozilla-only escape is skipped, not misread");
         assert_eq!(parse_line(&line("x", &Value::from("a\"b\\c 💌"))), Some(("x".into(), Value::from("a\"b\\c 💌"))));
+    }
+
+    #[test]
+    fn prefs_the_editor_reads_in_a_form_it_skips_are_not_understood() {
+        let understood = "// user_pref('mail.smtpservers', 'a');\n# pref(\"mail.smtpservers\", \"b\");\n\
+            user_pref(\"mail.accountmanager.accounts\", \"account1\"); // trailing comment\n\
+            user_pref( \"mail.smtpservers\" ,\t\"smtp1\" ) ;\n\
+            user_pref(\"mail.identity.id1.htmlSigText\", \"imap.gmail.com, a Mozilla-only escape: \\x41\");\n\
+            pref(\"browser.startup.page\", 1);\n";
+        assert_eq!(not_understood(understood), None);
+        let cases = [
+            ("user_pref('mail.accountmanager.accounts', 'account1,account2');", "mail.accountmanager.accounts"),
+            ("pref(\"mail.accountmanager.accounts\", \"account1\");", "mail.accountmanager.accounts"),
+            ("sticky_pref(\"mail.smtpservers\", \"smtp1\");", "mail.smtpservers"),
+            ("user_pref(\"mail.accountmanager.accounts\",\n  \"account1,account2\");", "mail.accountmanager.accounts"),
+            ("user_pref(\"mail.smtp.defaultserver\", \"smtp1\");\nuser_pref(\n\"mail.smtpservers\", \"smtp1\");", "mail.smtpservers"),
+            ("user_pref(\"mail.accountmanager.accounts\", \"account1\\x2caccount2\");", "mail.accountmanager.accounts"),
+            ("user_pref(\"a\", 1); user_pref(\"mail.smtpservers\", \"smtp1\");", "mail.smtpservers"),
+            ("user_pref(\"mail.accountmanager.accounts\", 7);", "mail.accountmanager.accounts"),
+            ("user_pref(\"mail.account.lastKey\", \"7\");", "mail.account.lastKey"),
+            ("/* old */ user_pref(\"mail.smtp.defaultserver\", \"smtp1\");", "mail.smtp.defaultserver"),
+            ("user_pref(\"mail.server.server2.hostname\", 'imap.gmail.com');", "mail.server.server2.hostname"),
+            ("user_pref(\"mail.account.account2.identities\" \"id1\");", "mail.account.account2.identities"),
+        ];
+        for (text, pref) in cases {
+            let text = format!("user_pref(\"x\", 1);\n{text}\n");
+            let line = if text.contains("\nuser_pref(\n") { 4 } else { 2 };
+            assert_eq!(not_understood(&text), Some(NotUnderstood { pref: pref.into(), line }), "{text}");
+        }
     }
 
     #[test]
