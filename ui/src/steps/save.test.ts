@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { ExportFormatInfo } from "../bindings/ExportFormatInfo";
-import { chooseLanguage } from "../i18n";
+import { chooseLanguage, t } from "../i18n";
 import { password, setPassword } from "../secret";
 import { Wizard } from "../wizard";
 import { saveStep } from "./save";
@@ -32,6 +32,8 @@ let formats: ExportFormatInfo[];
 /** What the native save dialog does when the app opens it: the path chosen, or null (cancelled). */
 let dialog: string | null;
 let calls: { cmd: string; args: Record<string, unknown> }[];
+/** What thunderbird_add answers: a refusal, or an outcome. */
+let tbAdd: "running" | "added_with_warning";
 const diag = (kind: string, facts = {}) => ({ kind, detail: null, facts });
 
 beforeEach(() => {
@@ -40,6 +42,7 @@ beforeEach(() => {
   formats = ALL_FORMATS;
   dialog = "/home/j/Documents/chosen.file";
   calls = [];
+  tbAdd = "running";
   setPassword("abcd-efgh-ijkl-mnop");
   mockIPC((cmd, args) => {
     const a = args as Record<string, unknown>;
@@ -67,7 +70,21 @@ beforeEach(() => {
           },
         ];
       case "thunderbird_add":
-        throw diag("thunderbird_running");
+        if (tbAdd === "running") throw diag("thunderbird_running");
+        return {
+          outcome: "added",
+          profile: "/home/j/.thunderbird/a.default-release",
+          account_key: "account3",
+          server_key: "server3",
+          identity_key: "id3",
+          smtp_key: "smtp2",
+          warnings: [
+            diag("thunderbird_user_js_account_prefs", {
+              path: "/home/j/.thunderbird/a/user.js",
+              pref: "mail.server.server1.hostname",
+            }),
+          ],
+        };
       case "export_formats":
         return formats;
       case "export_profile":
@@ -181,6 +198,22 @@ describe("save step", () => {
     click("#tb-add-0");
     await settle();
     expect(document.querySelector("#tb-profiles")!.textContent).toContain("Thunderbird is running");
+  });
+
+  it("says what in the profile deserves a look when the account was added with a warning", async () => {
+    tbAdd = "added_with_warning";
+    start();
+    await settle();
+    click("#tb-add-0");
+    await settle();
+    const shown = document.querySelector("#tb-profiles")!.textContent ?? "";
+    expect(shown).toContain(t("step.save.thunderbird_added", { name: "default-release" }));
+    expect(shown).toContain(
+      t("diagnosis.thunderbird_user_js_account_prefs.message", {
+        path: "/home/j/.thunderbird/a/user.js",
+        pref: "mail.server.server1.hostname",
+      }),
+    );
   });
 
   it("offers every format the core lists, under its mail app's heading and words, in the core's order", async () => {

@@ -166,6 +166,13 @@ export function saveStep(): Step {
                 }),
               );
               ctx.state.done.push(t("done.thunderbird", { name: profile.name }));
+              // Added, but something in the profile deserves a look (user.js sets account prefs): say what and why.
+              if (a.value.outcome === "added") {
+                for (const warning of a.value.warnings) {
+                  const w = describe(warning);
+                  outcome.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
+                }
+              }
             } else problem(outcome, a.error);
           });
           row.append(
