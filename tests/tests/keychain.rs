@@ -4,7 +4,7 @@
 //! `cargo build -p icloud-mail-setup`.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use icloud_mail_tests::keyring::{KeyringSession, Stuck};
@@ -15,16 +15,11 @@ const JANE: &str = "jane.doe@icloud.com";
 use icloud_mail_tests::app_binary as app;
 
 use icloud_mail_tests::fresh_password;
+use icloud_mail_tests::run_with_stdin as run;
 
 /// Runs the product in the session with `stdin` on its standard input, and returns what it did.
 fn product(session: &KeyringSession, args: &[&str], stdin: &str) -> Output {
     run(session.command(app()).args(args), stdin)
-}
-
-fn run(command: &mut Command, stdin: &str) -> Output {
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the app");
-    child.stdin.take().expect("piped stdin").write_all(stdin.as_bytes()).expect("write to the app's stdin");
-    child.wait_with_output().expect("wait for the app")
 }
 
 fn save(session: &KeyringSession, address: &str, password: &str, extra: &[&str]) -> Output {
