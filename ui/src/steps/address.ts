@@ -207,6 +207,13 @@ export function addressStep(): Step {
         e.preventDefault();
         ctx.next();
       });
+      // Enter in either field moves on: a form with two text fields and no submit button is not submitted by Enter.
+      form.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && e.target instanceof HTMLInputElement) {
+          e.preventDefault();
+          ctx.next();
+        }
+      });
       if (input.value) void check();
       return form;
     },
