@@ -7,6 +7,7 @@ use ts_rs::TS;
 use crate::address::{Address, DomainKind};
 use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
 use crate::provider::{self, Endpoint, LoginForm, Provider};
+use crate::text_policy;
 
 /// The longest display name accepted; far beyond any real name, short enough for every client's config syntax.
 pub const MAX_NAME_CHARS: usize = 10_000;
@@ -63,6 +64,21 @@ impl Account {
         self
     }
 
+    /// Checks an account however it was made (deserialised, assembled by a library caller): every server passes
+    /// the host rule, the addresses and the name the text policy. `Address::parse`, `Account::new` and
+    /// `Endpoint::parse_override` already guarantee this; exporters call it so that what they write never depends
+    /// on how the account was made.
+    pub fn check(&self) -> Result<(), Diagnosis> {
+        self.provider.check()?;
+        for address in [&self.address.address, &self.login.address] {
+            text_policy::check(address, DiagnosisKind::AddressCharacterNotAllowed)?;
+        }
+        if let Some(name) = &self.display_name {
+            check_display_name(name.clone())?;
+        }
+        Ok(())
+    }
+
     pub fn username(&self, form: LoginForm) -> String {
         match form {
             LoginForm::NamePart => self.login.local_part.clone(),
@@ -90,20 +106,16 @@ impl Account {
     }
 }
 
-/// Names may hold any printable text (quotes, `<`, `&`, accents, emoji); control characters such as line breaks
-/// are refused, since no person means them and several config formats cannot carry them.
+/// Names may hold any printable text in any script (quotes, `<`, `&`, accents, emoji); the text policy
+/// (`text_policy`) refuses controls such as line breaks, noncharacters, bidi controls and line separators, since
+/// no person means them and several config formats cannot carry them.
 fn check_display_name(name: String) -> Result<String, Diagnosis> {
-    let why = if name.chars().count() > MAX_NAME_CHARS {
-        Some(format!("longer than {MAX_NAME_CHARS} characters"))
-    } else {
-        name.chars().find(|c| c.is_control()).map(|c| format!("contains the control character U+{:04X}", c as u32))
-    };
-    match why {
-        Some(why) => {
-            Err(Diagnosis::new(DiagnosisKind::NameInvalid, Facts { limit: Some(MAX_NAME_CHARS as u32), ..Facts::default() }, Some(why)))
-        }
-        None => Ok(name),
+    if name.chars().count() > MAX_NAME_CHARS {
+        let facts = Facts { limit: Some(MAX_NAME_CHARS as u32), ..Facts::default() };
+        return Err(Diagnosis::new(DiagnosisKind::NameInvalid, facts, Some(format!("longer than {MAX_NAME_CHARS} characters"))));
     }
+    text_policy::check(&name, DiagnosisKind::NameCharacterNotAllowed)?;
+    Ok(name)
 }
 
 #[cfg(test)]
@@ -146,11 +158,60 @@ mod tests {
         let a = Account::new(addr("jane@icloud.com"), None, Some(hostile.clone())).unwrap();
         assert_eq!(a.display_name, Some(hostile));
         let err = Account::new(addr("jane@icloud.com"), None, Some("Jane\nBcc: x".into())).unwrap_err();
-        assert_eq!(err.kind, DiagnosisKind::NameInvalid);
+        assert_eq!(err.kind, DiagnosisKind::NameCharacterNotAllowed);
         let long = "x".repeat(MAX_NAME_CHARS);
         assert!(Account::new(addr("jane@icloud.com"), None, Some(long)).is_ok());
         let err = Account::new(addr("jane@icloud.com"), None, Some("x".repeat(MAX_NAME_CHARS + 1))).unwrap_err();
         assert_eq!(err.kind, DiagnosisKind::NameInvalid);
+    }
+
+    #[test]
+    fn names_in_any_script_pass() {
+        for name in
+            ["José Müller", "山田太郎", "Jane \"JD\" O'Brien", "<Jane> & Co", "Ζωή Παπαδοπούλου", "محمد", "שרה", "Zoë 💌", "a\u{a0}b"]
+        {
+            let a = Account::new(addr("jane@icloud.com"), None, Some(name.into())).unwrap();
+            assert_eq!(a.display_name.as_deref(), Some(name));
+        }
+    }
+
+    #[test]
+    fn names_refuse_each_class_of_character_and_say_which_and_where() {
+        for (name, character, position) in [
+            // C0 controls and DEL.
+            ("Jane\u{0}", "U+0000 NULL", 5),
+            ("Ja\tne", "U+0009 CHARACTER TABULATION", 3),
+            ("Jane\rDoe", "U+000D CARRIAGE RETURN", 5),
+            ("Jane\u{1b}[31m", "U+001B ESCAPE", 5),
+            ("Jane\u{7f}", "U+007F DELETE", 5),
+            // C1 controls.
+            ("Jane\u{85}Doe", "U+0085 NEXT LINE", 5),
+            ("J\u{9b}ane", "U+009B", 2),
+            // Noncharacters: they make the XML and plist formats invalid.
+            ("Jane\u{fffe}", "U+FFFE", 5),
+            ("Jane\u{ffff}", "U+FFFF", 5),
+            ("山田\u{fdd0}", "U+FDD0", 3),
+            ("Jane\u{1fffe}", "U+1FFFE", 5),
+            ("Jane\u{10ffff}", "U+10FFFF", 5),
+            // Bidi controls: the name would display as something else.
+            ("Jane\u{202e}eoD", "U+202E RIGHT-TO-LEFT OVERRIDE", 5),
+            ("\u{200f}Jane", "U+200F RIGHT-TO-LEFT MARK", 1),
+            ("Jane\u{2066}x", "U+2066 LEFT-TO-RIGHT ISOLATE", 5),
+            ("محمد\u{061c}", "U+061C ARABIC LETTER MARK", 5),
+            // Line and paragraph separators.
+            ("Jane\u{2028}Doe", "U+2028 LINE SEPARATOR", 5),
+            ("Jane\u{2029}Doe", "U+2029 PARAGRAPH SEPARATOR", 5),
+        ] {
+            let err = Account::new(addr("jane@icloud.com"), None, Some(name.into())).expect_err(name);
+            assert_eq!(err.kind, DiagnosisKind::NameCharacterNotAllowed, "{name:?}");
+            assert_eq!(err.facts.character.as_deref(), Some(character), "{name:?}");
+            assert_eq!(err.facts.position, Some(position), "{name:?}");
+        }
+        // Surrounding blanks (line breaks included) are forgiven, as elsewhere; positions count in what is kept.
+        let a = Account::new(addr("jane@icloud.com"), None, Some("\n Jane \u{2028}".into())).unwrap();
+        assert_eq!(a.display_name.as_deref(), Some("Jane"));
+        let err = Account::new(addr("jane@icloud.com"), None, Some("  Ja\u{202e}ne".into())).unwrap_err();
+        assert_eq!(err.facts.position, Some(3));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use ts_rs::TS;
 
 use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
 use crate::provider::is_icloud_domain;
+use crate::text_policy;
 
 /// RFC 5321 limits: a path of 256 octets less the angle brackets, a local part of 64.
 pub const MAX_ADDRESS_LEN: usize = 254;
@@ -74,6 +75,9 @@ impl Address {
             let facts = Facts { limit: Some(MAX_ADDRESS_LEN as u32), ..Facts::default() };
             return Err(Diagnosis::new(DiagnosisKind::AddressTooLong, facts, Some(format!("{} characters", text.chars().count()))));
         }
+        // The text policy for the whole address: the name part (which for custom domains may hold any Unicode
+        // letter, RFC 6531) and the domain (which IDNA would refuse too, less precisely).
+        text_policy::check(text, DiagnosisKind::AddressCharacterNotAllowed)?;
         let Some((local, domain_typed)) = text.rsplit_once('@') else {
             let facts = Facts { username: Some(text.to_owned()), ..Facts::default() };
             return Err(Diagnosis::new(DiagnosisKind::AddressMissingAt, facts, None));
@@ -242,13 +246,47 @@ mod tests {
             "john smith@icloud.com",
             "john..smith@icloud.com",
             ".john@icloud.com",
-            "john\r\nRCPT TO:<x>@icloud.com",
             "jöhn@icloud.com",
             "\"john\"@icloud.com",
             "a@b@icloud.com",
             "john\"@family.example",
         ] {
             assert_eq!(kind_of(input), DiagnosisKind::AddressInvalidNamePart, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn name_parts_refuse_each_class_of_character_and_say_which_and_where() {
+        for (input, character, position) in [
+            ("john\r\nRCPT TO:<x>@icloud.com", "U+000D CARRIAGE RETURN", 5),
+            ("\u{0}@icloud.com", "U+0000 NULL", 1),
+            ("ja\u{7f}ne@family.example", "U+007F DELETE", 3),
+            // C1 controls, which a custom domain's Unicode name part would otherwise let through.
+            ("jané\u{85}@family.example", "U+0085 NEXT LINE", 5),
+            ("j\u{9f}@family.example", "U+009F", 2),
+            // Noncharacters.
+            ("jane\u{fffe}@family.example", "U+FFFE", 5),
+            ("\u{fdef}jane@family.example", "U+FDEF", 1),
+            ("jane\u{10ffff}@family.example", "U+10FFFF", 5),
+            // Bidi controls.
+            ("jane\u{202e}@family.example", "U+202E RIGHT-TO-LEFT OVERRIDE", 5),
+            ("jane\u{200e}@icloud.com", "U+200E LEFT-TO-RIGHT MARK", 5),
+            ("ja\u{2069}ne@family.example", "U+2069 POP DIRECTIONAL ISOLATE", 3),
+            ("jane\u{061c}@family.example", "U+061C ARABIC LETTER MARK", 5),
+            // Line and paragraph separators.
+            ("ja\u{2028}ne@family.example", "U+2028 LINE SEPARATOR", 3),
+            ("ja\u{2029}ne@family.example", "U+2029 PARAGRAPH SEPARATOR", 3),
+            // In the domain too, named rather than "not a valid domain".
+            ("a@\u{202e}moc.duolci", "U+202E RIGHT-TO-LEFT OVERRIDE", 3),
+        ] {
+            let d = Address::parse(input).expect_err(input);
+            assert_eq!(d.kind, DiagnosisKind::AddressCharacterNotAllowed, "{input:?}");
+            assert_eq!(d.facts.character.as_deref(), Some(character), "{input:?}");
+            assert_eq!(d.facts.position, Some(position), "{input:?}");
+        }
+        // Unicode name parts of custom domains stay allowed.
+        for input in ["josé.müller@family.example", "山田@family.example", "o'neil+x@family.example"] {
+            assert!(Address::parse(input).is_ok(), "{input:?}");
         }
     }
 

@@ -35,10 +35,16 @@ pub enum DiagnosisKind {
     AddressTooLong,
     AddressInvalidNamePart,
     AddressInvalidDomain,
+    /// A character the text policy refuses (a control, a noncharacter, a bidi control, a line separator).
+    AddressCharacterNotAllowed,
     AddressNotIcloud,
     LoginRequired,
     LoginNotIcloud,
     NameInvalid,
+    /// A character the text policy refuses in the display name.
+    NameCharacterNotAllowed,
+    /// A server (host and port) that is not a host name, an IPv4 address or an IPv6 address with a usable port.
+    ServerInvalid,
     /// A custom domain whose MX records do not point at iCloud Mail.
     DomainNotIcloud,
     // --- the keychain ---
@@ -88,10 +94,13 @@ impl DiagnosisKind {
         DiagnosisKind::AddressTooLong,
         DiagnosisKind::AddressInvalidNamePart,
         DiagnosisKind::AddressInvalidDomain,
+        DiagnosisKind::AddressCharacterNotAllowed,
         DiagnosisKind::AddressNotIcloud,
         DiagnosisKind::LoginRequired,
         DiagnosisKind::LoginNotIcloud,
         DiagnosisKind::NameInvalid,
+        DiagnosisKind::NameCharacterNotAllowed,
+        DiagnosisKind::ServerInvalid,
         DiagnosisKind::DomainNotIcloud,
         DiagnosisKind::KeychainUnavailable,
         DiagnosisKind::KeychainLocked,
@@ -163,6 +172,14 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub pref: Option<String>,
+    /// A refused character: its code point and, where known, its Unicode name (`U+202E RIGHT-TO-LEFT OVERRIDE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub character: Option<String>,
+    /// Where in the text (1-based, counted in characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub position: Option<u32>,
 }
 
 impl Facts {
@@ -179,6 +196,8 @@ impl Facts {
             "store" => self.store.clone(),
             "seconds" => self.seconds.map(|s| s.to_string()),
             "pref" => self.pref.clone(),
+            "character" => self.character.clone(),
+            "position" => self.position.map(|p| p.to_string()),
             _ => None,
         }
     }

@@ -6,11 +6,13 @@ pub mod address;
 pub mod bindings;
 pub mod diagnosis;
 pub mod export;
+pub mod host;
 pub mod i18n;
 pub mod keychain;
 pub mod probe;
 pub mod provider;
 pub mod secret;
+pub mod text_policy;
 
 pub use account::Account;
 pub use address::{Address, DomainKind};

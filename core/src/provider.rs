@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::host::{self, HostProblem};
+
 /// The three domains Apple hands out for iCloud Mail.
 pub const ICLOUD_DOMAINS: [&str; 3] = ["icloud.com", "me.com", "mac.com"];
 
@@ -42,24 +45,57 @@ impl Endpoint {
         Endpoint { host: host.to_owned(), port, security }
     }
 
-    /// Parses `HOST:PORT` (`[::1]:993` for IPv6) as given on the command line, keeping the security of `default`.
+    /// Parses `HOST:PORT` (`[::1]:993` for IPv6) as given on the command line or to the window, with `security`.
+    /// The host must pass the one host rule (`host::check_host`) and comes back in the form to write into files
+    /// (ASCII, lower case); the port is 1–65535. The error names the problem, for a usage error.
     pub fn parse_override(text: &str, security: Security) -> Result<Endpoint, String> {
         let text = text.trim();
+        let shown = text.escape_debug().to_string();
+        let bad = |why: &dyn std::fmt::Display| format!("'{shown}': {why}");
         let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-            let (host, rest) = rest.split_once(']').ok_or_else(|| format!("'{text}': missing ']' after the IPv6 address"))?;
-            let port = rest.strip_prefix(':').ok_or_else(|| format!("'{text}': expected HOST:PORT"))?;
-            (host, port)
+            let (host, rest) = rest.split_once(']').ok_or_else(|| bad(&"missing ']' after the IPv6 address"))?;
+            let port = rest.strip_prefix(':').ok_or_else(|| bad(&"expected [IPv6]:PORT"))?;
+            (host::check_ipv6(host).map_err(|e| bad(&e))?, port)
         } else {
-            text.rsplit_once(':').ok_or_else(|| format!("'{text}': expected HOST:PORT"))?
+            let (host, port) = text.rsplit_once(':').ok_or_else(|| bad(&"expected HOST:PORT"))?;
+            if host.contains(':') {
+                return Err(bad(&HostProblem::Ipv6NeedsBrackets));
+            }
+            (host::check_host(host).map_err(|e| bad(&e))?, port)
         };
-        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '@') {
-            return Err(format!("'{text}': '{host}' is not a host name"));
+        let port = parse_port(port).map_err(|why| bad(&why))?;
+        Ok(Endpoint { host, port, security })
+    }
+
+    /// Checks an endpoint however it was made (an account deserialised, a library caller's own `Endpoint`), so
+    /// that no exporter writes a host the command line would have refused.
+    pub fn check(&self) -> Result<(), Diagnosis> {
+        let problem = match host::check_host(&self.host) {
+            Err(problem) => Some(problem.to_string()),
+            Ok(_) if !self.host.is_ascii() => Some(HostProblem::NotAscii.to_string()),
+            Ok(_) if self.port == 0 => Some("port 0 cannot be used".to_owned()),
+            Ok(_) => None,
+        };
+        match problem {
+            None => Ok(()),
+            Some(why) => {
+                let facts = Facts { host: Some(self.host.escape_debug().to_string()), port: Some(self.port), ..Facts::default() };
+                Err(Diagnosis::new(DiagnosisKind::ServerInvalid, facts, Some(why)))
+            }
         }
-        let port: u16 = port.parse().map_err(|_| format!("'{text}': '{port}' is not a port number"))?;
-        if port == 0 {
-            return Err(format!("'{text}': port 0 cannot be used"));
-        }
-        Ok(Endpoint { host: host.to_owned(), port, security })
+    }
+}
+
+/// A port: decimal digits only, 1–65535.
+fn parse_port(text: &str) -> Result<u16, String> {
+    let not_a_port = || format!("'{}' is not a port number (1 to 65535)", text.escape_debug());
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_a_port());
+    }
+    match text.parse::<u16>() {
+        Ok(0) => Err("port 0 cannot be used".to_owned()),
+        Ok(port) => Ok(port),
+        Err(_) => Err(not_a_port()),
     }
 }
 
@@ -84,6 +120,18 @@ pub struct Provider {
     /// Login forms for IMAP in the order they are tried; at most one retry, since Apple locks accounts that fail often.
     pub imap_login_forms: Vec<LoginForm>,
     pub smtp_login_forms: Vec<LoginForm>,
+}
+
+impl Provider {
+    /// Every server of the provider passes the host and port rules.
+    pub fn check(&self) -> Result<(), Diagnosis> {
+        self.imap.check()?;
+        self.smtp.check()?;
+        if let Some(fallback) = &self.smtp_fallback {
+            fallback.check()?;
+        }
+        Ok(())
+    }
 }
 
 /// The iCloud Mail preset (Apple Support 102525; Thunderbird's ISPDB entry for me.com).
@@ -141,5 +189,62 @@ mod tests {
         assert!(Endpoint::parse_override("localhost:0", Security::Tls).is_err());
         assert!(Endpoint::parse_override(":25", Security::Tls).is_err());
         assert!(Endpoint::parse_override("evil host:25", Security::Tls).is_err());
+    }
+
+    #[test]
+    fn overrides_come_back_in_the_form_to_write() {
+        let parse = |text: &str| Endpoint::parse_override(text, Security::Tls).map(|e| (e.host, e.port));
+        assert_eq!(parse(" IMAP.Example.COM.:993 "), Ok(("imap.example.com".into(), 993)));
+        assert_eq!(parse("bücher.example:993"), Ok(("xn--bcher-kva.example".into(), 993)));
+        assert_eq!(parse("[FE80:0::1]:65535"), Ok(("fe80::1".into(), 65535)));
+        assert_eq!(parse("localhost:1"), Ok(("localhost".into(), 1)));
+    }
+
+    #[test]
+    fn hostile_overrides_are_refused_with_the_reason() {
+        for (text, reason) in [
+            ("a|b:993", "'|' (U+007C) at character 2"),
+            ("a b:993", "' ' (U+0020) at character 2"),
+            ("a\nb:993", "U+000A LINE FEED at character 2"),
+            ("-x:993", "starts or ends with a hyphen"),
+            ("a..b:993", "empty label"),
+            ("256.1.1.1:993", "must be an IPv4 address"),
+            ("1.2.3:993", "must be an IPv4 address"),
+            ("[fe80::1%eth0]:993", "zone ids"),
+            ("[127.0.0.1]:993", "not an IPv6 address"),
+            ("[::1]993", "expected [IPv6]:PORT"),
+            ("[::1:993", "missing ']'"),
+            ("fe80::1:993", "in brackets"),
+            ("host:0", "port 0"),
+            ("host:65536", "not a port number"),
+            ("host:+993", "not a port number"),
+            ("host:", "not a port number"),
+            ("host", "expected HOST:PORT"),
+            (":993", "empty"),
+        ] {
+            let err = Endpoint::parse_override(text, Security::Tls).expect_err(text);
+            assert!(err.contains(reason), "{text:?}: {err}");
+            assert!(!err.contains('\n'), "one line: {err:?}");
+        }
+        let label = "a".repeat(64);
+        let err = Endpoint::parse_override(&format!("{label}.example:993"), Security::Tls).unwrap_err();
+        assert!(err.contains("64 characters long"), "{err}");
+    }
+
+    #[test]
+    fn endpoints_made_elsewhere_are_checked_too() {
+        assert!(icloud().check().is_ok());
+        let mut provider = icloud();
+        provider.smtp_fallback = Some(Endpoint::new("a|b", 465, Security::Tls));
+        let d = provider.check().unwrap_err();
+        assert_eq!(d.kind, DiagnosisKind::ServerInvalid);
+        assert_eq!(d.facts.host.as_deref(), Some("a|b"));
+        assert_eq!(d.facts.port, Some(465));
+        assert!(d.detail.unwrap().contains("'|'"));
+        for endpoint in [Endpoint::new("imap.example", 0, Security::Tls), Endpoint::new("bücher.example", 993, Security::Tls)] {
+            assert_eq!(endpoint.check().unwrap_err().kind, DiagnosisKind::ServerInvalid, "{endpoint:?}");
+        }
+        let d = Endpoint::new("a\nb", 993, Security::Tls).check().unwrap_err();
+        assert_eq!(d.facts.host.as_deref(), Some("a\\nb"), "shown escaped, on one line");
     }
 }

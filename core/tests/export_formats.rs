@@ -10,7 +10,7 @@ use icloud_mail_core::export::outlook_prf::read_ini_value;
 use icloud_mail_core::export::outlook_reg::AUTODISCOVER_KEY;
 use icloud_mail_core::export::{ExportFormat, ExportOptions};
 use icloud_mail_core::provider::{Endpoint, Security};
-use icloud_mail_core::{Account, Address};
+use icloud_mail_core::{Account, Address, DiagnosisKind};
 use proptest::prelude::*;
 
 fn addr(s: &str) -> Address {
@@ -283,13 +283,14 @@ fn check_reg(account: &Account, xml_path: Option<&str>) {
     assert_eq!(keys, [AUTODISCOVER_KEY]);
     let values: BTreeMap<String, regashii::Value> =
         registry.keys().values().next().unwrap().values().iter().map(|(n, v)| (n.raw().to_owned(), v.clone())).collect();
+    // The user's own folder, expanded by Windows (REG_EXPAND_SZ), unless a path is given.
     let path = xml_path
         .map(str::to_owned)
-        .unwrap_or_else(|| format!(r"C:\ProgramData\iCloud Mail Setup\autodiscover-{}.xml", account.address.domain));
+        .unwrap_or_else(|| format!(r"%LOCALAPPDATA%\iCloud Mail Setup\autodiscover-{}.xml", account.address.domain));
     let want: BTreeMap<String, regashii::Value> = [
         ("PreferLocalXML".to_owned(), regashii::Value::Dword(1)),
         ("ExcludeExplicitO365Endpoint".to_owned(), regashii::Value::Dword(1)),
-        (account.address.domain.clone(), regashii::Value::Sz(path)),
+        (account.address.domain.clone(), regashii::Value::ExpandSz(path)),
     ]
     .into_iter()
     .collect();
@@ -639,6 +640,16 @@ proptest! {
 
     #[test]
     fn hostile_names_read_back_exactly_in_every_format(name in hostile_name()) {
-        check_all(&custom(Some(&name)));
+        // The generator mixes in U+202E RIGHT-TO-LEFT OVERRIDE, which the text policy refuses: such a name must be
+        // refused, naming the character and where it is; every other name must read back exactly.
+        match name.chars().position(|c| c == '\u{202e}') {
+            Some(index) => {
+                let err = Account::new(addr("jane@family.example"), Some(addr("jane.doe@icloud.com")), Some(name.clone())).unwrap_err();
+                prop_assert_eq!(err.kind, DiagnosisKind::NameCharacterNotAllowed);
+                prop_assert_eq!(err.facts.character.as_deref(), Some("U+202E RIGHT-TO-LEFT OVERRIDE"));
+                prop_assert_eq!(err.facts.position, Some(index as u32 + 1));
+            }
+            None => check_all(&custom(Some(&name))),
+        }
     }
 }

@@ -106,6 +106,136 @@ fn bad_arguments_exit_2_with_the_reason() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
+const FORMATS: [&str; 11] = [
+    "thunderbird-autoconfig",
+    "outlook-prf",
+    "outlook-autodiscover",
+    "outlook-reg",
+    "apple-mobileconfig",
+    "neomutt",
+    "aerc",
+    "mbsync",
+    "msmtp",
+    "settings-text",
+    "settings-html",
+];
+
+/// Servers no client file can hold, each with a word of the reason the command line must give.
+fn hostile_servers() -> Vec<(String, &'static str)> {
+    let long_label = "a".repeat(64);
+    let long_name = format!("{}.{}.{}.{}", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(62));
+    vec![
+        ("a|b:993".into(), "'|'"),
+        ("a b:993".into(), "' '"),
+        ("a\nb:993".into(), "LINE FEED"),
+        ("-x:993".into(), "hyphen"),
+        ("a..b:993".into(), "empty label"),
+        ("exa_mple.com:993".into(), "'_'"),
+        ("bad\u{202e}host:993".into(), "RIGHT-TO-LEFT OVERRIDE"),
+        (format!("{long_label}.example:993"), "64 characters"),
+        (format!("{long_name}:993"), "254 characters"),
+        ("[fe80::1%eth0]:993".into(), "zone"),
+        ("fe80::1:993".into(), "brackets"),
+        ("[127.0.0.1]:993".into(), "not an IPv6 address"),
+        ("256.1.1.1:993".into(), "IPv4"),
+        ("1.2.3:993".into(), "IPv4"),
+        ("imap.example:0".into(), "port 0"),
+        ("imap.example:65536".into(), "port number"),
+    ]
+}
+
+#[test]
+fn hostile_servers_are_refused_by_every_format_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out");
+    // Every server with every format through --imap; --smtp goes through the same parser, so with aerc only (whose
+    // URL builder used to panic on such a host).
+    let cases = FORMATS.iter().map(|f| ("--imap", *f)).chain([("--smtp", "aerc")]);
+    for (flag, format) in cases {
+        for (server, reason) in hostile_servers() {
+            let args = [
+                "export".to_owned(),
+                "--address".into(),
+                "jane@icloud.com".into(),
+                "--format".into(),
+                format.into(),
+                format!("{flag}={server}"),
+                "--output".into(),
+                output.display().to_string(),
+            ];
+            let out = cli(dir.path()).args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let case = format!("{format} {flag}={server:?}");
+            assert!(!stderr.contains("panicked"), "{case}: {stderr}");
+            assert_eq!(out.status.code(), Some(2), "{case}: {stderr}");
+            assert!(stderr.contains(reason), "{case}: the reason ({reason}) is missing: {stderr}");
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{case}: a file was written");
+        }
+    }
+}
+
+#[test]
+fn names_and_addresses_with_refused_characters_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value, character) in [
+        ("--name", "Jane\u{fffe}", "U+FFFE"),
+        ("--name", "Jane\u{202e}eoD", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("--name", "Jane\u{2028}Doe", "U+2028 LINE SEPARATOR"),
+        ("--address", "jane\u{85}@family.example", "U+0085 NEXT LINE"),
+    ] {
+        for format in ["apple-mobileconfig", "outlook-autodiscover", "neomutt"] {
+            let account: &[&str] = match flag {
+                "--address" => &["--address", value, "--login", "jane.doe@icloud.com"],
+                _ => &[&CUSTOM[..], &[flag, value]].concat(),
+            };
+            let out = run(dir.path(), &[&["export", "--format", format], account].concat());
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{format} {flag} {value:?}: {stderr}");
+            assert!(stderr.contains(character) && stderr.contains("position 5"), "{format} {flag} {value:?}: {stderr}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn hosts_are_written_in_their_ascii_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["export", "--address", "jane@icloud.com", "--format", "settings-text", "--output", "-", "--imap", "Bücher.Example.:993"];
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Server: xn--bcher-kva.example\n  Port: 993"), "{text}");
+}
+
+#[test]
+fn probe_and_the_window_refuse_hostile_servers_too() {
+    let dir = tempfile::tempdir().unwrap();
+    for (server, reason) in hostile_servers() {
+        for args in [
+            vec!["probe".to_owned(), "--address".into(), "jane@icloud.com".into(), format!("--imap={server}")],
+            vec!["probe".to_owned(), "--address".into(), "jane@icloud.com".into(), format!("--smtp-fallback={server}")],
+            // No subcommand: the wizard's flags, refused before any window is made.
+            vec![format!("--smtp={server}")],
+        ] {
+            let out = cli(dir.path()).args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains(reason), "{args:?}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn the_autodiscover_path_must_be_absolute() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["export", "--address", "jane@icloud.com", "--format", "outlook-reg", "--output", "-", "--autodiscover-path"];
+    let out = run(dir.path(), &[&args[..], &["autodiscover.xml"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("absolute"), "{out:?}");
+    let out = run(dir.path(), &[&args[..], &[r"C:\Users\jane\AppData\Local\x.xml"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
 #[test]
 fn thunderbird_add_twice_list_and_a_missing_profile() {
     let home = tempfile::tempdir().unwrap();

@@ -114,8 +114,10 @@ fn neomutt_reads_every_value_and_gets_the_password_from_the_keychain() {
 fn hostile_name() -> impl Strategy<Value = String> {
     // Random characters mixed with fragments that mean something in one of the syntaxes: quoting, escapes,
     // variable and command expansion, comments, markup, encoded words, a trailing backslash.
+    // No bidi controls (U+202E): the text policy refuses them in names (core tests check that); U+200D ZERO WIDTH
+    // JOINER stands in as an invisible character that is allowed.
     let fragment = prop_oneof![
-        proptest::string::string_regex("[a-zA-Z0-9 \"'<>&\\\\`$#;=%:\\[\\]{}()!?*|~^.,@+/äöüßÆé漢字💌\u{202e}\u{00a0}-]{1,12}").unwrap(),
+        proptest::string::string_regex("[a-zA-Z0-9 \"'<>&\\\\`$#;=%:\\[\\]{}()!?*|~^.,@+/äöüßÆé漢字💌\u{200d}\u{00a0}-]{1,12}").unwrap(),
         prop::sample::select(vec![
             "$HOME",
             "${HOME}",

@@ -5,7 +5,7 @@
 //! wrote. Needs the app binary built first: `cargo build -p icloud-mail-setup`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use icloud_mail_tests::dovecot::{Dovecot, MailUser};
@@ -15,6 +15,7 @@ use icloud_mail_tests::processes::Service;
 const LOGIN: &str = "jane.doe@icloud.com";
 const ADDRESS: &str = "jane@family.example";
 
+use icloud_mail_tests::terminal::Terminal;
 use icloud_mail_tests::{app_binary as app, fresh_password};
 
 /// Sixteen random letters, to make subjects and names no other run shares.
@@ -124,28 +125,6 @@ fn mbsync_syncs_the_inbox_with_only_the_file_and_the_keychain() {
     assert!(imap_login(&world.server.log()), "IMAP logged in with the name part");
 }
 
-/// tmux on its own socket in the session, so the test can read what NeoMutt shows.
-struct Tmux<'a> {
-    session: &'a KeyringSession,
-    socket: String,
-}
-
-impl Tmux<'_> {
-    fn tmux(&self, args: &[&str]) -> Output {
-        run(self.session.command("tmux").args(["-L", &self.socket]).args(args), b"")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "neomutt"]).stdout).into_owned()
-    }
-}
-
-impl Drop for Tmux<'_> {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
-
 #[test]
 fn neomutt_validates_the_file_and_shows_the_mailbox() {
     let world = World::new();
@@ -160,11 +139,8 @@ fn neomutt_validates_the_file_and_shows_the_mailbox() {
     assert!(shown.contains(&format!("imap_pass = \"{}\"", world.password)), "{shown}");
 
     // And it opens the mailbox: the message's subject appears in its index.
-    let tmux = Tmux { session: &world.session, socket: format!("neomutt-{}", fresh_token()) };
-    let command = format!("TERM=xterm-256color neomutt -n -F '{}'", file.display());
-    let out = tmux.tmux(&["new-session", "-d", "-s", "neomutt", "-x", "160", "-y", "40", &command]);
-    assert_ok(&out);
-    wait_until("the subject in NeoMutt's index", Duration::from_secs(20), || tmux.screen().contains(&subject));
+    let terminal = Terminal::start(&world.session, &format!("neomutt -n -F '{}'", file.display()));
+    terminal.wait_for(&subject, Duration::from_secs(20));
     assert!(imap_login(&world.server.log()));
 }
 

@@ -178,7 +178,7 @@ fn bad_input_is_refused_before_anything_is_saved() {
     let session = KeyringSession::with_keyring();
     let empty = product(&session, &["keychain", "set", "--address", JANE, "--password-stdin"], "");
     assert_exit(&empty, 2);
-    assert!(stderr(&empty).contains("No password was read from standard input"), "{}", stderr(&empty));
+    assert!(stderr(&empty).contains("No password on standard input"), "{}", stderr(&empty));
 
     let long = "x".repeat(641);
     let too_long = save(&session, JANE, &long, &[]);
@@ -374,4 +374,22 @@ fn an_unanswered_unlock_prompt_is_a_locked_keychain_by_the_deadline() {
     assert!(stderr(&out).contains("may still be saved"), "{}", stderr(&out));
     assert!(!stderr(&out).contains(&password) && out.stdout.is_empty());
     assert_no_trace(&session, &password);
+}
+
+/// Typed at a terminal, the password is read without echo: it never shows on the screen or in its scrollback,
+/// and what was typed is what the keychain holds.
+#[test]
+fn a_password_typed_at_a_terminal_is_not_shown() {
+    let session = KeyringSession::with_keyring();
+    let password = fresh_password();
+    let command = format!("'{}' keychain set --address {JANE} --password-stdin; echo finished-$?; sleep 30", app().display());
+    let terminal = icloud_mail_tests::terminal::Terminal::start(&session, &command);
+    terminal.wait_for("App-specific password", std::time::Duration::from_secs(10));
+    terminal.type_line(&password);
+    let screen = terminal.wait_for("finished-", std::time::Duration::from_secs(15));
+    assert!(screen.contains("finished-0"), "keychain set failed:\n{screen}");
+    assert!(!screen.contains(&password), "the password was echoed:\n{screen}");
+    assert!(!screen.contains(&password[..9]), "part of the password was echoed:\n{screen}");
+    let out = session.command("secret-tool").args(["lookup", "service", SERVICE, "username", JANE]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), password, "the keychain holds what was typed");
 }

@@ -20,6 +20,8 @@ const facts = {
   store: "Secret Service",
   seconds: 60,
   pref: "mail.accountmanager.accounts",
+  character: "U+202E RIGHT-TO-LEFT OVERRIDE",
+  position: 5,
 };
 
 describe("diagnosis words", () => {

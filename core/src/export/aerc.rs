@@ -13,9 +13,9 @@
 use base64::Engine;
 use ini::{EscapePolicy, Ini, LineSeparator, WriteOption};
 
-use super::{account_name, file_stem, url_host, ExportFormat, ExportOptions, Exporter};
+use super::{account_name, file_stem, render_failed, url_host, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
-use crate::diagnosis::Diagnosis;
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
 use crate::provider::{Endpoint, Security};
 
 pub struct Aerc;
@@ -55,11 +55,17 @@ fn encoded_words(text: &str) -> String {
     words.iter().map(|w| format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(w))).collect::<Vec<_>>().join(" ")
 }
 
-fn server_url(scheme: &str, endpoint: &Endpoint, username: &str) -> String {
-    // Parsing a URL made of a checked host and a number cannot fail; the username is then encoded by the crate.
-    let mut url = url::Url::parse(&format!("{scheme}://{}:{}", url_host(&endpoint.host), endpoint.port)).expect("a URL from host and port");
-    url.set_username(username).expect("a URL with a host takes a username");
-    url.to_string()
+/// The server as a URL; the `url` crate encodes the username. A host that passed `host::check_host` always makes a
+/// URL; any other (an account not made through the checks) is a diagnosis, not a panic.
+fn server_url(scheme: &str, endpoint: &Endpoint, username: &str) -> Result<String, Diagnosis> {
+    let invalid = |why: String| {
+        let facts = Facts { host: Some(endpoint.host.escape_debug().to_string()), port: Some(endpoint.port), ..Facts::default() };
+        Diagnosis::new(DiagnosisKind::ServerInvalid, facts, Some(why))
+    };
+    let mut url = url::Url::parse(&format!("{scheme}://{}:{}", url_host(&endpoint.host), endpoint.port))
+        .map_err(|e| invalid(format!("not usable in a URL: {e}")))?;
+    url.set_username(username).map_err(|()| invalid("the URL takes no username".to_owned()))?;
+    Ok(url.to_string())
 }
 
 impl Exporter for Aerc {
@@ -76,8 +82,8 @@ impl Exporter for Aerc {
         let imap = &account.provider.imap;
         let smtp = &account.provider.smtp;
         // aerc: imaps = TLS first, imap = STARTTLS; smtps = TLS first, smtp = STARTTLS (aerc ≥ 0.6); +plain = AUTH PLAIN.
-        let source = server_url(if imap.security == Security::Tls { "imaps" } else { "imap" }, imap, &account.imap_username());
-        let outgoing = server_url(if smtp.security == Security::Tls { "smtps+plain" } else { "smtp+plain" }, smtp, &account.smtp_username());
+        let source = server_url(if imap.security == Security::Tls { "imaps" } else { "imap" }, imap, &account.imap_username())?;
+        let outgoing = server_url(if smtp.security == Security::Tls { "smtps+plain" } else { "smtp+plain" }, smtp, &account.smtp_username())?;
         let command = options.password_command.shell_command(&account.login.address);
 
         let mut conf = Ini::new();
@@ -101,8 +107,8 @@ impl Exporter for Aerc {
         }
         let mut body = Vec::new();
         let options = WriteOption { escape_policy: EscapePolicy::Nothing, line_separator: LineSeparator::CR, kv_separator: " = " };
-        conf.write_to_opt(&mut body, options).expect("writing INI into memory cannot fail");
-        text.push_str(&String::from_utf8(body).expect("INI from UTF-8 strings is UTF-8"));
+        conf.write_to_opt(&mut body, options).map_err(|e| render_failed(self.format(), account, &e))?;
+        text.push_str(&String::from_utf8(body).map_err(|e| render_failed(self.format(), account, &e))?);
         Ok(text.into_bytes())
     }
 }

@@ -5,7 +5,7 @@
 
 use plist::{Dictionary, Value};
 
-use super::{file_stem, ExportFormat, ExportOptions, Exporter};
+use super::{file_stem, render_failed, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
 use crate::diagnosis::Diagnosis;
 use crate::provider::Security;
@@ -93,7 +93,7 @@ impl Exporter for AppleMobileconfig {
         profile.insert("PayloadVersion".into(), Value::Integer(1.into()));
 
         let mut bytes = Vec::new();
-        plist::to_writer_xml(&mut bytes, &Value::Dictionary(profile)).expect("writing a plist into memory cannot fail");
+        plist::to_writer_xml(&mut bytes, &Value::Dictionary(profile)).map_err(|e| render_failed(self.format(), account, &e))?;
         bytes.push(b'\n');
         Ok(bytes)
     }

@@ -198,8 +198,9 @@ pub struct ExportOptions {
     /// The language of the words inside a file (the settings card); every other format holds no sentences.
     #[serde(default)]
     pub lang: Lang,
-    /// Where the Autodiscover XML will be on the Windows computer (`outlook-reg`); default
-    /// `C:\ProgramData\iCloud Mail Setup\autodiscover-<domain>.xml`.
+    /// Where the Autodiscover XML will be on the Windows computer (`outlook-reg`): an absolute path (`C:\…`,
+    /// `\\server\…`) or one starting with an environment variable, in a folder only that Windows user can write
+    /// to. Default `%LOCALAPPDATA%\iCloud Mail Setup\autodiscover-<domain>.xml`, expanded by Windows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub autodiscover_xml_path: Option<String>,
@@ -217,6 +218,12 @@ impl ExportOptions {
                 let facts = Facts { path: Some(value.escape_debug().to_string()), ..Facts::default() };
                 return Err(Diagnosis::new(DiagnosisKind::WriteFailed, facts, Some("the path contains a control character".into())));
             }
+        }
+        // Outlook reads the path from any folder: a relative one would mean nothing there.
+        if let Some(path) = self.autodiscover_xml_path.as_deref().filter(|p| !outlook_reg::is_absolute_windows_path(p)) {
+            let facts = Facts { path: Some(path.to_owned()), ..Facts::default() };
+            let why = r"the Autodiscover XML path must be absolute (C:\…) or start with %LOCALAPPDATA%";
+            return Err(Diagnosis::new(DiagnosisKind::WriteFailed, facts, Some(why.into())));
         }
         Ok(())
     }
@@ -305,6 +312,13 @@ pub(crate) fn file_stem(account: &Account) -> String {
     format!("icloud-mail-{safe}")
 }
 
+/// A format's own writer failed. They all write into memory, which does not fail, but what comes from outside
+/// gets a diagnosis rather than a panic (a panic in the release build ends the whole app).
+pub(crate) fn render_failed(format: ExportFormat, account: &Account, error: &dyn std::fmt::Display) -> Diagnosis {
+    let facts = Facts { path: Some(format.exporter().file_name(account)), ..Facts::default() };
+    Diagnosis::new(DiagnosisKind::WriteFailed, facts, Some(format!("{format}: {error}")))
+}
+
 /// A rendered file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportedFile {
@@ -314,6 +328,7 @@ pub struct ExportedFile {
 }
 
 pub fn export(account: &Account, format: ExportFormat, options: &ExportOptions) -> Result<ExportedFile, Diagnosis> {
+    account.check()?;
     options.check()?;
     let exporter = format.exporter();
     Ok(ExportedFile { format, file_name: exporter.file_name(account), bytes: exporter.render(account, options)? })
@@ -456,6 +471,100 @@ mod tests {
         assert_eq!(err.kind, DiagnosisKind::WriteFailed);
         assert!(err.message(crate::Lang::En).contains("ca.pem\\ntls off"), "{}", err.message(crate::Lang::En));
         assert!(export(&account, ExportFormat::Msmtp, &ExportOptions::default()).is_ok());
+    }
+
+    /// Product code of the exporters (everything before a file's `#[cfg(test)]` module) neither unwraps nor
+    /// expects: what comes from outside gets a diagnosis, since a panic in the release build (panic = abort) ends
+    /// the whole app. A line may do so only where it says why it `cannot fail`.
+    #[test]
+    fn exporters_neither_unwrap_nor_expect_outside_tests() {
+        let test_module = regex::Regex::new(r"#\[cfg\([^\]]*\btest\b").unwrap();
+        let call = regex::Regex::new(r"\.(expect\(|unwrap\(\))").unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/export");
+        let mut folders = vec![root];
+        let mut files = Vec::new();
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        assert!(files.len() >= 12, "found only {files:?}");
+        let mut offences = Vec::new();
+        for path in &files {
+            let source = std::fs::read_to_string(path).unwrap();
+            let product = test_module.split(&source).next().unwrap_or_default();
+            for (index, line) in product.lines().enumerate() {
+                if call.is_match(line) && !line.trim_start().starts_with("//") && !line.contains("cannot fail") {
+                    offences.push(format!("{}:{}: {}", path.display(), index + 1, line.trim()));
+                }
+            }
+        }
+        assert!(offences.is_empty(), "unwrap/expect in exporter product code:\n{}", offences.join("\n"));
+    }
+
+    #[test]
+    fn hostile_servers_are_refused_by_every_format_not_panicked_on() {
+        let account = Account::new(crate::Address::parse("jane@icloud.com").unwrap(), None, None).unwrap();
+        let hostile = ["a|b", "a b", "a\nb", "-x", "a..b", "256.1.1.1", "fe80::1%eth0", "bücher.example", ""];
+        for host in hostile {
+            for (imap, smtp) in [(host, "smtp.example"), ("imap.example", host)] {
+                let mut account = account.clone();
+                account.provider.imap.host = imap.to_owned();
+                account.provider.smtp.host = smtp.to_owned();
+                for format in ExportFormat::ALL {
+                    let err = export(&account, *format, &ExportOptions::default()).expect_err(&format!("{format} {host:?}"));
+                    assert_eq!(err.kind, DiagnosisKind::ServerInvalid, "{format} {host:?}");
+                    assert_eq!(err.facts.host.as_deref(), Some(host.escape_debug().to_string().as_str()));
+                }
+            }
+        }
+        let mut account = account.clone();
+        account.provider.smtp_fallback = Some(crate::provider::Endpoint::new("imap.example", 0, crate::provider::Security::Tls));
+        assert_eq!(export(&account, ExportFormat::Msmtp, &ExportOptions::default()).unwrap_err().kind, DiagnosisKind::ServerInvalid);
+    }
+
+    #[test]
+    fn aerc_turns_a_host_no_url_can_hold_into_a_diagnosis() {
+        // Straight to the exporter, past `export`'s check: the URL builder itself must not panic.
+        let mut account = Account::new(crate::Address::parse("jane@icloud.com").unwrap(), None, None).unwrap();
+        account.provider.imap.host = "a|b".into();
+        let err = ExportFormat::Aerc.exporter().render(&account, &ExportOptions::default()).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::ServerInvalid);
+        assert_eq!(err.facts.host.as_deref(), Some("a|b"));
+    }
+
+    #[test]
+    fn accounts_made_without_the_checks_are_checked_before_export() {
+        let base = Account::new(crate::Address::parse("jane@icloud.com").unwrap(), None, None).unwrap();
+        let mut account = base.clone();
+        account.display_name = Some("Jane\u{fffe}".into());
+        let err = export(&account, ExportFormat::AppleMobileconfig, &ExportOptions::default()).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::NameCharacterNotAllowed);
+        assert_eq!(err.facts.position, Some(5));
+        let mut account = base.clone();
+        account.address.address = "ja\u{202e}ne@icloud.com".into();
+        assert_eq!(
+            export(&account, ExportFormat::Neomutt, &ExportOptions::default()).unwrap_err().kind,
+            DiagnosisKind::AddressCharacterNotAllowed
+        );
+    }
+
+    #[test]
+    fn the_autodiscover_path_must_be_absolute() {
+        let account = Account::new(crate::Address::parse("jane@icloud.com").unwrap(), None, None).unwrap();
+        for path in ["autodiscover.xml", r"iCloud\a.xml"] {
+            let options = ExportOptions { autodiscover_xml_path: Some(path.into()), ..ExportOptions::default() };
+            let err = export(&account, ExportFormat::OutlookReg, &options).unwrap_err();
+            assert_eq!(err.kind, DiagnosisKind::WriteFailed, "{path}");
+            assert!(err.detail.unwrap().contains("absolute"));
+        }
+        let options = ExportOptions { autodiscover_xml_path: Some(r"%APPDATA%\x\a.xml".into()), ..ExportOptions::default() };
+        assert!(export(&account, ExportFormat::OutlookReg, &options).is_ok());
     }
 
     #[test]

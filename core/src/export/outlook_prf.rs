@@ -9,7 +9,7 @@
 
 use ini::{EscapePolicy, Ini, LineSeparator, WriteOption};
 
-use super::{file_stem, ExportFormat, ExportOptions, Exporter};
+use super::{file_stem, render_failed, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
 use crate::diagnosis::Diagnosis;
 use crate::provider::Security;
@@ -82,8 +82,8 @@ impl Exporter for OutlookPrf {
         );
         let mut body = Vec::new();
         let options = WriteOption { escape_policy: EscapePolicy::Nothing, line_separator: LineSeparator::CRLF, kv_separator: "=" };
-        prf.write_to_opt(&mut body, options).expect("writing INI into memory cannot fail");
-        text.push_str(&String::from_utf8(body).expect("INI from UTF-8 strings is UTF-8"));
+        prf.write_to_opt(&mut body, options).map_err(|e| render_failed(self.format(), account, &e))?;
+        text.push_str(&String::from_utf8(body).map_err(|e| render_failed(self.format(), account, &e))?);
         Ok(utf16le_with_bom(&text))
     }
 }

@@ -5,9 +5,9 @@
 use askama::Template;
 
 use super::settings_text::Card;
-use super::{file_stem, ExportFormat, ExportOptions, Exporter};
+use super::{file_stem, render_failed, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::Diagnosis;
 
 pub struct SettingsHtml;
 
@@ -30,6 +30,6 @@ impl Exporter for SettingsHtml {
     fn render(&self, account: &Account, options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
         let card = Card::of(account, options.lang);
         let page = Page { card: &card };
-        page.render().map(String::into_bytes).map_err(|e| Diagnosis::new(DiagnosisKind::WriteFailed, Facts::default(), Some(e.to_string())))
+        Ok(page.render().map_err(|e| render_failed(self.format(), account, &e))?.into_bytes())
     }
 }

@@ -4,7 +4,7 @@
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{ExportFormat, ExportOptions, Exporter};
+use super::{render_failed, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
 use crate::diagnosis::Diagnosis;
 use crate::provider::{Endpoint, Security, ICLOUD_DOMAINS};
@@ -59,7 +59,7 @@ impl Exporter for ThunderbirdAutoconfig {
             })?;
             Ok(())
         })();
-        result.expect("writing XML into memory cannot fail");
+        result.map_err(|e| render_failed(self.format(), account, &e))?;
         let mut bytes = w.into_inner();
         bytes.push(b'\n');
         Ok(bytes)

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
+use icloud_mail_core::export::outlook_reg::is_absolute_windows_path;
 use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportOptions, PasswordCommand};
 use icloud_mail_core::{Facts, Lang};
 
@@ -69,7 +70,8 @@ pub struct ExportArgs {
     /// How terminal clients read the password from the keychain.
     #[arg(long, value_enum, default_value = "app")]
     pub password_command: PasswordSource,
-    /// outlook-reg only: where the Autodiscover XML will be on the Windows computer.
+    /// outlook-reg only: where the Autodiscover XML will be on the Windows computer, in a folder only that user can
+    /// write to (default: %LOCALAPPDATA%\iCloud Mail Setup\autodiscover-<domain>.xml).
     #[arg(long, value_name = "WINDOWS_PATH")]
     pub autodiscover_path: Option<String>,
 }
@@ -93,7 +95,15 @@ fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
         None => None,
     };
     let autodiscover_xml_path = match &args.autodiscover_path {
-        Some(path) => Some(checked_text("--autodiscover-path", Path::new(path))?),
+        Some(path) => {
+            let text = checked_text("--autodiscover-path", Path::new(path))?;
+            if !is_absolute_windows_path(&text) {
+                return Err(format!(
+                    "--autodiscover-path {text}: give an absolute Windows path (C:\\…) or one that starts with %LOCALAPPDATA%"
+                ));
+            }
+            Some(text)
+        }
         None => None,
     };
     let password_command = match args.password_command {

@@ -20,7 +20,8 @@ password_command: PasswordCommand,
  */
 lang: Lang, 
 /**
- * Where the Autodiscover XML will be on the Windows computer (`outlook-reg`); default
- * `C:\ProgramData\iCloud Mail Setup\autodiscover-<domain>.xml`.
+ * Where the Autodiscover XML will be on the Windows computer (`outlook-reg`): an absolute path (`C:\…`,
+ * `\\server\…`) or one starting with an environment variable, in a folder only that Windows user can write
+ * to. Default `%LOCALAPPDATA%\iCloud Mail Setup\autodiscover-<domain>.xml`, expanded by Windows.
  */
 autodiscover_xml_path?: string, };

@@ -23,4 +23,12 @@ seconds?: number,
 /**
  * A Thunderbird preference (`mail.accountmanager.accounts`).
  */
-pref?: string, };
+pref?: string, 
+/**
+ * A refused character: its code point and, where known, its Unicode name (`U+202E RIGHT-TO-LEFT OVERRIDE`).
+ */
+character?: string, 
+/**
+ * Where in the text (1-based, counted in characters).
+ */
+position?: number, };

@@ -213,6 +213,7 @@ fn refuse_if_running(profile: &Path) -> Result<(), Diagnosis> {
 /// every start, so the account would vanish). Other account prefs in user.js only earn a warning: they cannot hide
 /// the new account, whose keys are chosen free of user.js's too. A prefs.js that is a symbolic link stays one.
 pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diagnosis> {
+    account.check()?;
     if !profile.is_dir() {
         return Err(Diagnosis::new(DiagnosisKind::ThunderbirdProfileNotFound, facts_path(profile), None));
     }
