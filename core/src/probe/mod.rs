@@ -8,6 +8,7 @@ mod classify;
 mod dns;
 mod imap;
 mod smtp;
+mod smtp_stream;
 pub mod tls;
 
 use std::net::SocketAddr;
