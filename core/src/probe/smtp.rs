@@ -17,9 +17,12 @@ use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Auth, Ehlo, Starttls};
 use lettre::transport::smtp::extension::{ClientId, Extension, ServerInfo};
 
+use tokio::net::TcpStream;
+
 use super::classify::{self, Failure};
+use super::login::{self, Login, LoginAnswer, Tries};
 use super::smtp_stream::SmtpStream;
-use super::{Attempt, Ctx, Side, SideReport, Step, StepStatus};
+use super::{Ctx, Side, SideReport, Step, StepStatus};
 use crate::diagnosis::DiagnosisKind;
 use crate::provider::{Endpoint, Security};
 use crate::secret::Secret;
@@ -36,134 +39,115 @@ pub(crate) async fn probe_smtp(
     usernames: &[String],
     secret: &Secret,
 ) -> SideReport {
-    let mut attempts = Vec::new();
-    let first = attempt(ctx, primary, usernames, secret, &mut attempts).await;
-    let unreachable =
-        matches!(&first, Err((f, Step::Connect, _)) if matches!(f.kind, DiagnosisKind::ConnectionRefused | DiagnosisKind::Timeout));
-    let report = match (fallback, unreachable) {
-        (Some(fallback), true) if ctx.remaining() > std::time::Duration::ZERO => {
-            let second = attempt(ctx, fallback, usernames, secret, &mut attempts).await;
-            if second.is_ok() {
-                let mut report = finish(ctx, fallback, second, attempts);
-                report.unreachable_port = Some(primary.port);
-                report
+    let first = try_server(ctx, primary, usernames, secret).await;
+    let report = match fallback {
+        Some(fallback) if first.unreachable && ctx.remaining() > std::time::Duration::ZERO => {
+            let second = try_server(ctx, fallback, usernames, secret).await;
+            let attempts = [first.tries.attempts, second.tries.attempts].concat();
+            if second.tries.outcome.is_ok() {
+                let report = ctx.side_report(fallback, Tries { attempts, ..second.tries });
+                SideReport { unreachable_port: Some(primary.port), ..report }
             } else {
                 // The first port's verdict stands; the attempts name both.
-                finish(ctx, primary, first, attempts)
+                ctx.side_report(primary, Tries { attempts, ..first.tries })
             }
         }
-        _ => finish(ctx, primary, first, attempts),
+        _ => ctx.side_report(primary, first.tries),
     };
-    ctx.emit(
-        Side::Smtp,
-        Step::Done,
-        if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed },
-        &report.host,
-        report.port,
-        Some(report.kind()),
-    );
-    report
+    ctx.done(Side::Smtp, report)
 }
 
-type AttemptResult = Result<String, (Failure, Step, Option<String>)>;
-
-fn finish(ctx: &Ctx<'_>, endpoint: &Endpoint, outcome: AttemptResult, attempts: Vec<Attempt>) -> SideReport {
-    match outcome {
-        Ok(username) => ctx.side_report(endpoint, Ok(username), None, attempts),
-        Err((failure, _, tried)) => ctx.side_report(endpoint, Err(failure), tried, attempts),
-    }
+/// What was tried on one server, and whether it could not be reached at all (refused, or no answer to connecting):
+/// only then is the fallback tried.
+struct ServerTries {
+    tries: Tries,
+    unreachable: bool,
 }
 
-/// One server: connect, secure, log in. On failure: what went wrong, at which step, and the last username tried.
-async fn attempt(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[String], secret: &Secret, attempts: &mut Vec<Attempt>) -> AttemptResult {
-    let mut tried = None;
-    let result = run(ctx, endpoint, usernames, secret, attempts, &mut tried).await;
-    result.map_err(|(failure, step)| {
-        if step != Step::Auth {
-            attempts.push(ctx.attempt(endpoint, None, failure.kind, failure.server_text.clone()));
+/// One server: connect, secure, log in.
+async fn try_server(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[String], secret: &Secret) -> ServerTries {
+    let tcp = match ctx.connect(Side::Smtp, endpoint).await {
+        Ok(tcp) => tcp,
+        Err(failure) => {
+            let unreachable = matches!(failure.kind, DiagnosisKind::ConnectionRefused | DiagnosisKind::Timeout);
+            return ServerTries { tries: Tries::failed_before_login(ctx, endpoint, failure), unreachable };
         }
-        (failure, step, tried)
-    })
+    };
+    let tries = match secured(ctx, endpoint, tcp).await {
+        Err(failure) => Tries::failed_before_login(ctx, endpoint, failure),
+        Ok(Secured { mut conn, stream, info }) => match info.get_auth_mechanism(&[Mechanism::Plain, Mechanism::Login]) {
+            // Told as a failed login, with no try of its own: nothing was sent.
+            None => Tries {
+                outcome: Err(Failure::new(DiagnosisKind::ProtocolError, "the server offers no password login (AUTH PLAIN or LOGIN)")),
+                tried: None,
+                attempts: Vec::new(),
+            },
+            Some(mechanism) => {
+                let mut login = SmtpLogin { conn: &mut conn, mechanism, stream: &stream, secret };
+                login::with_each_form(ctx, Side::Smtp, endpoint, usernames, &mut login).await
+            }
+        },
+    };
+    ServerTries { tries, unreachable: false }
 }
 
-async fn run(
-    ctx: &Ctx<'_>,
-    endpoint: &Endpoint,
-    usernames: &[String],
-    secret: &Secret,
-    attempts: &mut Vec<Attempt>,
-    tried: &mut Option<String>,
-) -> Result<String, (Failure, Step)> {
+/// A connection over TLS, greeted, with the capabilities the server announced over TLS.
+struct Secured {
+    conn: AsyncSmtpConnection,
+    stream: SmtpStream,
+    info: ServerInfo,
+}
+
+/// TLS from the first byte then the greeting, or the greeting then STARTTLS; never anything else.
+async fn secured(ctx: &Ctx<'_>, endpoint: &Endpoint, tcp: TcpStream) -> Result<Secured, Failure> {
     let (host, port) = (endpoint.host.as_str(), endpoint.port);
     let step = |step, status| ctx.emit(Side::Smtp, step, status, host, port, None);
-    let at = |step: Step| move |failure: Failure| (failure, step);
-    let tcp = ctx.connect(Side::Smtp, endpoint).await.map_err(at(Step::Connect))?;
-
-    let (mut conn, stream, info) = match endpoint.security {
+    let secured = match endpoint.security {
         Security::Tls => {
             step(Step::Tls, StepStatus::Started);
-            let tls = ctx.handshake(host, tcp).await.inspect_err(|_| step(Step::Tls, StepStatus::Failed)).map_err(at(Step::Tls))?;
+            let tls = ctx.handshake(host, tcp).await.inspect_err(|_| step(Step::Tls, StepStatus::Failed))?;
             step(Step::Tls, StepStatus::Ok);
             let stream = SmtpStream::tls(tls);
             step(Step::Greeting, StepStatus::Started);
-            let conn = greet(ctx, &stream).await.inspect_err(|_| step(Step::Greeting, StepStatus::Failed)).map_err(at(Step::Greeting))?;
+            let conn = greet(ctx, &stream).await.inspect_err(|_| step(Step::Greeting, StepStatus::Failed))?;
             step(Step::Greeting, StepStatus::Ok);
             let info = conn.server_info().clone();
-            (conn, stream, info)
+            Secured { conn, stream, info }
         }
         Security::Starttls => {
             let stream = SmtpStream::plain(tcp);
             step(Step::Greeting, StepStatus::Started);
-            let mut conn =
-                greet(ctx, &stream).await.inspect_err(|_| step(Step::Greeting, StepStatus::Failed)).map_err(at(Step::Greeting))?;
+            let mut conn = greet(ctx, &stream).await.inspect_err(|_| step(Step::Greeting, StepStatus::Failed))?;
             step(Step::Greeting, StepStatus::Ok);
             step(Step::Tls, StepStatus::Started);
-            let info = start_tls(ctx, host, &mut conn, &stream)
-                .await
-                .inspect_err(|_| step(Step::Tls, StepStatus::Failed))
-                .map_err(at(Step::Tls))?;
+            let info = start_tls(ctx, host, &mut conn, &stream).await.inspect_err(|_| step(Step::Tls, StepStatus::Failed))?;
             step(Step::Tls, StepStatus::Ok);
-            (conn, stream, info)
+            Secured { conn, stream, info }
         }
     };
-    debug_assert!(stream.is_tls(), "credentials only ever go over TLS");
-    if !stream.is_tls() {
-        return Err((Failure::new(DiagnosisKind::StarttlsUnavailable, "the connection is not encrypted"), Step::Tls));
+    debug_assert!(secured.stream.is_tls(), "credentials only ever go over TLS");
+    if !secured.stream.is_tls() {
+        return Err(Failure::new(DiagnosisKind::StarttlsUnavailable, "the connection is not encrypted"));
     }
+    Ok(secured)
+}
 
-    let Some(mechanism) = info.get_auth_mechanism(&[Mechanism::Plain, Mechanism::Login]) else {
-        return Err((Failure::new(DiagnosisKind::ProtocolError, "the server offers no password login (AUTH PLAIN or LOGIN)"), Step::Auth));
-    };
-    // At most two forms, whatever the preset says: one extra login attempt, never more.
-    let forms = &usernames[..usernames.len().min(2)];
-    for (i, username) in forms.iter().enumerate() {
-        step(Step::Auth, StepStatus::Started);
-        *tried = Some(username.clone());
-        let result = ctx.within(Step::Auth, authenticate(&mut conn, mechanism, username, secret)).await.map_err(at(Step::Auth))?;
-        match result {
-            Ok(true) => {
-                attempts.push(ctx.attempt(endpoint, Some(username), DiagnosisKind::Ok, None));
-                step(Step::Auth, StepStatus::Ok);
-                return Ok(username.clone());
-            }
-            Ok(false) => {
-                let failure = Failure::new(DiagnosisKind::ProtocolError, "the server kept asking for more during AUTH");
-                attempts.push(ctx.attempt(endpoint, Some(username), failure.kind, None));
-                step(Step::Auth, StepStatus::Failed);
-                return Err((failure, Step::Auth));
-            }
-            Err(err) => {
-                let failure = stream.explain(classify::from_smtp(&err, true));
-                attempts.push(ctx.attempt(endpoint, Some(username), failure.kind, failure.server_text.clone()));
-                step(Step::Auth, StepStatus::Failed);
-                if failure.kind == DiagnosisKind::AuthRejected && i + 1 < forms.len() {
-                    continue;
-                }
-                return Err((failure, Step::Auth));
-            }
+/// AUTH on a secured connection.
+struct SmtpLogin<'a> {
+    conn: &'a mut AsyncSmtpConnection,
+    mechanism: Mechanism,
+    stream: &'a SmtpStream,
+    secret: &'a Secret,
+}
+
+impl Login for SmtpLogin<'_> {
+    async fn log_in(&mut self, username: &str) -> LoginAnswer {
+        match authenticate(self.conn, self.mechanism, username, self.secret).await {
+            Ok(true) => LoginAnswer::Accepted,
+            Ok(false) => LoginAnswer::Refused(Failure::new(DiagnosisKind::ProtocolError, "the server kept asking for more during AUTH")),
+            Err(err) => LoginAnswer::Refused(self.stream.explain(classify::from_smtp(&err, true))),
         }
     }
-    Err((Failure::new(DiagnosisKind::AuthRejected, "no username to try"), Step::Auth))
 }
 
 /// Reads the greeting and sends the first EHLO (lettre does both).
