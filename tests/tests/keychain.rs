@@ -4,7 +4,7 @@
 //! `cargo build -p icloud-mail-setup`.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use icloud_mail_tests::keyring::{KeyringSession, Stuck};
@@ -15,16 +15,11 @@ const JANE: &str = "jane.doe@icloud.com";
 use icloud_mail_tests::app_binary as app;
 
 use icloud_mail_tests::fresh_password;
+use icloud_mail_tests::run_with_stdin as run;
 
 /// Runs the product in the session with `stdin` on its standard input, and returns what it did.
 fn product(session: &KeyringSession, args: &[&str], stdin: &str) -> Output {
     run(session.command(app()).args(args), stdin)
-}
-
-fn run(command: &mut Command, stdin: &str) -> Output {
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the app");
-    child.stdin.take().expect("piped stdin").write_all(stdin.as_bytes()).expect("write to the app's stdin");
-    child.wait_with_output().expect("wait for the app")
 }
 
 fn save(session: &KeyringSession, address: &str, password: &str, extra: &[&str]) -> Output {
@@ -305,6 +300,24 @@ fn get_refuses_to_show_the_password_on_a_terminal_unless_forced() {
     assert_no_trace(&session, &password);
 }
 
+/// Typed at a terminal, the password is read without echo: it never shows on the screen or in its scrollback,
+/// and what was typed is what the keychain holds.
+#[test]
+fn a_password_typed_at_a_terminal_is_not_shown() {
+    let session = KeyringSession::with_keyring();
+    let password = fresh_password();
+    let command = format!("'{}' keychain set --address {JANE} --password-stdin; echo finished-$?; sleep 30", app().display());
+    let terminal = icloud_mail_tests::terminal::Terminal::start(&session, &command);
+    terminal.wait_for("App-specific password", std::time::Duration::from_secs(10));
+    terminal.type_line(&password);
+    let screen = terminal.wait_for("finished-", std::time::Duration::from_secs(15));
+    assert!(screen.contains("finished-0"), "keychain set failed:\n{screen}");
+    assert!(!screen.contains(&password), "the password was echoed:\n{screen}");
+    assert!(!screen.contains(&password[..9]), "part of the password was echoed:\n{screen}");
+    let out = session.command("secret-tool").args(["lookup", "service", SERVICE, "username", JANE]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), password, "the keychain holds what was typed");
+}
+
 /// Runs the product in the session and waits for it at most `limit`: past that it is killed and the test fails
 /// (a keychain call with no deadline would wait a year for an unanswered prompt). Returns what it did and how long.
 fn product_within(session: &KeyringSession, args: &[&str], stdin: &str, limit: Duration) -> (Output, Duration) {
@@ -374,22 +387,4 @@ fn an_unanswered_unlock_prompt_is_a_locked_keychain_by_the_deadline() {
     assert!(stderr(&out).contains("may still be saved"), "{}", stderr(&out));
     assert!(!stderr(&out).contains(&password) && out.stdout.is_empty());
     assert_no_trace(&session, &password);
-}
-
-/// Typed at a terminal, the password is read without echo: it never shows on the screen or in its scrollback,
-/// and what was typed is what the keychain holds.
-#[test]
-fn a_password_typed_at_a_terminal_is_not_shown() {
-    let session = KeyringSession::with_keyring();
-    let password = fresh_password();
-    let command = format!("'{}' keychain set --address {JANE} --password-stdin; echo finished-$?; sleep 30", app().display());
-    let terminal = icloud_mail_tests::terminal::Terminal::start(&session, &command);
-    terminal.wait_for("App-specific password", std::time::Duration::from_secs(10));
-    terminal.type_line(&password);
-    let screen = terminal.wait_for("finished-", std::time::Duration::from_secs(15));
-    assert!(screen.contains("finished-0"), "keychain set failed:\n{screen}");
-    assert!(!screen.contains(&password), "the password was echoed:\n{screen}");
-    assert!(!screen.contains(&password[..9]), "part of the password was echoed:\n{screen}");
-    let out = session.command("secret-tool").args(["lookup", "service", SERVICE, "username", JANE]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), password, "the keychain holds what was typed");
 }

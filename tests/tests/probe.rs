@@ -3,7 +3,6 @@
 //! Nothing here talks to anything but 127.0.0.1.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -300,13 +299,6 @@ fn dropping_the_probe_cancels_everything() {
 
 // --- the command line ---
 
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("icloud-mail-setup");
-    assert!(path.exists(), "build the app first: cargo build -p icloud-mail-setup ({})", path.display());
-    path
-}
-
 struct CliRun {
     code: i32,
     stdout: String,
@@ -314,10 +306,7 @@ struct CliRun {
 }
 
 fn cli(args: &[&str], stdin: &str) -> CliRun {
-    use std::io::Write;
-    let mut child = Command::new(binary()).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = icloud_mail_tests::run_with_stdin(Command::new(icloud_mail_tests::app_binary()).args(args), stdin);
     CliRun {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into(),
@@ -471,7 +460,7 @@ fn a_trust_store_that_never_loads_gives_a_verdict_by_the_deadline() {
     let ca_file = ca.ca_path().display().to_string();
     let args = ["probe", "--address", "jane@icloud.com", "--password-stdin", "--json", "--imap", &endpoint, "--smtp", &endpoint];
     let args = [&args[..], &["--ca-file", &ca_file, "--timeout", "2"]].concat();
-    let mut command = Command::new(binary());
+    let mut command = Command::new(icloud_mail_tests::app_binary());
     command.args(&args).env("SSL_CERT_FILE", &fifo).env_remove("SSL_CERT_DIR");
     let (run, took) = cli_within(&mut command, "secret-password\n", Duration::from_secs(2) + Duration::from_millis(1500));
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
@@ -488,7 +477,7 @@ fn the_window_refuses_a_bad_ca_file_before_opening() {
     let garbage = dir.path().join("garbage.pem");
     std::fs::write(&garbage, "this is no certificate\n").unwrap();
     // No display: had the check not stopped it, the window toolkit would fail in its own way instead.
-    let mut command = Command::new(binary());
+    let mut command = Command::new(icloud_mail_tests::app_binary());
     command.arg("--ca-file").arg(&garbage).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
     let (run, _) = cli_within(&mut command, "", Duration::from_secs(30));
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
@@ -496,7 +485,7 @@ fn the_window_refuses_a_bad_ca_file_before_opening() {
     assert!(run.stderr.contains("no PEM certificate"), "{}", run.stderr);
 
     let missing = dir.path().join("missing.pem");
-    let mut command = Command::new(binary());
+    let mut command = Command::new(icloud_mail_tests::app_binary());
     command.arg("--ca-file").arg(&missing).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
     let (run, _) = cli_within(&mut command, "", Duration::from_secs(30));
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
