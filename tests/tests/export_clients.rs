@@ -217,8 +217,8 @@ fn no_exported_file_holds_the_password() {
     let session = keyring_with_password(&password);
     let out_dir = session.home().join("exports");
     std::fs::create_dir_all(&out_dir).unwrap();
-    let formats = icloud_mail_core::export::ExportFormat::ALL.iter().map(|f| f.id());
-    for format in formats {
+    let formats: Vec<&str> = icloud_mail_core::export::ExportFormat::ALL.iter().map(|f| f.id()).collect();
+    for format in &formats {
         export(&session, &out_dir, format, Some("Jane Doe"), &[]);
     }
     // Thunderbird too, into a throwaway profile.
