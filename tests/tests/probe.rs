@@ -251,7 +251,7 @@ fn a_server_that_never_answers_the_folder_list_still_passes_in_time() {
         "{:?}",
         imap.received_lines()
     );
-    assert_eq!(events.iter().filter(|e| e.side == Side::Imap).last().map(|e| (e.step, e.status)), Some((Step::Done, StepStatus::Ok)));
+    assert_eq!(events.iter().rfind(|e| e.side == Side::Imap).map(|e| (e.step, e.status)), Some((Step::Done, StepStatus::Ok)));
     assert_eq!(alive, 0);
 }
 
