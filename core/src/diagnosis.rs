@@ -62,6 +62,8 @@ pub enum DiagnosisKind {
     KeychainValueTooLong,
     KeychainEntryExists,
     KeychainNoEntry,
+    /// The keychain did not answer within the deadline (and its keyring is not known to be waiting for an unlock).
+    KeychainTimeout,
     KeychainError,
     // --- exports and the Thunderbird profile ---
     ThunderbirdNotFound,
@@ -119,6 +121,7 @@ impl DiagnosisKind {
         DiagnosisKind::KeychainValueTooLong,
         DiagnosisKind::KeychainEntryExists,
         DiagnosisKind::KeychainNoEntry,
+        DiagnosisKind::KeychainTimeout,
         DiagnosisKind::KeychainError,
         DiagnosisKind::ThunderbirdNotFound,
         DiagnosisKind::ThunderbirdProfileNotFound,
@@ -174,6 +177,10 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub store: Option<String>,
+    /// A time limit that ran out, in whole seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub seconds: Option<u32>,
     /// A Thunderbird preference (`mail.accountmanager.accounts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -200,6 +207,7 @@ impl Facts {
             "limit" => self.limit.map(|l| l.to_string()),
             "path" => self.path.clone(),
             "store" => self.store.clone(),
+            "seconds" => self.seconds.map(|s| s.to_string()),
             "pref" => self.pref.clone(),
             "character" => self.character.clone(),
             "position" => self.position.map(|p| p.to_string()),
