@@ -86,14 +86,31 @@ pub struct Dovecot {
     dir: tempfile::TempDir,
 }
 
+/// A folder every user has (created at login), with its RFC 6154 special-use flag if any (`\Sent`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Folder {
+    /// The name as a client sees it (UTF-8; Dovecot sends it in modified UTF-7), levels separated by `/`.
+    pub name: &'static str,
+    pub special_use: Option<&'static str>,
+}
+
 impl Dovecot {
     /// Starts Dovecot for `users` with a fresh CA, and waits until all three listeners accept connections.
     pub fn start(users: &[MailUser]) -> std::io::Result<Dovecot> {
         Self::start_with_ca(users, TestCa::new())
     }
 
+    /// Like `start`, and every user has `folders` besides INBOX, with `/` between levels as on iCloud.
+    pub fn start_with_folders(users: &[MailUser], folders: &[Folder]) -> std::io::Result<Dovecot> {
+        Self::start_inner(users, TestCa::new(), folders)
+    }
+
     /// Like `start`, with a CA the caller made (to serve several servers from one CA).
     pub fn start_with_ca(users: &[MailUser], ca: TestCa) -> std::io::Result<Dovecot> {
+        Self::start_inner(users, ca, &[])
+    }
+
+    fn start_inner(users: &[MailUser], ca: TestCa, folders: &[Folder]) -> std::io::Result<Dovecot> {
         crate::processes::become_subreaper();
         let dir = tempfile::Builder::new().prefix("icloud-mail-dovecot-").tempdir()?;
         let root = dir.path().to_path_buf();
@@ -140,6 +157,7 @@ impl Dovecot {
             submission_port,
             submissions_port,
             relay_port: relay.port,
+            folders,
         });
         let config_path = root.join("dovecot.conf");
         std::fs::write(&config_path, config)?;
@@ -238,6 +256,22 @@ struct ConfigParts<'a> {
     submission_port: u16,
     submissions_port: u16,
     relay_port: u16,
+    folders: &'a [Folder],
+}
+
+/// The inbox namespace with the given folders, created at login, or nothing (Dovecot's defaults: `.` between
+/// levels, INBOX only).
+fn folders_config(folders: &[Folder]) -> String {
+    if folders.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("namespace inbox {\n  inbox = yes\n  separator = /\n");
+    for folder in folders {
+        let special = folder.special_use.map(|flag| format!("\n    special_use = {flag}")).unwrap_or_default();
+        text.push_str(&format!("  mailbox \"{}\" {{\n    auto = create{special}\n  }}\n", folder.name));
+    }
+    text.push_str("}\n");
+    text
 }
 
 fn config_text(p: &ConfigParts) -> String {
@@ -273,7 +307,7 @@ userdb {{
   driver = passwd-file
   args = username_format=%u {passwd}
 }}
-submission_relay_host = 127.0.0.1
+{folders}submission_relay_host = 127.0.0.1
 submission_relay_port = {relay}
 submission_relay_trusted = yes
 # Login processes started ahead and reused (Dovecot's "high-performance" mode): a connection does not wait for a
@@ -325,6 +359,7 @@ service pop3-login {{
         submissions = p.submissions_port,
         relay = p.relay_port,
         uid = MAIL_UID,
+        folders = folders_config(p.folders),
     )
 }
 

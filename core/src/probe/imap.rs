@@ -8,7 +8,7 @@ use tokio_rustls::client::TlsStream;
 
 use super::classify::{self, Failure};
 use super::login::{self, Login, LoginAnswer, Tries};
-use super::{Ctx, Side, SideReport, Step, StepStatus};
+use super::{folders, Ctx, Side, SideReport, Step, StepStatus};
 use crate::diagnosis::DiagnosisKind;
 use crate::provider::Endpoint;
 use crate::secret::Secret;
@@ -17,11 +17,14 @@ use crate::secret::Secret;
 const LOGOUT_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 pub(crate) async fn probe_imap(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[String], secret: &Secret) -> SideReport {
+    let mut listed = None;
     let mut tries = match greeted(ctx, endpoint).await {
         Ok(client) => {
             let mut login = ImapLogin { client: Some(client), session: None, secret };
             let tries = login::with_each_form(ctx, Side::Imap, endpoint, usernames, &mut login).await;
             if let Some(mut session) = login.session.take() {
+                // Signed in: the person's folders by role, from one LIST, then a courteous logout.
+                listed = Some(folders::read(ctx, &mut session).await);
                 let _ = tokio::time::timeout(LOGOUT_GRACE.min(ctx.remaining()), session.logout()).await;
             }
             tries
@@ -32,7 +35,9 @@ pub(crate) async fn probe_imap(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[
     if let (Err(failure), true) = (&tries.outcome, tries.attempts.is_empty()) {
         tries.attempts.push(ctx.attempt(endpoint, None, failure.kind, failure.server_text.clone()));
     }
-    ctx.done(Side::Imap, ctx.side_report(endpoint, tries))
+    let mut report = ctx.side_report(endpoint, tries);
+    folders::apply(&mut report, listed);
+    ctx.done(Side::Imap, report)
 }
 
 type ImapClient = async_imap::Client<TlsStream<TcpStream>>;
