@@ -16,7 +16,7 @@ app_packages=(build-essential curl file pkg-config libssl-dev libgtk-3-dev libwe
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev ca-certificates git)
 test_packages=(xvfb xauth dbus dbus-x11 webkit2gtk-driver dovecot-imapd dovecot-submissiond dovecot-lmtpd
   gnome-keyring libsecret-tools neomutt aerc msmtp isync thunderbird libnss3-tools tmux iproute2 chromium imagemagick
-  rpm rpm2cpio cpio desktop-file-utils x11-utils)
+  rpm rpm2cpio cpio desktop-file-utils x11-utils locales)
 
 wanted=("${app_packages[@]}")
 [ "$profile" = test ] && wanted+=("${test_packages[@]}")
@@ -41,6 +41,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   [ "$own_policy" -eq 1 ] && as_root rm -f /usr/sbin/policy-rc.d
+fi
+# A German locale, for the end-to-end test that runs the app under LANG=de_DE.UTF-8. Generated only when missing.
+if [ "$profile" = test ] && ! locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; then
+  say "Generating the de_DE.UTF-8 locale"
+  as_root sed -i 's/^#[[:space:]]*\(de_DE\.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+  grep -q '^de_DE\.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' | as_root tee -a /etc/locale.gen >/dev/null
+  as_root locale-gen
 fi
 if [ "$(node_major)" -lt 18 ]; then
   echo "Node.js 18 or newer is needed (found $(node --version 2>/dev/null || echo none))." >&2

@@ -41,10 +41,7 @@ impl Account {
             let facts = Facts { username: Some(login.address.clone()), ..Facts::default() };
             return Err(Diagnosis::new(DiagnosisKind::LoginNotIcloud, facts, None));
         }
-        let display_name = match display_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
-            Some(name) => Some(check_display_name(name)?),
-            None => None,
-        };
+        let display_name = display_name_from(display_name.as_deref())?;
         Ok(Account { address, display_name, login, provider: provider::icloud() })
     }
 
@@ -109,6 +106,15 @@ impl Account {
 /// Names may hold any printable text in any script (quotes, `<`, `&`, accents, emoji); the text policy
 /// (`text_policy`) refuses controls such as line breaks, noncharacters, bidi controls and line separators, since
 /// no person means them and several config formats cannot carry them.
+/// A display name as typed: surrounding blanks dropped, nothing (None) when blank, refused when too long or holding
+/// a character no mail app can carry safely. The one check for the wizard's field and every entry point.
+pub fn display_name_from(typed: Option<&str>) -> Result<Option<String>, Diagnosis> {
+    match typed.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => check_display_name(name.to_owned()).map(Some),
+        None => Ok(None),
+    }
+}
+
 fn check_display_name(name: String) -> Result<String, Diagnosis> {
     if name.chars().count() > MAX_NAME_CHARS {
         let facts = Facts { limit: Some(MAX_NAME_CHARS as u32), ..Facts::default() };

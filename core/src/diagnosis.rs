@@ -55,6 +55,8 @@ pub enum DiagnosisKind {
     KeychainValueTooLong,
     KeychainEntryExists,
     KeychainNoEntry,
+    /// The keychain did not answer within the deadline (and its keyring is not known to be waiting for an unlock).
+    KeychainTimeout,
     KeychainError,
     // --- exports and the Thunderbird profile ---
     ThunderbirdNotFound,
@@ -107,6 +109,7 @@ impl DiagnosisKind {
         DiagnosisKind::KeychainValueTooLong,
         DiagnosisKind::KeychainEntryExists,
         DiagnosisKind::KeychainNoEntry,
+        DiagnosisKind::KeychainTimeout,
         DiagnosisKind::KeychainError,
         DiagnosisKind::ThunderbirdNotFound,
         DiagnosisKind::ThunderbirdProfileNotFound,
@@ -161,6 +164,10 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub store: Option<String>,
+    /// A time limit that ran out, in whole seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub seconds: Option<u32>,
     /// A Thunderbird preference (`mail.accountmanager.accounts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -187,6 +194,7 @@ impl Facts {
             "limit" => self.limit.map(|l| l.to_string()),
             "path" => self.path.clone(),
             "store" => self.store.clone(),
+            "seconds" => self.seconds.map(|s| s.to_string()),
             "pref" => self.pref.clone(),
             "character" => self.character.clone(),
             "position" => self.position.map(|p| p.to_string()),

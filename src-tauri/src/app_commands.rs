@@ -4,6 +4,8 @@
 // Adding a command: a function in commands.rs, its name here, `allow-<name>` in the capability, a wrapper in ipc.ts.
 app_commands![
     check_address,
+    check_name,
+    os_full_name,
     check_domain,
     run_probe,
     cancel_probe,

@@ -26,6 +26,18 @@ pub fn check_address(input: String) -> Result<Address, Diagnosis> {
     }
 }
 
+/// The operating system account's full name, to prefill "Your name" (None where none is set).
+#[tauri::command]
+pub fn os_full_name() -> Option<String> {
+    icloud_mail_core::os_account::full_name()
+}
+
+/// Checks a display name as it is typed (the same check every export makes); blank is fine: the name is optional.
+#[tauri::command]
+pub fn check_name(input: String) -> Result<Option<String>, Diagnosis> {
+    icloud_mail_core::account::display_name_from(Some(&input))
+}
+
 /// Runs the connection test, sending each step to `on_event` as it happens. A password that passes is kept for
 /// the save step (and nowhere else); `cancel_probe`, or a newer test, ends this one with `cancelled`.
 #[tauri::command]

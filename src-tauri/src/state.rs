@@ -124,6 +124,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_profiles_handed_to_the_page_can_be_changed() {
+        let state = AppState::default();
+        let refused = state.offered_profile("/home/jane/.thunderbird/abc.default").unwrap_err();
+        assert_eq!(refused.kind, DiagnosisKind::ThunderbirdProfileNotFound, "nothing was handed out yet");
+        let profile = ThunderbirdProfile {
+            name: "default".into(),
+            path: "/home/jane/.thunderbird/abc.default".into(),
+            is_default: true,
+            root: "/home/jane/.thunderbird".into(),
+        };
+        state.offer_profiles(std::slice::from_ref(&profile));
+        assert_eq!(state.offered_profile(&profile.path).unwrap(), PathBuf::from(&profile.path));
+        for other in ["/home/jane/.ssh", "/home/jane/.thunderbird/abc.default/..", "/home/jane/.thunderbird/abc.default/", ""] {
+            assert_eq!(state.offered_profile(other).unwrap_err().kind, DiagnosisKind::ThunderbirdProfileNotFound, "{other}");
+        }
+        // A new listing replaces the old one: a profile no longer found is no longer accepted.
+        state.offer_profiles(&[]);
+        assert!(state.offered_profile(&profile.path).is_err());
+    }
+
+    #[test]
     fn the_password_is_only_handed_out_for_its_login_and_can_be_forgotten() {
         let state = AppState::default();
         assert_eq!(state.tested_password("jane@icloud.com").unwrap_err().kind, DiagnosisKind::PasswordNeeded);

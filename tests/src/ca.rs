@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! let ca = icloud_mail_tests::ca::TestCa::new();
-//! let leaf = ca.leaf_for_loopback();           // localhost + 127.0.0.1, valid now
+//! let leaf = ca.leaf_for_loopback();           // localhost, 127.0.0.1, mail.loopback.test; valid now
 //! // serve leaf.cert_path / leaf.key_path; clients trust ca.ca_path()
 //! ```
 
@@ -31,8 +31,12 @@ pub struct TestCa {
     issued: AtomicU32,
 }
 
-/// The names every loopback server in the harness answers to.
-pub const LOOPBACK_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
+/// The names every loopback server in the harness answers to. `LOOPBACK_DNS_NAME` is one only the tests' own name
+/// server (`dns::TestDns`) knows, for tests that choose what a name resolves to.
+pub const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", LOOPBACK_DNS_NAME];
+
+/// A name under `.test` (RFC 6761: never a real one) that the loopback servers' certificates are valid for.
+pub const LOOPBACK_DNS_NAME: &str = "mail.loopback.test";
 
 impl TestCa {
     /// Makes a new CA (ECDSA P-256) and writes `ca.pem` into a fresh temporary folder.
@@ -74,7 +78,7 @@ impl TestCa {
         self.issue(names, now - Duration::days(1), now + Duration::days(365), true)
     }
 
-    /// A leaf for `localhost` and `127.0.0.1`: what the loopback servers serve.
+    /// A leaf for `LOOPBACK_NAMES`: what the loopback servers serve.
     pub fn leaf_for_loopback(&self) -> Leaf {
         self.leaf(&LOOPBACK_NAMES)
     }

@@ -59,7 +59,7 @@ pub struct FaultServer {
     stop: Arc<AtomicBool>,
     threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
     acceptor: Option<JoinHandle<()>>,
-    // Kept open for NoSynAnswer: the listener and the connections that fill its backlog.
+    // Kept open for NoSynAnswer: the black hole.
     _held: Vec<Box<dyn std::any::Any + Send>>,
 }
 
@@ -77,12 +77,9 @@ impl FaultServer {
                 // Dropped here: the port is closed, and the kernel answers SYNs with RST.
             }
             Fault::NoSynAnswer => {
-                let (listener, fillers) = full_backlog_listener();
-                server.port = listener.local_addr().expect("local address").port();
-                server._held.push(Box::new(listener));
-                for filler in fillers {
-                    server._held.push(Box::new(filler));
-                }
+                let hole = BlackHole::at(SocketAddr::from(([127, 0, 0, 1], 0)));
+                server.port = hole.addr.port();
+                server._held.push(Box::new(hole));
             }
             _ => {
                 let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
@@ -267,20 +264,32 @@ fn server_config(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
     Arc::new(config)
 }
 
-/// A listener whose accept queue is full and never drained: Linux then drops new SYNs, so a client's connect
-/// hangs until its own timeout, as with a firewall that silently drops packets. Nothing outlives the test.
-fn full_backlog_listener() -> (TcpListener, Vec<TcpStream>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    // SAFETY: listen(2) on a socket we own; calling it again only changes the backlog (0 → one queued connection).
-    unsafe { libc::listen(listener.as_raw_fd(), 0) };
-    let addr = listener.local_addr().expect("local address");
-    let mut fillers = Vec::new();
-    // Fill the queue until a connect no longer completes quickly.
-    for _ in 0..8 {
-        match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-            Ok(stream) => fillers.push(stream),
-            Err(_) => break,
+/// An address whose connection requests are never answered: a listener whose accept queue is full and never
+/// drained, so Linux drops new SYNs and a client's connect hangs until its own timeout, as with a firewall that
+/// silently drops packets. Any loopback address works (127.0.0.2 beside a server on 127.0.0.1 and the same port).
+/// Nothing outlives it.
+pub struct BlackHole {
+    pub addr: SocketAddr,
+    _listener: TcpListener,
+    _fillers: Vec<TcpStream>,
+}
+
+impl BlackHole {
+    /// A black hole at `addr` (port 0: any free port).
+    pub fn at(addr: SocketAddr) -> BlackHole {
+        assert!(addr.ip().is_loopback(), "tests only talk to loopback: {addr}");
+        let listener = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+        // SAFETY: listen(2) on a socket we own; calling it again only changes the backlog (0 → one queued connection).
+        unsafe { libc::listen(listener.as_raw_fd(), 0) };
+        let addr = listener.local_addr().expect("local address");
+        let mut fillers = Vec::new();
+        // Fill the queue until a connect no longer completes quickly.
+        for _ in 0..8 {
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(stream) => fillers.push(stream),
+                Err(_) => break,
+            }
         }
+        BlackHole { addr, _listener: listener, _fillers: fillers }
     }
-    (listener, fillers)
 }

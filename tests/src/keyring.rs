@@ -1,6 +1,6 @@
 //! The real Secret Service for tests: a private D-Bus session bus with gnome-keyring on it, in throwaway home and XDG
 //! folders, and the environment that runs the product or `secret-tool` inside it. Also the failure cases: a bus with
-//! no Secret Service on it, no bus at all, and a locked keyring.
+//! no Secret Service on it, no bus at all, a locked keyring, and a Secret Service that is stuck (`Stuck`).
 //!
 //! The bus has no service directories, so nothing is started on demand: a test only meets the daemons it started
 //! (on a desktop, asking for org.freedesktop.secrets would quietly start gnome-keyring).
@@ -9,6 +9,8 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::processes::{own_group, Service};
@@ -20,6 +22,7 @@ pub const KEYRING_PASSWORD: &str = "test-keyring-unlock";
 pub struct KeyringSession {
     // Dropped in this order: the keyring before its bus, both before the folders go.
     keyring: Option<Service>,
+    stuck: Option<StuckSecretService>,
     bus: Option<SessionBus>,
     root: tempfile::TempDir,
 }
@@ -49,13 +52,22 @@ impl KeyringSession {
     /// No session bus at all: `DBUS_SESSION_BUS_ADDRESS` is unset and there is no display to autolaunch one with
     /// (an ssh login, a cron job).
     pub fn without_bus() -> KeyringSession {
-        KeyringSession { keyring: None, bus: None, root: make_root() }
+        KeyringSession { keyring: None, stuck: None, bus: None, root: make_root() }
     }
 
     fn with_bus_only() -> KeyringSession {
         let root = make_root();
         let bus = SessionBus::start(root.path());
-        KeyringSession { keyring: None, bus: Some(bus), root }
+        KeyringSession { keyring: None, stuck: None, bus: Some(bus), root }
+    }
+
+    /// A bus on which the Secret Service is stuck in the way `how` says: a hung daemon, or an unlock prompt that
+    /// nobody answers.
+    pub fn with_stuck_secret_service(how: Stuck) -> KeyringSession {
+        let mut session = KeyringSession::with_bus_only();
+        let address = session.bus_address().expect("a bus").to_owned();
+        session.stuck = Some(StuckSecretService::start(&address, how));
+        session
     }
 
     /// The bus address, if there is a bus.
@@ -236,6 +248,109 @@ impl KeyringSession {
         } else {
             None
         }
+    }
+}
+
+/// How a stuck Secret Service behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stuck {
+    /// It owns `org.freedesktop.secrets` and takes every call, but never answers one (a hung daemon).
+    Silent,
+    /// Its default keyring is locked: it answers up to the unlock prompt, which is never completed (a prompt behind
+    /// the window, or on a screen nobody looks at). Asked, it says that the default keyring is locked.
+    UnansweredUnlockPrompt,
+}
+
+/// A Secret Service written for the failure cases, on a thread of its own: the Secret Service API as far as a
+/// client gets before it is stuck (OpenSession, SearchItems finding one locked item, Unlock returning a prompt,
+/// Prompt; ReadAlias and the collection's `Locked`), and nothing after that.
+struct StuckSecretService {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const SECRETS_PATH: &str = "/org/freedesktop/secrets";
+const LOGIN_COLLECTION: &str = "/org/freedesktop/secrets/collection/login";
+const PROMPT: &str = "/org/freedesktop/secrets/prompt/1";
+
+impl StuckSecretService {
+    /// Connects to the bus at `address` and returns once it owns `org.freedesktop.secrets`.
+    fn start(address: &str, how: Stuck) -> StuckSecretService {
+        let mut channel = dbus::channel::Channel::open_private(address).expect("connect to the private bus");
+        channel.register().expect("say hello to the private bus");
+        let request =
+            dbus::Message::new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName")
+                .expect("a RequestName call")
+                .append2("org.freedesktop.secrets", 4u32); // DBUS_NAME_FLAG_DO_NOT_QUEUE
+        let reply = channel.send_with_reply_and_block(request, Duration::from_secs(5)).expect("request org.freedesktop.secrets");
+        assert_eq!(reply.read1::<u32>().expect("a RequestName reply"), 1, "org.freedesktop.secrets is not ours"); // PRIMARY_OWNER
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("stuck-secret-service-{how:?}"))
+            .spawn(move || {
+                // Calls left unanswered are kept until the end, so that nothing answers them for us.
+                let mut unanswered = Vec::new();
+                while !stopped.load(Ordering::SeqCst) {
+                    if channel.read_write(Some(Duration::from_millis(50))).is_err() {
+                        break;
+                    }
+                    while let Some(message) = channel.pop_message() {
+                        if message.msg_type() != dbus::MessageType::MethodCall {
+                            continue;
+                        }
+                        match answer(&message, how) {
+                            Some(reply) => {
+                                let _ = channel.send(reply);
+                            }
+                            None => unanswered.push(message),
+                        }
+                    }
+                    channel.flush();
+                }
+            })
+            .expect("start the stuck Secret Service");
+        StuckSecretService { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for StuckSecretService {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The reply to `call`, or None to leave it unanswered.
+fn answer(call: &dbus::Message, how: Stuck) -> Option<dbus::Message> {
+    use dbus::arg::{RefArg, Variant};
+    if how == Stuck::Silent {
+        return None;
+    }
+    let member = call.member()?.to_string();
+    let path = call.path()?.to_string();
+    let object_path = |p: &str| dbus::Path::new(p.to_owned()).expect("an object path");
+    let no_paths = Vec::<dbus::Path<'static>>::new;
+    match (path.as_str(), member.as_str()) {
+        (SECRETS_PATH, "OpenSession") => {
+            // Our half of the Diffie-Hellman exchange: the generator itself, a valid public value (no secret gets as
+            // far as this session).
+            let mut public = vec![0u8; 128];
+            public[127] = 2;
+            let output = Variant(Box::new(public) as Box<dyn RefArg>);
+            Some(call.method_return().append2(output, object_path("/org/freedesktop/secrets/session/1")))
+        }
+        (SECRETS_PATH, "SearchItems") => {
+            Some(call.method_return().append2(no_paths(), vec![object_path(&format!("{LOGIN_COLLECTION}/1"))]))
+        }
+        (SECRETS_PATH, "Unlock") => Some(call.method_return().append2(no_paths(), object_path(PROMPT))),
+        (SECRETS_PATH, "ReadAlias") => Some(call.method_return().append1(object_path(LOGIN_COLLECTION))),
+        (LOGIN_COLLECTION, "Get") => Some(call.method_return().append1(Variant(true))),
+        // Shown, and never completed.
+        (PROMPT, "Prompt") => Some(call.method_return()),
+        _ => None,
     }
 }
 

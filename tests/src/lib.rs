@@ -2,6 +2,7 @@
 //! Every component listens on loopback only, in folders under a temporary directory.
 
 pub mod ca;
+pub mod dns;
 pub mod dovecot;
 pub mod fault;
 pub mod keyring;

@@ -81,6 +81,65 @@ impl SessionBus {
     }
 }
 
+/// The wizard's steps, in order; `id()` is the page's name for each (`#app[data-step]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WizardStep {
+    Welcome,
+    Address,
+    Password,
+    Test,
+    Save,
+    Done,
+}
+
+impl WizardStep {
+    pub const ALL: [WizardStep; 6] =
+        [WizardStep::Welcome, WizardStep::Address, WizardStep::Password, WizardStep::Test, WizardStep::Save, WizardStep::Done];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            WizardStep::Welcome => "welcome",
+            WizardStep::Address => "address",
+            WizardStep::Password => "password",
+            WizardStep::Test => "test",
+            WizardStep::Save => "save",
+            WizardStep::Done => "done",
+        }
+    }
+
+    fn from_id(id: &str) -> Option<WizardStep> {
+        WizardStep::ALL.into_iter().find(|s| s.id() == id)
+    }
+}
+
+/// How a walk presses Next and reaches the fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Clicks, and typing into the fields (WebDriver's element commands).
+    Mouse,
+    /// Tab, typing and Enter, nothing else: what a person who uses only the keyboard does.
+    Keyboard,
+}
+
+/// What a walk through the wizard types in.
+#[derive(Clone, Copy, Debug)]
+pub struct Walk<'a> {
+    pub address: &'a str,
+    pub password: &'a str,
+    pub input: Input,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk with the mouse.
+    pub fn new(address: &'a str, password: &'a str) -> Walk<'a> {
+        Walk { address, password, input: Input::Mouse }
+    }
+
+    pub fn by_keyboard(self) -> Walk<'a> {
+        Walk { input: Input::Keyboard, ..self }
+    }
+}
+
 /// Options for starting the app.
 #[derive(Default)]
 pub struct AppOptions {
@@ -314,7 +373,101 @@ impl AppSession {
     pub fn session_id(&self) -> &str {
         &self.id
     }
+
+    // --- walking the wizard (the one walk every suite uses; it reads no words, so it works in any language) ---
+
+    /// The step on screen.
+    pub fn step(&self) -> WizardStep {
+        let id = self.execute("return document.getElementById('app').dataset.step || '';", json!([]));
+        let id = id.as_str().unwrap_or_default();
+        WizardStep::from_id(id).unwrap_or_else(|| panic!("the page shows no known step ({id:?})"))
+    }
+
+    /// Whether Next can be pressed now.
+    pub fn next_enabled(&self) -> bool {
+        self.property("#next", "disabled") == json!(false)
+    }
+
+    /// The id (or, without one, the class) of the element that has focus.
+    pub fn focused(&self) -> String {
+        self.execute("return document.activeElement ? (document.activeElement.id || document.activeElement.className) : '';", json!([]))
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Presses Tab until the element with this id has focus; a keyboard user can always get there.
+    pub fn tab_to(&self, id: &str) {
+        for _ in 0..60 {
+            if self.focused() == id {
+                return;
+            }
+            self.press_keys(TAB);
+        }
+        panic!("Tab never reached #{id}");
+    }
+
+    /// Does what the step on screen needs before Next (types the address, the password; waits for the connection
+    /// test to pass), unless Next is already enabled. Welcome, Save and Done need nothing.
+    pub fn complete_step(&self, walk: &Walk) {
+        let step = self.step();
+        if self.next_enabled() {
+            return;
+        }
+        let field = match step {
+            WizardStep::Address => Some(("address-input", walk.address, ".status.ok")),
+            WizardStep::Password => Some(("password-input", walk.password, ".status")),
+            _ => None,
+        };
+        if let Some((id, value, status)) = field {
+            match walk.input {
+                Input::Mouse => self.type_into(&format!("#{id}"), value),
+                Input::Keyboard => {
+                    self.tab_to(id);
+                    self.press_keys(value);
+                }
+            }
+            self.wait_for(Duration::from_secs(10), &format!("the {} step to accept {value:?}", step.id()), |s| {
+                !s.find_all(&format!("#{step}-status{status}", step = step.id())).is_empty() && s.next_enabled()
+            });
+        }
+        if step == WizardStep::Test {
+            // Both sides signed in: Next opens. A failed side ends the wait at once with the page's verdicts.
+            self.wait_for(Duration::from_secs(30), "the connection test to pass", |s| {
+                let failed = s.find_all(".verdict.problem");
+                assert!(failed.is_empty(), "the connection test failed: {} | {}", s.text("#verdict-imap"), s.text("#verdict-smtp"));
+                s.find_all(".verdict.ok").len() == 2 && s.next_enabled()
+            });
+        }
+        assert!(self.next_enabled(), "Next stays disabled on the {} step", step.id());
+    }
+
+    /// Walks from the step on screen to `target` the way a person does: completes each step (`complete_step`),
+    /// presses Next (clicked, or Tab to it and Enter), and checks that the next step shows with focus on its
+    /// heading. Arrives at `target` without completing it.
+    pub fn walk_to(&self, target: WizardStep, walk: &Walk) {
+        let mut step = self.step();
+        assert!(step <= target, "walk_to({target:?}) from {step:?}: the walk only goes forward");
+        while step < target {
+            self.complete_step(walk);
+            match walk.input {
+                Input::Mouse => self.click("#next"),
+                Input::Keyboard => {
+                    self.tab_to("next");
+                    self.press_keys(ENTER);
+                }
+            }
+            let want = WizardStep::ALL[step as usize + 1];
+            self.wait_for(Duration::from_secs(10), &format!("the {} step", want.id()), |s| s.step() == want);
+            assert_eq!(self.focused(), "step-title", "focus moves to the heading of the {} step", want.id());
+            step = want;
+        }
+    }
 }
+
+/// W3C WebDriver key codes.
+pub const TAB: &str = "\u{E004}";
+pub const ENTER: &str = "\u{E007}";
 
 impl Drop for AppSession {
     fn drop(&mut self) {

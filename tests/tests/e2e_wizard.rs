@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use icloud_mail_tests::webdriver::{AppOptions, AppSession};
+use icloud_mail_tests::dovecot::Dovecot;
+use icloud_mail_tests::fault::{Fault, FaultServer};
+use icloud_mail_tests::webdriver::{AppOptions, AppSession, Walk, WizardStep, ENTER};
 
 #[test]
 fn address_step_validates_live_and_moves_forward_and_back() {
@@ -11,8 +13,8 @@ fn address_step_validates_live_and_moves_forward_and_back() {
 
     assert_eq!(app.text("h1.step-title"), "Set up iCloud Mail in your mail app");
     app.screenshot("1-welcome");
-    app.click("#next");
-    app.wait_for_text("h1.step-title", "Your iCloud Mail address");
+    app.walk_to(WizardStep::Address, &Walk::new("johnsmith@icloud.com", "abcd-efgh-ijkl-mnop"));
+    assert_eq!(app.text("h1.step-title"), "Your iCloud Mail address");
     assert_eq!(app.property("#next", "disabled"), serde_json::json!(true), "Next must wait for a valid address");
 
     // A name without a domain: the page explains what is missing, through the core's validation.
@@ -30,12 +32,12 @@ fn address_step_validates_live_and_moves_forward_and_back() {
     // Mixed case and spaces are forgiven; the core normalises the address.
     app.type_into("#address-input", "  JohnSmith@iCloud.com ");
     app.wait_for_text("#address-status", "johnsmith@icloud.com is an iCloud Mail address.");
-    app.wait_for(Duration::from_secs(5), "Next to be enabled", |s| s.property("#next", "disabled") == serde_json::json!(false));
+    app.wait_for(Duration::from_secs(5), "Next to be enabled", AppSession::next_enabled);
     app.screenshot("3-address-valid");
 
     // Enter in the field moves on (keyboard navigation), focus lands on the new step's heading.
     app.click("#address-input");
-    app.press_keys("\u{E007}");
+    app.press_keys(ENTER);
     app.wait_for_text("h1.step-title", "Make an app-specific password");
     let focused = app.execute("return document.activeElement && document.activeElement.className;", serde_json::json!([]));
     assert_eq!(focused, serde_json::json!("step-title"), "focus moves to the step heading");
@@ -51,23 +53,26 @@ fn address_step_validates_live_and_moves_forward_and_back() {
     }
 }
 
-/// Walks Welcome → Address → Password → Connection test in the real app started against the given servers.
+/// Starts the app against the given servers and walks it to the connection test with Jane's address and `password`.
 fn to_connection_test(suite: &str, args: Vec<String>, password: &str) -> AppSession {
     let app = AppSession::start(suite, AppOptions { args, ..AppOptions::default() });
-    app.click("#next");
-    app.type_into("#address-input", "jane.doe@icloud.com");
-    app.wait_for_text("#address-status", "is an iCloud Mail address");
-    app.click("#next");
-    app.wait_for_text("h1.step-title", "Make an app-specific password");
-    app.type_into("#password-input", password);
-    app.wait_for(Duration::from_secs(5), "Next to be enabled", |s| s.property("#next", "disabled") == serde_json::json!(false));
-    app.click("#next");
-    app.wait_for_text("h1.step-title", "Test the connection");
+    app.walk_to(WizardStep::Test, &Walk::new(JANE, password));
     app
 }
 
+const JANE: &str = "jane.doe@icloud.com";
+
 fn server_args(imap: String, smtp: String, ca: &std::path::Path) -> Vec<String> {
     vec!["--imap".into(), imap, "--smtp".into(), smtp, "--ca-file".into(), ca.display().to_string()]
+}
+
+/// How the app reaches Dovecot's outgoing side.
+enum Smtp {
+    /// Submission with STARTTLS (iCloud's 587).
+    Submission,
+    /// A closed port first (587 blocked on this network), then Dovecot's submission over TLS (iCloud's 465) as
+    /// the fallback.
+    BlockedThenFallback,
 }
 
 /// The whole product's world: a Dovecot with Jane's account, a gnome-keyring on a private bus, an export folder,
@@ -75,22 +80,32 @@ fn server_args(imap: String, smtp: String, ca: &std::path::Path) -> Vec<String> 
 /// dropping one stops that component.
 struct World {
     app: AppSession,
-    dovecot: icloud_mail_tests::dovecot::Dovecot,
+    dovecot: Dovecot,
     keyring: icloud_mail_tests::keyring::KeyringSession,
     exports: tempfile::TempDir,
+    /// The closed port standing for a blocked 587, with `Smtp::BlockedThenFallback`.
+    blocked: Option<FaultServer>,
 }
 
-fn world(suite: &str, dovecot: icloud_mail_tests::dovecot::Dovecot, extra_env: &[(&str, &str)]) -> World {
+fn world(suite: &str, dovecot: Dovecot, extra_env: &[(&str, &str)], smtp: Smtp) -> World {
     let keyring = icloud_mail_tests::keyring::KeyringSession::with_keyring();
     let exports = tempfile::tempdir().expect("tempdir");
-    let mut args =
-        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    let imap = format!("localhost:{}", dovecot.imaps_port);
+    let (mut args, blocked) = match smtp {
+        Smtp::Submission => (server_args(imap, format!("localhost:{}", dovecot.submission_port), dovecot.ca_path()), None),
+        Smtp::BlockedThenFallback => {
+            let blocked = FaultServer::start(Fault::RefusedPort, dovecot.ca());
+            let mut args = server_args(imap, format!("127.0.0.1:{}", blocked.port), dovecot.ca_path());
+            args.extend(["--smtp-fallback".to_owned(), format!("localhost:{}", dovecot.submissions_port)]);
+            (args, Some(blocked))
+        }
+    };
     args.extend(["--export-dir".to_owned(), exports.path().display().to_string()]);
     let mut env: Vec<(String, String)> =
         keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
     env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let app = AppSession::start(suite, AppOptions { args, env, ..AppOptions::default() });
-    World { app, dovecot, keyring, exports }
+    World { app, dovecot, keyring, exports, blocked }
 }
 
 #[test]
@@ -110,7 +125,7 @@ fn connection_test_signs_in_to_a_real_server_and_shows_each_step() {
     for step in ["Connected to localhost", "Secure connection set up", "The server answered", "Signed in"] {
         assert!(steps.contains(step), "IMAP steps lack {step:?}: {steps}");
     }
-    app.wait_for(Duration::from_secs(5), "Next to be enabled", |s| s.property("#next", "disabled") == serde_json::json!(false));
+    app.wait_for(Duration::from_secs(5), "Next to be enabled", AppSession::next_enabled);
     let retry_shown =
         app.execute("return getComputedStyle(document.querySelector('.test-actions')).display !== 'none';", serde_json::json!([]));
     assert_eq!(retry_shown, serde_json::json!(false), "Retry / Back to password are offered only after a failure");
@@ -163,19 +178,16 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
     use icloud_mail_tests::dovecot::{Dovecot, MailUser};
     let password = "wxyz-abcd-efgh-ijkl";
     let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
-    let World { app, dovecot, keyring, exports } = world("e2e_happy_path", dovecot, &[]);
-    app.click("#next");
-    app.type_into("#address-input", "jane.doe@icloud.com");
-    app.wait_for_text("#address-status", "is an iCloud Mail address");
-    app.click("#next");
-    app.type_into("#password-input", password);
+    let World { app, dovecot, keyring, exports, blocked: _ } = world("e2e_happy_path", dovecot, &[], Smtp::Submission);
+    let walk = Walk::new(JANE, password);
+    app.walk_to(WizardStep::Password, &walk);
+    app.complete_step(&walk);
     app.wait_for_text("#password-status", "looks like an app-specific password");
-    app.click("#next");
+    app.walk_to(WizardStep::Test, &walk);
     app.wait_for_text("#verdict-smtp", "Works");
     app.wait_for_text("#verdict-imap", "Works");
-    app.wait_for(Duration::from_secs(5), "Next to be enabled", |s| s.property("#next", "disabled") == serde_json::json!(false));
-    app.click("#next");
-    app.wait_for_text("h1.step-title", "Save and set up your mail app");
+    app.walk_to(WizardStep::Save, &walk);
+    assert_eq!(app.text("h1.step-title"), "Save and set up your mail app");
 
     // The keychain: saved through the app, read back by an independent client.
     app.click("#keychain-save");
@@ -200,8 +212,8 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
     assert!(!text.contains(password), "the exported file holds the password");
     app.screenshot("5-save");
 
-    app.click("#next");
-    app.wait_for_text("h1.step-title", "All done");
+    app.walk_to(WizardStep::Done, &walk);
+    assert_eq!(app.text("h1.step-title"), "All done");
     let summary = app.text("#summary");
     assert!(summary.contains("saved in your keychain"), "{summary}");
     assert!(summary.contains(&file.display().to_string()), "{summary}");
@@ -225,31 +237,23 @@ fn screenshots_of_every_step_in_light_and_dark() {
         let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
         // WebKitGTK reports prefers-color-scheme from the GTK theme.
         let gtk_theme = if theme == "dark" { "Adwaita:dark" } else { "Adwaita" };
-        let World { app, dovecot: _dovecot, keyring: _keyring, exports: _exports } =
-            world(&format!("screenshots_{theme}"), dovecot, &[("GTK_THEME", gtk_theme)]);
+        // Every part of the world stays alive until the end of the theme's run (a `..` would drop them here).
+        let World { app, dovecot: _dovecot, keyring: _keyring, exports: _exports, blocked: _blocked } =
+            world(&format!("screenshots_{theme}"), dovecot, &[("GTK_THEME", gtk_theme)], Smtp::Submission);
         let dark = app.execute("return matchMedia('(prefers-color-scheme: dark)').matches;", serde_json::json!([]));
         assert_eq!(dark, serde_json::json!(theme == "dark"), "the page did not follow the {theme} theme");
+        // Each step as a person leaves it: filled in, the test passed, the password saved.
+        let walk = Walk::new(JANE, password);
         let mut shots = Vec::new();
-        shots.push(app.screenshot(&format!("1-welcome-{theme}")));
-        app.click("#next");
-        app.type_into("#address-input", "jane.doe@icloud.com");
-        app.wait_for_text("#address-status", "is an iCloud Mail address");
-        shots.push(app.screenshot(&format!("2-address-{theme}")));
-        app.click("#next");
-        app.type_into("#password-input", password);
-        app.wait_for_text("#password-status", "looks like an app-specific password");
-        shots.push(app.screenshot(&format!("3-password-{theme}")));
-        app.click("#next");
-        app.wait_for_text("#verdict-smtp", "Works");
-        app.wait_for_text("#verdict-imap", "Works");
-        shots.push(app.screenshot(&format!("4-test-{theme}")));
-        app.click("#next");
-        app.click("#keychain-save");
-        app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
-        shots.push(app.screenshot(&format!("5-save-{theme}")));
-        app.click("#next");
-        app.wait_for_text("h1.step-title", "All done");
-        shots.push(app.screenshot(&format!("6-done-{theme}")));
+        for (n, step) in WizardStep::ALL.into_iter().enumerate() {
+            app.walk_to(step, &walk);
+            app.complete_step(&walk);
+            if step == WizardStep::Save {
+                app.click("#keychain-save");
+                app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
+            }
+            shots.push(app.screenshot(&format!("{}-{}-{theme}", n + 1, step.id())));
+        }
         if update {
             std::fs::create_dir_all(&docs).expect("docs/screenshots");
             for shot in &shots {
@@ -262,67 +266,30 @@ fn screenshots_of_every_step_in_light_and_dark() {
 /// A person who uses only the keyboard finishes the wizard: Tab, typing and Enter, nothing else.
 #[test]
 fn keyboard_only_completion() {
-    use icloud_mail_tests::dovecot::{Dovecot, MailUser};
-    const TAB: &str = "\u{E004}";
-    const ENTER: &str = "\u{E007}";
+    use icloud_mail_tests::dovecot::MailUser;
     let password = "mnop-qrst-uvwx-abcd";
-    let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
-    let World { app, keyring, dovecot: _dovecot, exports: _exports } = world("e2e_keyboard", dovecot, &[]);
-    let focused = |app: &AppSession| {
-        app.execute(
-            "return document.activeElement ? (document.activeElement.id || document.activeElement.className) : '';",
-            serde_json::json!([]),
-        )
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-    };
-    // Tabs until the element with this id has focus; a keyboard user can always get there.
-    let tab_to = |app: &AppSession, id: &str| {
-        for _ in 0..60 {
-            if focused(app) == id {
-                return;
-            }
-            app.press_keys(TAB);
-        }
-        panic!("Tab never reached #{id}");
-    };
-    let heading = |app: &AppSession, title: &str| {
-        app.wait_for_text("h1.step-title", title);
-        assert_eq!(focused(app), "step-title", "focus moves to the heading of {title:?}");
-    };
+    let dovecot = Dovecot::start(&[MailUser::new(JANE, password)]).expect("start Dovecot");
+    let World { app, keyring, dovecot: _dovecot, exports: _exports, blocked: _blocked } =
+        world("e2e_keyboard", dovecot, &[], Smtp::Submission);
+    let walk = Walk::new(JANE, password).by_keyboard();
 
-    heading(&app, "Set up iCloud Mail in your mail app");
-    tab_to(&app, "next");
-    app.press_keys(ENTER);
-    heading(&app, "Your iCloud Mail address");
-    tab_to(&app, "address-input");
-    app.press_keys("jane.doe@icloud.com");
-    app.wait_for_text("#address-status", "is an iCloud Mail address");
-    app.press_keys(ENTER);
-    heading(&app, "Make an app-specific password");
-    tab_to(&app, "password-input");
-    app.press_keys(password);
-    app.wait_for_text("#password-status", "looks like an app-specific password");
-    app.press_keys(ENTER);
-    heading(&app, "Test the connection");
-    app.wait_for_text("#verdict-imap", "Works");
-    app.wait_for_text("#verdict-smtp", "Works");
-    tab_to(&app, "next");
-    app.press_keys(ENTER);
-    heading(&app, "Save and set up your mail app");
-    tab_to(&app, "keychain-save");
+    app.wait_for_text("h1.step-title", "Set up iCloud Mail in your mail app");
+    assert_eq!(app.focused(), "step-title", "focus starts on the first heading");
+    // The walk presses Tab until it reaches a field or Next, types, presses Enter, and checks that focus lands on
+    // each new step's heading.
+    app.walk_to(WizardStep::Save, &walk);
+    assert_eq!(app.text("h1.step-title"), "Save and set up your mail app");
+    app.tab_to("keychain-save");
     app.press_keys(ENTER);
     app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
-    tab_to(&app, "save-msmtp");
+    app.tab_to("save-msmtp");
     app.press_keys(ENTER);
     app.wait_for(Duration::from_secs(10), "the file to be saved", |s| s.text(".save-files").contains("Saved to"));
-    tab_to(&app, "next");
-    app.press_keys(ENTER);
-    heading(&app, "All done");
-    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", "jane.doe@icloud.com").as_deref(), Some(password));
+    app.walk_to(WizardStep::Done, &walk);
+    assert_eq!(app.text("h1.step-title"), "All done");
+    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE).as_deref(), Some(password));
     // Focus is visible: the focused button draws an outline.
-    tab_to(&app, "back");
+    app.tab_to("back");
     let outline = app.execute("return getComputedStyle(document.activeElement).outlineStyle;", serde_json::json!([]));
     assert_ne!(outline, serde_json::json!("none"), "the focused control shows no focus ring");
 }
@@ -349,15 +316,13 @@ fn smallest_window_and_double_text_size_never_clip() {
     };
     check(&app, "welcome");
     app.screenshot("welcome-200");
-    app.click("#next");
+    let walk = Walk::new("jane@icloud.com", "abcd-efgh-ijkl-mnop");
+    app.walk_to(WizardStep::Address, &walk);
     app.type_into("#address-input", "johnsmith");
     app.wait_for_text("#address-status", "needs an @");
     check(&app, "address");
     app.screenshot("address-200");
-    app.type_into("#address-input", "jane@icloud.com");
-    app.wait_for_text("#address-status", "is an iCloud Mail address");
-    app.click("#next");
-    app.wait_for_text("h1.step-title", "Make an app-specific password");
+    app.walk_to(WizardStep::Password, &walk);
     check(&app, "password");
     app.screenshot("password-200");
 }
@@ -366,7 +331,7 @@ fn smallest_window_and_double_text_size_never_clip() {
 #[test]
 fn a_second_launch_focuses_the_open_window() {
     let app = AppSession::start("e2e_single_instance", AppOptions::default());
-    app.click("#next");
+    app.walk_to(WizardStep::Address, &Walk::new("jane@icloud.com", "abcd-efgh-ijkl-mnop"));
     app.type_into("#address-input", "jane@icloud.com");
     let (display, bus) = app.display_and_bus();
     let mut second = std::process::Command::new(icloud_mail_tests::app_binary())
@@ -392,4 +357,199 @@ fn a_second_launch_focuses_the_open_window() {
     assert!(status.success(), "the second launch failed: {status}");
     // The first window is untouched and still has what was typed.
     assert_eq!(app.property("#address-input", "value"), serde_json::json!("jane@icloud.com"));
+}
+
+// --- the wizard in German ---
+
+/// One of the page's message catalogues (ui/src/i18n/<lang>.json), as key → text.
+fn catalogue(lang: &str) -> serde_json::Map<String, serde_json::Value> {
+    let path = icloud_mail_tests::workspace_root().join(format!("ui/src/i18n/{lang}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not a JSON object: {e}", path.display()))
+}
+
+/// Whether `line` is `template` with its `{placeholders}` filled in (each by at least one character).
+fn fills(template: &str, line: &str) -> bool {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        parts.push(&rest[..open]);
+        rest = &rest[open + close + 1..];
+    }
+    parts.push(rest);
+    if parts.len() == 1 {
+        return line == template;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    let Some(mut at) = line.strip_prefix(first).map(|_| first.len()) else { return false };
+    for part in &parts[1..parts.len() - 1] {
+        match line.get(at + 1..).and_then(|l| l.find(part)) {
+            Some(i) => at = at + 1 + i + part.len(),
+            None => return false,
+        }
+    }
+    line.len() >= at + 1 + last.len() && line.ends_with(last)
+}
+
+/// The English catalogue's texts whose German differs: in the German wizard, seeing one (as written, or with its
+/// placeholders filled in) means a word came from somewhere other than the German catalogue.
+fn english_only() -> Vec<(String, String)> {
+    let (en, de) = (catalogue("en"), catalogue("de"));
+    en.into_iter()
+        .filter_map(|(key, text)| {
+            let text = text.as_str()?.to_owned();
+            (de.get(&key).and_then(|t| t.as_str()) != Some(text.as_str())).then_some((key, text))
+        })
+        .collect()
+}
+
+/// Sentences the core made in English before the catalogue was the one place for words.
+const OLD_CORE_ENGLISH: [&str; 3] =
+    ["could not be reached from this network", "Classic Outlook for Windows profile", "NeoMutt settings: source the file"];
+
+/// The lines a person reads on the screen now (`document.body.innerText`), checked against the English-only texts
+/// and the old core English; returns them.
+fn german_screen(app: &AppSession, screen: &str, english: &[(String, String)]) -> Vec<String> {
+    let text = app.execute("return document.body.innerText;", serde_json::json!([]));
+    let lines: Vec<String> =
+        text.as_str().unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    assert!(lines.len() >= 5, "the {screen} screen shows almost nothing: {lines:?}");
+    for line in &lines {
+        for (key, en) in english {
+            let literal_letters = en.split(['{', '}']).step_by(2).flat_map(str::chars).filter(|c| c.is_alphabetic()).count();
+            let english_line = line == en || (en.contains('{') && literal_letters >= 4 && fills(en, line));
+            assert!(!english_line, "the German {screen} screen shows English ({key}): {line:?}\nall lines: {lines:#?}");
+        }
+        for old in OLD_CORE_ENGLISH {
+            assert!(!line.contains(old), "the German {screen} screen shows the core's old English {old:?}: {line:?}");
+        }
+    }
+    app.screenshot(&format!("de-{screen}"));
+    lines
+}
+
+#[test]
+fn template_matching_for_the_german_check() {
+    assert!(fills("Saved to {path}", "Saved to /tmp/x"));
+    assert!(!fills("Saved to {path}", "Saved to "));
+    assert!(fills("{host}:{port} refused the connection.", "localhost:25 refused the connection."));
+    assert!(!fills("{host}:{port} refused the connection.", "localhost: refused the connection."));
+    assert!(fills("Port {port} could not be reached", "Port 1 could not be reached"));
+    assert!(!fills("Save {what}", "Speichern unter …"));
+    assert!(fills("Works", "Works") && !fills("Works", "Funktioniert"));
+}
+
+/// The whole wizard under a German locale, with port 587 blocked so the outgoing side falls back to 465: every
+/// screen's words come from the German catalogue (none from the English one, none the core's old English), and
+/// the settings card saved from the save step is German too.
+#[test]
+fn german_locale_every_screen_and_the_saved_settings_card_are_german() {
+    use icloud_mail_tests::dovecot::MailUser;
+    let locales = std::process::Command::new("locale").arg("-a").output().expect("run locale -a");
+    let locales = String::from_utf8_lossy(&locales.stdout).to_lowercase();
+    assert!(
+        locales.lines().any(|l| l == "de_de.utf8" || l == "de_de.utf-8"),
+        "the de_DE.UTF-8 locale is missing (scripts/install.sh test generates it); locale -a: {locales}"
+    );
+    let english = english_only();
+    let de = catalogue("de");
+    let de_text = |key: &str| de[key].as_str().unwrap_or_else(|| panic!("de.json lacks {key}")).to_owned();
+
+    let password = icloud_mail_tests::fresh_password();
+    let dovecot = Dovecot::start(&[MailUser::new(JANE, &password)]).expect("start Dovecot");
+    // A German desktop: LANG and LC_ALL (LANGUAGE too, which the harness otherwise sets to English for GTK).
+    let german = [("LANG", "de_DE.UTF-8"), ("LC_ALL", "de_DE.UTF-8"), ("LANGUAGE", "de_DE:de")];
+    let World { app, dovecot, keyring: _keyring, exports, blocked } = world("e2e_german", dovecot, &german, Smtp::BlockedThenFallback);
+    let blocked = blocked.expect("a blocked port");
+    let walk = Walk::new(JANE, &password);
+
+    let lang = app.execute("return document.documentElement.lang;", serde_json::json!([]));
+    assert_eq!(lang, serde_json::json!("de"), "the page did not choose German from the locale");
+    assert_eq!(app.text("h1.step-title"), de_text("step.welcome.title"));
+    german_screen(&app, "welcome", &english);
+
+    app.walk_to(WizardStep::Address, &walk);
+    app.type_into("#address-input", "johnsmith");
+    app.wait_for(Duration::from_secs(10), "the address to be explained", |s| !s.find_all("#address-status.problem").is_empty());
+    german_screen(&app, "address-invalid", &english);
+    app.complete_step(&walk);
+    german_screen(&app, "address", &english);
+
+    app.walk_to(WizardStep::Password, &walk);
+    app.complete_step(&walk);
+    german_screen(&app, "password", &english);
+
+    // The outgoing side: 587 refused, the fallback (Dovecot's submission over TLS) signed in, and the page says so.
+    app.walk_to(WizardStep::Test, &walk);
+    app.complete_step(&walk);
+    let smtp = app.text("#verdict-smtp");
+    assert!(smtp.contains(&format!("localhost:{}", dovecot.submissions_port)), "the fallback gave the verdict: {smtp}");
+    let note = app.text("#verdict-smtp .port-blocked");
+    assert_eq!(note, de_text("probe.port_blocked").replace("{port}", &blocked.port.to_string()));
+    assert!(app.find_all("#verdict-imap .port-blocked").is_empty(), "only the outgoing side fell back");
+    german_screen(&app, "test", &english);
+
+    // Save: a file from every group of mail apps the step offers, both settings cards among them, with plain Save
+    // (into the app's --export-dir).
+    app.walk_to(WizardStep::Save, &walk);
+    german_screen(&app, "save", &english);
+    let groups = app.execute(
+        "return [...document.querySelectorAll('.save-files .client')].map(g => [g.id, \
+         [...g.querySelectorAll('.format button[id^=\"save-\"]:not([id^=\"save-as-\"])')].map(b => b.id)]);",
+        serde_json::json!([]),
+    );
+    let groups: Vec<(String, Vec<String>)> = serde_json::from_value(groups).expect("groups and their Save buttons");
+    let ids: Vec<&str> = groups.iter().map(|(g, _)| g.as_str()).collect();
+    for want in ["group-outlook", "group-apple_mail", "group-other_app", "group-terminal", "group-admin"] {
+        assert!(ids.contains(&want), "the save step offers no {want}: {ids:?}");
+    }
+    let mut saved = Vec::new();
+    for (group, buttons) in &groups {
+        assert!(!buttons.is_empty(), "{group} offers no file");
+        let chosen = if group == "group-other_app" { &buttons[..] } else { &buttons[..1] };
+        for button in chosen {
+            app.click(&format!("#{button}"));
+            let outcome = format!("document.getElementById('{button}').closest('.format').querySelector('.outcome')");
+            app.wait_for(Duration::from_secs(10), &format!("{button} to save its file"), |s| {
+                let state = s.execute(&format!("const o = {outcome}; return [o.className, o.innerText];"), serde_json::json!([]));
+                assert!(!state[0].as_str().unwrap_or_default().contains("problem"), "{button} failed: {}", state[1]);
+                state[0].as_str().unwrap_or_default().contains("ok")
+            });
+            saved.push(button.trim_start_matches("save-").to_owned());
+        }
+    }
+    assert!(saved.iter().any(|f| f == "settings-text") && saved.iter().any(|f| f == "settings-html"), "{saved:?}");
+    german_screen(&app, "save-saved", &english);
+
+    app.walk_to(WizardStep::Done, &walk);
+    let done = german_screen(&app, "done", &english);
+    assert!(done.iter().any(|l| l.contains(&de_text("format.settings-html.name"))), "Done lists the card: {done:?}");
+
+    // The files: one per click, and the settings card (text and page) in German.
+    let files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(exports.path()).expect("the export folder").map(|e| e.expect("entry").path()).collect();
+    assert_eq!(files.len(), saved.len(), "{files:?} for {saved:?}");
+    let (de_incoming, en_incoming) = (de_text("card.incoming"), catalogue("en")["card.incoming"].as_str().unwrap().to_owned());
+    assert_eq!(de_incoming, "Eingehende E-Mails (IMAP)");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
+        // Outlook's .prf and .reg files are UTF-16 (little-endian, with a byte order mark).
+        let text = match bytes.strip_prefix(&[0xFF, 0xFE]) {
+            Some(utf16) => String::from_utf16_lossy(&utf16.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect::<Vec<_>>()),
+            None => String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        for old in OLD_CORE_ENGLISH {
+            assert!(!text.contains(old), "{} holds the core's old English {old:?}", file.display());
+        }
+        assert!(!text.contains(&password), "{} holds the password", file.display());
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with("-settings.txt") || name.ends_with("-settings.html") {
+            assert!(text.contains(&de_incoming), "{name} is not German: {text}");
+            assert!(!text.contains(&en_incoming), "{name} holds English: {text}");
+            assert!(text.contains(&de_text("card.outgoing")), "{name}: {text}");
+        }
+    }
+    let cards = files.iter().filter(|f| f.to_string_lossy().contains("-settings.")).count();
+    assert_eq!(cards, 2, "both settings cards were saved: {files:?}");
 }

@@ -4,9 +4,10 @@
 //! `cargo build -p icloud-mail-setup`.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
-use icloud_mail_tests::keyring::KeyringSession;
+use icloud_mail_tests::keyring::{KeyringSession, Stuck};
 
 const SERVICE: &str = "icloud-mail-setup";
 const JANE: &str = "jane.doe@icloud.com";
@@ -14,16 +15,11 @@ const JANE: &str = "jane.doe@icloud.com";
 use icloud_mail_tests::app_binary as app;
 
 use icloud_mail_tests::fresh_password;
+use icloud_mail_tests::run_with_stdin as run;
 
 /// Runs the product in the session with `stdin` on its standard input, and returns what it did.
 fn product(session: &KeyringSession, args: &[&str], stdin: &str) -> Output {
     run(session.command(app()).args(args), stdin)
-}
-
-fn run(command: &mut Command, stdin: &str) -> Output {
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the app");
-    child.stdin.take().expect("piped stdin").write_all(stdin.as_bytes()).expect("write to the app's stdin");
-    child.wait_with_output().expect("wait for the app")
 }
 
 fn save(session: &KeyringSession, address: &str, password: &str, extra: &[&str]) -> Output {
@@ -320,4 +316,75 @@ fn a_password_typed_at_a_terminal_is_not_shown() {
     assert!(!screen.contains(&password[..9]), "part of the password was echoed:\n{screen}");
     let out = session.command("secret-tool").args(["lookup", "service", SERVICE, "username", JANE]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), password, "the keychain holds what was typed");
+}
+
+/// Runs the product in the session and waits for it at most `limit`: past that it is killed and the test fails
+/// (a keychain call with no deadline would wait a year for an unanswered prompt). Returns what it did and how long.
+fn product_within(session: &KeyringSession, args: &[&str], stdin: &str, limit: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = session
+        .command(app())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the app");
+    child.stdin.take().expect("piped stdin").write_all(stdin.as_bytes()).expect("write to the app's stdin");
+    while child.try_wait().expect("poll the app").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("wait for the killed app");
+            panic!("{args:?} gave no verdict within {limit:?}\nstdout: {}\nstderr: {}", stdout(&out), stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("collect the app's output");
+    (out, started.elapsed())
+}
+
+/// Starting the product and its bus connection, on a busy machine.
+const MARGIN: Duration = Duration::from_millis(1500);
+
+#[test]
+fn a_secret_service_that_never_answers_gets_a_verdict_by_the_deadline() {
+    let session = KeyringSession::with_stuck_secret_service(Stuck::Silent);
+    let (out, took) = product_within(
+        &session,
+        &["keychain", "status", "--address", JANE, "--json", "--timeout", "1"],
+        "",
+        Duration::from_secs(1) + MARGIN,
+    );
+    assert_exit(&out, 1);
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status --json prints the diagnosis");
+    assert_eq!(verdict["kind"], "keychain_timeout", "{verdict}");
+    // Our deadline (1 s) ended it, not the client library's own limit for one D-Bus call (2 s).
+    assert_eq!(verdict["seconds"], 1, "{verdict}");
+    assert_eq!(verdict["store"], "Secret Service", "{verdict}");
+    assert!(took < Duration::from_secs(1) + MARGIN, "{took:?}");
+}
+
+#[test]
+fn an_unanswered_unlock_prompt_is_a_locked_keychain_by_the_deadline() {
+    let session = KeyringSession::with_stuck_secret_service(Stuck::UnansweredUnlockPrompt);
+    let limit = Duration::from_secs(2) + MARGIN;
+    let (out, _) = product_within(&session, &["keychain", "status", "--address", JANE, "--json", "--timeout", "2"], "", limit);
+    assert_exit(&out, 1);
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status --json prints the diagnosis");
+    assert_eq!(verdict["kind"], "keychain_locked", "{verdict}");
+    assert!(verdict["detail"].as_str().unwrap_or_default().contains("unlock prompt"), "{verdict}");
+
+    // A save stuck the same way says that it is unconfirmed: the password may still be saved if the prompt is answered.
+    let password = fresh_password();
+    let (out, _) = product_within(
+        &session,
+        &["keychain", "set", "--address", JANE, "--password-stdin", "--timeout", "2"],
+        &format!("{password}\n"),
+        limit,
+    );
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("(keychain_locked: "), "{}", stderr(&out));
+    assert!(stderr(&out).contains("may still be saved"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(&password) && out.stdout.is_empty());
+    assert_no_trace(&session, &password);
 }

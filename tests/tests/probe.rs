@@ -2,18 +2,19 @@
 //! and with TLS) and the fault servers, through the core API and through the command line binary.
 //! Nothing here talks to anything but 127.0.0.1.
 
-use std::path::PathBuf;
+use std::net::{IpAddr, SocketAddr};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use icloud_mail_core::diagnosis::DiagnosisKind;
-use icloud_mail_core::probe::{probe, ProbeEvent, ProbeReport, ProbeRequest, Side, Step, StepStatus, Timeouts};
+use icloud_mail_core::probe::{probe, DnsConfig, ProbeEvent, ProbeReport, ProbeRequest, Side, Step, StepStatus, Timeouts};
 use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Secret};
-use icloud_mail_tests::ca::TestCa;
+use icloud_mail_tests::ca::{TestCa, LOOPBACK_DNS_NAME};
+use icloud_mail_tests::dns::TestDns;
 use icloud_mail_tests::dovecot::{Accepts, Dovecot, MailUser};
-use icloud_mail_tests::fault::{Fault, FaultServer};
+use icloud_mail_tests::fault::{BlackHole, Fault, FaultServer};
 
 const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
 
@@ -298,13 +299,6 @@ fn dropping_the_probe_cancels_everything() {
 
 // --- the command line ---
 
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("icloud-mail-setup");
-    assert!(path.exists(), "build the app first: cargo build -p icloud-mail-setup ({})", path.display());
-    path
-}
-
 struct CliRun {
     code: i32,
     stdout: String,
@@ -312,10 +306,7 @@ struct CliRun {
 }
 
 fn cli(args: &[&str], stdin: &str) -> CliRun {
-    use std::io::Write;
-    let mut child = Command::new(binary()).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = icloud_mail_tests::run_with_stdin(Command::new(icloud_mail_tests::app_binary()).args(args), stdin);
     CliRun {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into(),
@@ -426,4 +417,101 @@ fn cli_fault_gives_its_kind_and_exit_1() {
     assert_eq!(report["imap"]["kind"], "connection_refused");
     assert_eq!(report["smtp"]["kind"], "connection_refused");
     assert_eq!(report["smtp"]["attempts"].as_array().unwrap().len(), 1, "an explicit --smtp tries no fallback");
+}
+
+// --- deadlines on every wait ---
+
+#[test]
+fn an_address_that_never_answers_does_not_use_up_the_connect_budget() {
+    let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
+    // The name resolves first to 127.0.0.2, where the same ports never answer, and then to Dovecot on 127.0.0.1.
+    let _holes = [server.imaps_port, server.submission_port].map(|port| BlackHole::at(SocketAddr::from(([127, 0, 0, 2], port))));
+    let order: [IpAddr; 2] = [[127, 0, 0, 2].into(), [127, 0, 0, 1].into()];
+    let dns = TestDns::start(&[(LOOPBACK_DNS_NAME, &order)]);
+    let mut req = request(
+        "jane@icloud.com",
+        tls(LOOPBACK_DNS_NAME, server.imaps_port),
+        starttls(LOOPBACK_DNS_NAME, server.submission_port),
+        None,
+        server.ca(),
+        Duration::from_secs(9),
+    );
+    req.dns = DnsConfig::Servers(vec![dns.addr()]);
+    let (report, events, _) = run(&req, PASSWORD);
+    assert!(report.is_ok(), "{report:#?}\n{}", server.log());
+    // Each side was connected long before one connect timeout was over: the silent address cost a moment only.
+    for side in [Side::Imap, Side::Smtp] {
+        let connected = events.iter().find(|e| e.side == side && e.step == Step::Connect && e.status == StepStatus::Ok).expect("connected");
+        assert!(connected.elapsed_ms < req.timeouts.connect.as_millis() as u64 / 2, "{side:?} connected after {} ms", connected.elapsed_ms);
+    }
+}
+
+#[test]
+fn a_trust_store_that_never_loads_gives_a_verdict_by_the_deadline() {
+    let ca = TestCa::new();
+    let silent = FaultServer::start(Fault::Silent, &ca);
+    // The system's certificates come from SSL_CERT_FILE: a named pipe nobody writes to, so loading them never ends.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("never-written.pem");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo(3) with a NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo {}", fifo.display());
+    let endpoint = silent.endpoint();
+    let ca_file = ca.ca_path().display().to_string();
+    let args = ["probe", "--address", "jane@icloud.com", "--password-stdin", "--json", "--imap", &endpoint, "--smtp", &endpoint];
+    let args = [&args[..], &["--ca-file", &ca_file, "--timeout", "2"]].concat();
+    let mut command = Command::new(icloud_mail_tests::app_binary());
+    command.args(&args).env("SSL_CERT_FILE", &fifo).env_remove("SSL_CERT_DIR");
+    let (run, took) = cli_within(&mut command, "secret-password\n", Duration::from_secs(2) + Duration::from_millis(1500));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("one JSON object");
+    assert_eq!(report["imap"]["kind"], "tls_handshake_failed", "{report}");
+    assert!(report["imap"]["detail"].as_str().unwrap_or_default().contains("trusted certificates"), "{report}");
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    assert!(silent.received_lines().is_empty(), "{:?}", silent.received_lines());
+}
+
+#[test]
+fn the_window_refuses_a_bad_ca_file_before_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "this is no certificate\n").unwrap();
+    // No display: had the check not stopped it, the window toolkit would fail in its own way instead.
+    let mut command = Command::new(icloud_mail_tests::app_binary());
+    command.arg("--ca-file").arg(&garbage).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    let (run, _) = cli_within(&mut command, "", Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&format!("--ca-file {}: ", garbage.display())), "{}", run.stderr);
+    assert!(run.stderr.contains("no PEM certificate"), "{}", run.stderr);
+
+    let missing = dir.path().join("missing.pem");
+    let mut command = Command::new(icloud_mail_tests::app_binary());
+    command.arg("--ca-file").arg(&missing).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    let (run, _) = cli_within(&mut command, "", Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&missing.display().to_string()), "{}", run.stderr);
+}
+
+/// Runs `command` with `stdin`, killing it (and failing) if it has not ended within `limit`.
+fn cli_within(command: &mut Command, stdin: &str, limit: Duration) -> (CliRun, Duration) {
+    use std::io::Write;
+    let started = Instant::now();
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("no verdict within {limit:?}\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    let run = CliRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    };
+    (run, took)
 }

@@ -5,20 +5,19 @@ import { chooseLanguage } from "./i18n";
 import { Wizard } from "./wizard";
 import { steps } from "./steps";
 
+/** A diagnosis as the core sends it: a kind, its facts, the technical detail; no words. */
+const diagnosis = (kind: string, facts: Record<string, unknown> = {}, detail: string | null = null) => ({
+  kind,
+  facts,
+  detail,
+});
+
 mockIPC((cmd, args) => {
   const a = args as Record<string, string>;
   if (cmd === "check_address") {
     const input = a.input.trim();
-    if (!input.includes("@"))
-      throw { kind: "address_missing_at", message: "", hint: "", detail: null, facts: { username: input } };
-    if (input.endsWith("@gmail.com"))
-      throw {
-        kind: "address_not_icloud",
-        message: "",
-        hint: "",
-        detail: null,
-        facts: { domain: "gmail.com", provider: "Gmail" },
-      };
+    if (!input.includes("@")) throw diagnosis("address_missing_at", { username: input });
+    if (input.endsWith("@gmail.com")) throw diagnosis("address_not_icloud", { domain: "gmail.com", provider: "Gmail" });
     return {
       address: input.toLowerCase(),
       local_part: input.split("@")[0],
@@ -28,14 +27,15 @@ mockIPC((cmd, args) => {
     };
   }
   if (cmd === "plugin:opener|open_url" || cmd === "cancel_probe" || cmd === "forget_password") return null;
+  if (cmd === "os_full_name") return "Jane Doe";
+  if (cmd === "check_name") return a.input.trim() || null;
   if (cmd === "keychain_status")
     return {
       exists: false,
       store: "Secret Service",
       entry: { service: "icloud-mail-setup", account: "jane@icloud.com" },
     };
-  if (cmd === "keychain_save")
-    throw { kind: "keychain_unavailable", message: "", hint: "", detail: null, facts: { store: "Secret Service" } };
+  if (cmd === "keychain_save") throw diagnosis("keychain_unavailable", { store: "Secret Service" });
   if (cmd === "thunderbird_profiles")
     return [
       {
@@ -45,25 +45,26 @@ mockIPC((cmd, args) => {
         root: "/home/jane/.thunderbird",
       },
     ];
-  if (cmd === "thunderbird_add") throw { kind: "thunderbird_running", message: "", hint: "", detail: null, facts: {} };
+  if (cmd === "thunderbird_add") throw diagnosis("thunderbird_running");
   if (cmd === "export_profile") return "/home/jane/Downloads/icloud-mail-jane@icloud.com.prf";
+  // As the core lists them: by mail-app group in the save step's order, then the registry's order.
   if (cmd === "export_formats")
     return [
-      "thunderbird-autoconfig",
-      "outlook-prf",
-      "outlook-autodiscover",
-      "outlook-reg",
-      "apple-mobileconfig",
-      "neomutt",
-      "aerc",
-      "mbsync",
-      "msmtp",
-      "settings-text",
-      "settings-html",
-    ].map((format) => ({
+      ["outlook-prf", "outlook"],
+      ["apple-mobileconfig", "apple_mail"],
+      ["settings-text", "other_app"],
+      ["settings-html", "other_app"],
+      ["neomutt", "terminal"],
+      ["aerc", "terminal"],
+      ["mbsync", "terminal"],
+      ["msmtp", "terminal"],
+      ["thunderbird-autoconfig", "admin"],
+      ["outlook-autodiscover", "admin"],
+      ["outlook-reg", "admin"],
+    ].map(([format, group]) => ({
       format,
-      description: `${format} file`,
-      experimental: format.startsWith("outlook-a") || format === "outlook-reg",
+      group,
+      experimental: format === "outlook-autodiscover" || format === "outlook-reg",
     }));
   if (cmd === "run_probe") {
     const verdict = new URLSearchParams(location.search).get("verdict") ?? "ok";
@@ -76,24 +77,21 @@ mockIPC((cmd, args) => {
         channel.onmessage({ side, step, status: "ok", host, port, elapsed_ms: 40 });
       channel.onmessage({ side, step: "auth", status: verdict === "ok" ? "ok" : "failed", host, port, elapsed_ms: 90 });
     }
-    const side = (host: string, port: number, username: string) => ({
-      kind: verdict,
+    const side = (host: string, port: number, username: string, unreachable_port: number | null = null) => ({
+      diagnosis: diagnosis(verdict, verdict === "ok" ? {} : { host, port, username }),
       host,
       port,
-      security: port === 993 ? "tls" : "starttls",
+      security: port === 993 || port === 465 ? "tls" : "starttls",
       username,
       elapsed_ms: 120,
-      message: "",
-      hint: "",
       server_text: verdict === "ok" ? null : "NO [AUTHENTICATIONFAILED] Authentication failed",
-      detail: null,
-      unreachable_port: null,
-      note: null,
+      unreachable_port,
       attempts: [],
     });
+    // The outgoing side went through the fallback (port 587 blocked), so the note about it is audited too.
     return {
       imap: side("imap.mail.me.com", 993, "jane"),
-      smtp: side("smtp.mail.me.com", 587, "jane@icloud.com"),
+      smtp: side("smtp.mail.me.com", 465, "jane@icloud.com", 587),
       domain: null,
     };
   }

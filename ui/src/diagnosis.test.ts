@@ -1,6 +1,7 @@
 // Every diagnosis kind has words in both languages, with every placeholder filled from the facts.
 import { describe, expect, it } from "vitest";
 import type { DiagnosisKind } from "./bindings/DiagnosisKind";
+import type { Facts } from "./bindings/Facts";
 import { words } from "./diagnosis";
 import { chooseLanguage } from "./i18n";
 import en from "./i18n/en.json";
@@ -9,15 +10,21 @@ const kinds = Object.keys(en)
   .filter((k) => k.startsWith("diagnosis.") && k.endsWith(".message"))
   .map((k) => k.split(".")[1] as DiagnosisKind);
 
-const facts = {
+// Every fact the core can send (Required: the type-check fails when the Rust side adds one and this list lacks it).
+const facts: Required<Facts> = {
   host: "imap.mail.me.com",
   port: 993,
   username: "jane",
   domain: "family.example",
+  address: "jane@family.example",
   provider: "Gmail",
   limit: 254,
   path: "/tmp/x",
   store: "Secret Service",
+  seconds: 60,
+  pref: "mail.accountmanager.accounts",
+  character: "U+202E RIGHT-TO-LEFT OVERRIDE",
+  position: 5,
 };
 
 describe("diagnosis words", () => {

@@ -3,24 +3,31 @@
 import en from "./i18n/en.json";
 import de from "./i18n/de.json";
 import type { Facts } from "./bindings/Facts";
+import type { Lang } from "./bindings/Lang";
 
+export type { Lang };
 export type Catalogue = Record<string, string>;
-export const catalogues: Record<string, Catalogue> = { en, de };
-export type Lang = keyof typeof catalogues;
+/** One catalogue per language the product speaks (the core's `Lang`, so the two cannot drift apart). */
+export const catalogues: Record<Lang, Catalogue> = { en, de };
 
 let current: Catalogue = en;
-let currentLang = "en";
+let currentLang: Lang = "en";
+
+function isLang(code: string): code is Lang {
+  return Object.prototype.hasOwnProperty.call(catalogues, code);
+}
 
 /** Picks the catalogue from the OS locale (as WebKit reports it), falling back to English. */
-export function chooseLanguage(preferred: readonly string[] = navigator.languages ?? [navigator.language]): string {
-  const lang = preferred.map((l) => l.toLowerCase().split("-")[0]).find((l) => l in catalogues) ?? "en";
+export function chooseLanguage(preferred: readonly string[] = navigator.languages ?? [navigator.language]): Lang {
+  const lang = preferred.map((l) => l.toLowerCase().split(/[-_]/)[0]).find(isLang) ?? "en";
   current = catalogues[lang];
   currentLang = lang;
   document.documentElement.lang = lang;
   return lang;
 }
 
-export function language(): string {
+/** The page's language: what files with words in them (the settings card) are written in. */
+export function language(): Lang {
   return currentLang;
 }
 

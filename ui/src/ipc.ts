@@ -7,6 +7,7 @@ import type { AddOutcome } from "./bindings/AddOutcome";
 import type { DomainReport } from "./bindings/DomainReport";
 import type { ExportFormat } from "./bindings/ExportFormat";
 import type { ExportFormatInfo } from "./bindings/ExportFormatInfo";
+import type { Lang } from "./bindings/Lang";
 import type { KeychainStatus } from "./bindings/KeychainStatus";
 import type { ProbeEvent } from "./bindings/ProbeEvent";
 import type { Saved } from "./bindings/Saved";
@@ -15,8 +16,17 @@ import type { ProbeReport } from "./bindings/ProbeReport";
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: Diagnosis };
 
+/** A diagnosis crosses IPC as kind + facts (+ detail); it carries no words, the page makes them. */
 function isDiagnosis(e: unknown): e is Diagnosis {
-  return typeof e === "object" && e !== null && "kind" in e && "message" in e;
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    "kind" in e &&
+    typeof e.kind === "string" &&
+    "facts" in e &&
+    typeof e.facts === "object" &&
+    e.facts !== null
+  );
 }
 
 async function call<T>(command: string, args: Record<string, unknown>): Promise<Result<T>> {
@@ -31,6 +41,16 @@ async function call<T>(command: string, args: Record<string, unknown>): Promise<
 /** Validates an address in the core: syntax, IDN, iCloud domains, other providers. */
 export function checkAddress(input: string): Promise<Result<Address>> {
   return call<Address>("check_address", { input });
+}
+
+/** Checks a display name as typed (blank is fine: the name is optional); the value is the name as it will be used. */
+export function checkName(input: string): Promise<Result<string | null>> {
+  return call<string | null>("check_name", { input });
+}
+
+/** The operating system account's full name, to prefill "Your name". */
+export function osFullName(): Promise<string | null> {
+  return invoke<string | null>("os_full_name");
 }
 
 /** Runs the connection test; `onEvent` receives each step as it happens. */
@@ -65,19 +85,25 @@ export function forgetTestedPassword(): Promise<void> {
   return invoke<void>("forget_password");
 }
 
+/** Every export format with its mail-app group, ordered by group (as the save step shows them), then registry. */
 export function exportFormats(): Promise<ExportFormatInfo[]> {
   return invoke<ExportFormatInfo[]>("export_formats");
 }
 
-/** Writes one client file: to `path` when given (from the save dialog), else into the export folder. */
+/**
+ * Writes one client file, its words (the settings card) in `lang`. With `saveAs` the app asks where in the native
+ * save dialog; otherwise the file goes into the export folder (Downloads). The path written, or null when the
+ * person cancelled the dialog.
+ */
 export function exportProfile(
   address: string,
   login: string | null,
   name: string | null,
   format: ExportFormat,
-  path: string | null,
-): Promise<Result<string>> {
-  return call<string>("export_profile", { address, login, name, format, path });
+  lang: Lang,
+  saveAs: boolean,
+): Promise<Result<string | null>> {
+  return call<string | null>("export_profile", { address, login, name, format, lang, saveAs });
 }
 
 export async function thunderbirdProfiles(): Promise<Result<ThunderbirdProfile[]>> {
@@ -93,9 +119,9 @@ export function thunderbirdAdd(
   return call<AddOutcome>("thunderbird_add", { address, login, name, profile });
 }
 
-/** The MX check of a custom domain (iCloud+ or not); never fails, at worst `dns_failure`. */
-export function checkDomain(domain: string): Promise<DomainReport> {
-  return invoke<DomainReport>("check_domain", { domain });
+/** The MX check of the address's custom domain (iCloud+ or not); never fails, at worst `dns_failure`. */
+export function checkDomain(address: string): Promise<DomainReport> {
+  return invoke<DomainReport>("check_domain", { address });
 }
 
 /** Tells the app the first step is on screen and usable (the start-to-interactive benchmark's finish line). */

@@ -9,6 +9,10 @@ export interface WizardState {
   address?: import("./bindings/Address").Address;
   /** The primary iCloud address that signs in, for iCloud+ custom domains. */
   login?: string;
+  /** The sender's name as people will see it (optional); undefined until the field was filled or prefilled. */
+  name?: string;
+  /** True while the name field holds something the core refuses. */
+  nameInvalid?: boolean;
   /** What the save step did, for the summary: one plain sentence each. */
   done: string[];
 }

@@ -246,8 +246,8 @@ impl Ctx<'_> {
             .map_err(|_| Failure::new(DiagnosisKind::Timeout, format!("no answer during {step:?} before the deadline").to_lowercase()))
     }
 
-    /// Looks up and connects to `endpoint`, reporting both steps. Addresses are tried in turn within one connect
-    /// timeout; the first that answers wins.
+    /// Looks up and connects to `endpoint`, reporting both steps. The addresses are tried Happy Eyeballs style
+    /// (`connect_any`) within one connect timeout; the first that answers wins.
     async fn connect(&self, side: Side, endpoint: &Endpoint) -> Result<TcpStream, Failure> {
         let (host, port) = (endpoint.host.as_str(), endpoint.port);
         self.emit(side, Step::Dns, StepStatus::Started, host, port, None);
@@ -280,9 +280,18 @@ impl Ctx<'_> {
         outcome
     }
 
-    /// The TLS handshake on `tcp`, certificate checked for `host`.
+    /// The TLS handshake on `tcp`, certificate checked for `host`. Waiting for the TLS configuration (the system's
+    /// trusted certificates) counts against the deadline like everything else.
     async fn handshake(&self, host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Failure> {
-        let config = self.tls.get().await.map_err(|e| Failure::new(DiagnosisKind::TlsCertificateUntrusted, e))?;
+        let config = match tokio::time::timeout_at(self.deadline.into(), self.tls.get()).await {
+            Ok(built) => built.map_err(|e| Failure::new(DiagnosisKind::TlsCertificateUntrusted, e))?,
+            Err(_) => {
+                return Err(Failure::new(
+                    DiagnosisKind::TlsHandshakeFailed,
+                    "this computer's trusted certificates had not finished loading by the deadline; the password was not sent",
+                ))
+            }
+        };
         let name = tls::server_name(host).ok_or_else(|| Failure::new(DiagnosisKind::DnsFailure, format!("'{host}' is not a host name")))?;
         let connector = tokio_rustls::TlsConnector::from(config);
         match self.within(Step::Tls, connector.connect(name, tcp)).await? {
@@ -332,67 +341,156 @@ impl Ctx<'_> {
 
 /// The TLS configuration, built while the first round trips (DNS, TCP, the SMTP greeting) are under way: loading
 /// the system's roots takes tens of milliseconds. The build runs on a plain thread that touches no network and
-/// ends by itself even when the probe is dropped; a recent build is reused without any thread.
+/// ends by itself even when the probe is dropped; a recent build is reused without any thread. Waiting for it can
+/// be given up at any moment (the deadline) by either side without spoiling it for the other.
 struct PendingTls {
-    ready: tokio::sync::OnceCell<BuiltConfig>,
-    building: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<BuiltConfig>>>,
+    built: tokio::sync::watch::Receiver<Option<BuiltConfig>>,
 }
 
 type BuiltConfig = Result<Arc<rustls::ClientConfig>, String>;
 
 impl PendingTls {
     fn start(extra_ca_pem: Option<Vec<u8>>) -> PendingTls {
-        let ready = tokio::sync::OnceCell::new();
-        let mut building = None;
-        match tls::reusable_client_config(extra_ca_pem.as_deref()) {
-            Some(config) => {
-                let _ = ready.set(Ok(config));
-            }
-            None => {
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                let spawned = std::thread::Builder::new().name("tls-config".into()).spawn(move || {
-                    let _ = tx.send(tls::shared_client_config(extra_ca_pem.as_deref()).map_err(|e| e.to_string()));
-                });
-                match spawned {
-                    Ok(_) => building = Some(rx),
-                    Err(e) => {
-                        let _ = ready.set(Err(format!("could not start building the TLS configuration: {e}")));
-                    }
-                }
+        if let Some(config) = tls::reusable_client_config(extra_ca_pem.as_deref()) {
+            return PendingTls { built: tokio::sync::watch::channel(Some(Ok(config))).1 };
+        }
+        let (tx, built) = tokio::sync::watch::channel(None);
+        let spawned = std::thread::Builder::new().name("tls-config".into()).spawn(move || {
+            let _ = tx.send(Some(tls::shared_client_config(extra_ca_pem.as_deref()).map_err(|e| e.to_string())));
+        });
+        match spawned {
+            Ok(_) => PendingTls { built },
+            Err(e) => {
+                let failed = Err(format!("could not start building the TLS configuration: {e}"));
+                PendingTls { built: tokio::sync::watch::channel(Some(failed)).1 }
             }
         }
-        PendingTls { ready, building: std::sync::Mutex::new(building) }
     }
 
+    /// The configuration, once built. Cancel-safe: dropping the future only stops this caller's wait.
     async fn get(&self) -> BuiltConfig {
-        self.ready
-            .get_or_init(|| async {
-                let receiver = self.building.lock().unwrap_or_else(|p| p.into_inner()).take();
-                match receiver {
-                    Some(rx) => rx.await.unwrap_or_else(|_| Err("the TLS configuration could not be built".to_owned())),
-                    None => Err("the TLS configuration could not be built".to_owned()),
-                }
-            })
-            .await
-            .clone()
+        let mut built = self.built.clone();
+        let ready = built.wait_for(Option::is_some).await.ok().and_then(|ready| ready.clone());
+        ready.unwrap_or_else(|| Err("the TLS configuration could not be built".to_owned()))
     }
 }
 
-/// Connects to the first address that accepts, trying them in order (IPv4 first). The first error is reported:
-/// `localhost` refused on 127.0.0.1 is "refused", even when ::1 is not configured at all.
+/// How long an address gets to accept before the next one is tried alongside it (RFC 8305's "Connection Attempt
+/// Delay", its recommended value).
+const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
+/// Connects to the first address that accepts, Happy Eyeballs style (RFC 8305): the addresses in order (IPv4 first,
+/// the families taking turns), the next one started when the last has not connected within `ATTEMPT_DELAY` or has
+/// failed; the first connection wins and the attempts still running are dropped. So one address that never answers
+/// costs a quarter of a second, not the whole connect budget. When all fail, the error of the first address in the
+/// order is reported: `localhost` refused on 127.0.0.1 is "refused", even when ::1 is not configured at all.
 async fn connect_any(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
-    let mut first: Option<std::io::Error> = None;
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(stream) => {
-                // Every command is one small write that waits for its answer: Nagle's algorithm would only add delay.
-                stream.set_nodelay(true)?;
-                return Ok(stream);
+    use futures::stream::{FuturesUnordered, StreamExt};
+
+    let order = interleave_families(addrs);
+    let mut errors: Vec<Option<std::io::Error>> = order.iter().map(|_| None).collect();
+    let mut running = FuturesUnordered::new();
+    let attempt = |i: usize| {
+        let addr = order[i];
+        async move { (i, TcpStream::connect(addr).await) }
+    };
+    let mut next = 0;
+    loop {
+        if running.is_empty() {
+            if next == order.len() {
+                break;
             }
-            Err(e) => {
-                first.get_or_insert(e);
+            running.push(attempt(next));
+            next += 1;
+        }
+        tokio::select! {
+            Some((i, result)) = running.next() => match result {
+                Ok(stream) => {
+                    // Every command is one small write that waits for its answer: Nagle's algorithm would only add delay.
+                    stream.set_nodelay(true)?;
+                    return Ok(stream);
+                }
+                Err(e) => {
+                    errors[i] = Some(e);
+                    // A failed attempt hands over to the next address at once.
+                    if next < order.len() {
+                        running.push(attempt(next));
+                        next += 1;
+                    }
+                }
+            },
+            () = tokio::time::sleep(ATTEMPT_DELAY), if next < order.len() => {
+                running.push(attempt(next));
+                next += 1;
             }
         }
     }
-    Err(first.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address to connect to")))
+    Err(errors
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address to connect to")))
+}
+
+/// The addresses with the two families taking turns, each family in its own order, starting with the family of the
+/// first address (RFC 8305, section 4).
+fn interleave_families(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
+    let Some(first) = addrs.first() else { return Vec::new() };
+    let (mut leading, mut other): (std::collections::VecDeque<SocketAddr>, std::collections::VecDeque<SocketAddr>) =
+        addrs.iter().partition(|a| a.is_ipv4() == first.is_ipv4());
+    let mut order = Vec::with_capacity(addrs.len());
+    while !leading.is_empty() || !other.is_empty() {
+        order.extend(leading.pop_front());
+        order.extend(other.pop_front());
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loopback address whose SYNs are dropped: a listener whose accept queue is full (kept open by the caller).
+    #[cfg(unix)]
+    fn black_hole(ip: [u8; 4]) -> (std::net::TcpListener, Vec<std::net::TcpStream>) {
+        use std::os::fd::AsRawFd;
+        let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::from(ip), 0)).unwrap();
+        // SAFETY: listen(2) on a socket we own, only changing its backlog (0: one queued connection).
+        unsafe { libc::listen(listener.as_raw_fd(), 0) };
+        let addr = listener.local_addr().unwrap();
+        let fillers = (0..8).map_while(|_| std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()).collect();
+        (listener, fillers)
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_address_that_never_answers_hands_over_to_the_next() {
+        let hole = black_hole([127, 0, 0, 2]);
+        let good = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addrs = [hole.0.local_addr().unwrap(), good.local_addr().unwrap()];
+        let stream = tokio::time::timeout(Duration::from_secs(3), connect_any(&addrs)).await.expect("connected within 3 s").unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), addrs[1]);
+        assert!(stream.nodelay().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_refusal_hands_over_at_once_and_the_first_error_is_told() {
+        let closed = |ip: [u8; 4]| std::net::TcpListener::bind((std::net::Ipv4Addr::from(ip), 0)).unwrap().local_addr().unwrap();
+        let good = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = connect_any(&[closed([127, 0, 0, 1]), good.local_addr().unwrap()]).await.unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), good.local_addr().unwrap());
+
+        let refused = connect_any(&[closed([127, 0, 0, 1]), closed([127, 0, 0, 3])]).await.unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(connect_any(&[]).await.unwrap_err().kind(), std::io::ErrorKind::AddrNotAvailable);
+    }
+
+    #[test]
+    fn address_families_take_turns() {
+        let v4 = |last: u8| SocketAddr::from(([127, 0, 0, last], 993));
+        let v6 = |port: u16| SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
+        assert_eq!(interleave_families(&[v4(1), v4(2), v4(3), v6(1), v6(2)]), [v4(1), v6(1), v4(2), v6(2), v4(3)]);
+        assert_eq!(interleave_families(&[v6(1), v4(1)]), [v6(1), v4(1)]);
+        assert_eq!(interleave_families(&[]), Vec::<SocketAddr>::new());
+    }
 }

@@ -2,6 +2,7 @@
 //! the operating system's trust (rustls-platform-verifier) plus, optionally, an extra CA given by the person (a
 //! company proxy, a test server). There is deliberately no way to switch verification off.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,28 @@ pub fn certificates_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>,
         return Err(TlsSetupError::NoCertificateInPem);
     }
     Ok(certs)
+}
+
+/// Why an extra CA file (`--ca-file`) cannot be used; its text names the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct CaFileError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Reads and checks an extra CA file, the one check the command line and the window both make before using it:
+/// readable, PEM, at least one certificate, each one usable as a trust anchor. Returns the file's contents.
+pub fn read_ca_file(path: &Path) -> Result<Vec<u8>, CaFileError> {
+    let refuse = |reason: String| CaFileError { path: path.to_owned(), reason };
+    let pem = std::fs::read(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
+    let certificates = certificates_from_pem(&pem).map_err(|e| refuse(e.to_string()))?;
+    for (i, certificate) in certificates.into_iter().enumerate() {
+        rustls::RootCertStore::empty()
+            .add(certificate)
+            .map_err(|e| refuse(format!("certificate {} of the file is not a usable CA certificate: {e}", i + 1)))?;
+    }
+    Ok(pem)
 }
 
 /// The client configuration for every IMAP and SMTP connection of a probe: platform trust plus `extra_ca_pem`.
@@ -105,6 +128,25 @@ mod tests {
         assert!(matches!(client_config(Some(b"")), Err(TlsSetupError::NoCertificateInPem)));
         let garbled = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
         assert!(client_config(Some(garbled)).is_err());
+    }
+
+    #[test]
+    fn a_ca_file_is_checked_before_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let error = read_ca_file(&missing).unwrap_err();
+        assert_eq!(error.path, missing);
+        assert!(error.to_string().starts_with(&format!("{}: cannot be read", missing.display())), "{error}");
+
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, "not a certificate\n").unwrap();
+        assert!(read_ca_file(&garbage).unwrap_err().to_string().contains("holds no PEM certificate"));
+
+        // PEM armour around bytes that are no certificate.
+        let not_der = dir.path().join("not-der.pem");
+        std::fs::write(&not_der, "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n").unwrap();
+        let error = read_ca_file(&not_der).unwrap_err();
+        assert!(error.to_string().contains("certificate 1 of the file is not a usable CA certificate"), "{error}");
     }
 
     #[test]

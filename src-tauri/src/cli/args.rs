@@ -74,9 +74,7 @@ impl ServerArgs {
     /// The extra CA's PEM, checked to hold at least one certificate; a problem names the flag and the file.
     pub fn extra_ca_pem(&self) -> Result<Option<Vec<u8>>, String> {
         let Some(path) = &self.ca_file else { return Ok(None) };
-        let pem = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-        icloud_mail_core::probe::tls::certificates_from_pem(&pem).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-        Ok(Some(pem))
+        icloud_mail_core::probe::tls::read_ca_file(path).map(Some).map_err(|e| format!("--ca-file {e}"))
     }
 }
 

@@ -2,8 +2,9 @@
 //! through the core's `keychain`. The password comes in on standard input only, never as an argument.
 
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use icloud_mail_core::keychain::{IfSaved, Keychain, Saved, STORE_NAME};
 use icloud_mail_core::{Account, Diagnosis, Facts};
 
@@ -26,6 +27,8 @@ pub enum KeychainCommand {
     Set {
         #[command(flatten)]
         who: AccountArgs,
+        #[command(flatten)]
+        wait: Wait,
         /// Read the password from standard input: one line from a pipe, or typed at a terminal without being shown
         /// (the only way to give it: arguments are visible to every user of the machine).
         #[arg(long, required = true)]
@@ -41,6 +44,8 @@ pub enum KeychainCommand {
     Status {
         #[command(flatten)]
         who: AccountArgs,
+        #[command(flatten)]
+        wait: Wait,
         /// Print one JSON object: {"exists", "store", "entry": {"service", "account"}}, or the diagnosis.
         #[arg(long)]
         json: bool,
@@ -50,6 +55,8 @@ pub enum KeychainCommand {
     Delete {
         #[command(flatten)]
         who: AccountArgs,
+        #[command(flatten)]
+        wait: Wait,
     },
     /// Print the saved password on standard output, for a mail client's password command.
     #[command(
@@ -65,6 +72,8 @@ pub enum KeychainCommand {
     Get {
         #[command(flatten)]
         who: AccountArgs,
+        #[command(flatten)]
+        wait: Wait,
         /// Print the password even when standard output is a terminal.
         #[arg(long)]
         force: bool,
@@ -77,12 +86,34 @@ impl KeychainCommand {
     }
 }
 
+/// How long to wait for the keychain.
+#[derive(Debug, Default, Args)]
+pub struct Wait {
+    /// Give up waiting for the keychain after this many seconds (default 60, time enough to answer an unlock
+    /// prompt); it then fails with keychain_locked (its keyring is locked and the unlock prompt was not answered) or
+    /// keychain_timeout.
+    #[arg(long, value_name = "SECONDS", value_parser = super::probe::seconds)]
+    timeout: Option<Duration>,
+}
+
+impl Wait {
+    fn keychain(&self) -> Result<Keychain, Diagnosis> {
+        let keychain = Keychain::native()?;
+        Ok(match self.timeout {
+            Some(deadline) => keychain.with_deadline(deadline),
+            None => keychain,
+        })
+    }
+}
+
 pub fn run(command: KeychainCommand, out: Output) -> u8 {
     match command {
-        KeychainCommand::Set { who, password_stdin: _, replace } => set(&who, replace, out),
-        KeychainCommand::Status { who, .. } => status(&who, out),
-        KeychainCommand::Delete { who } => delete(&who, out),
-        KeychainCommand::Get { who, force } => get(&who, force, std::io::stdout().is_terminal(), &mut std::io::stdout().lock(), out),
+        KeychainCommand::Set { who, wait, password_stdin: _, replace } => set(&who, &wait, replace, out),
+        KeychainCommand::Status { who, wait, .. } => status(&who, &wait, out),
+        KeychainCommand::Delete { who, wait } => delete(&who, &wait, out),
+        KeychainCommand::Get { who, wait, force } => {
+            get(&who, &wait, force, std::io::stdout().is_terminal(), &mut std::io::stdout().lock(), out)
+        }
     }
 }
 
@@ -95,7 +126,7 @@ fn about(account: &Account) -> Facts {
     Facts { username: Some(account.login.address.clone()), store: Some(STORE_NAME.to_owned()), ..Facts::default() }
 }
 
-fn set(who: &AccountArgs, replace: bool, out: Output) -> u8 {
+fn set(who: &AccountArgs, wait: &Wait, replace: bool, out: Output) -> u8 {
     let account = match account(who) {
         Ok(account) => account,
         Err(d) => return out.report(&d, EXIT_USAGE),
@@ -109,7 +140,7 @@ fn set(who: &AccountArgs, replace: bool, out: Output) -> u8 {
     }
     let if_saved = if replace { IfSaved::Replace } else { IfSaved::Refuse };
     // `save` takes the password and drops it as soon as the store has it.
-    match Keychain::native().and_then(|k| k.save(&account, password, if_saved)) {
+    match wait.keychain().and_then(|k| k.save(&account, password, if_saved)) {
         Ok(saved) => {
             let key = match saved {
                 Saved::Created => "cli.keychain_saved",
@@ -122,12 +153,12 @@ fn set(who: &AccountArgs, replace: bool, out: Output) -> u8 {
     }
 }
 
-fn status(who: &AccountArgs, out: Output) -> u8 {
+fn status(who: &AccountArgs, wait: &Wait, out: Output) -> u8 {
     let account = match account(who) {
         Ok(account) => account,
         Err(d) => return out.report(&d, EXIT_USAGE),
     };
-    match Keychain::native().and_then(|k| k.status(&account)) {
+    match wait.keychain().and_then(|k| k.status(&account)) {
         Ok(status) => {
             if out.json {
                 print_json(&status);
@@ -146,12 +177,12 @@ fn status(who: &AccountArgs, out: Output) -> u8 {
     }
 }
 
-fn delete(who: &AccountArgs, out: Output) -> u8 {
+fn delete(who: &AccountArgs, wait: &Wait, out: Output) -> u8 {
     let account = match account(who) {
         Ok(account) => account,
         Err(d) => return out.report(&d, EXIT_USAGE),
     };
-    match Keychain::native().and_then(|k| k.delete(&account)) {
+    match wait.keychain().and_then(|k| k.delete(&account)) {
         Ok(()) => {
             println!("{}", out.words("cli.keychain_deleted", &about(&account)));
             EXIT_OK
@@ -162,7 +193,7 @@ fn delete(who: &AccountArgs, out: Output) -> u8 {
 
 /// `stdout_is_terminal` is passed in so the refusal can be tested without a terminal. It is checked before the
 /// keychain is touched, so a refused call shows no permission prompt either.
-fn get(who: &AccountArgs, force: bool, stdout_is_terminal: bool, sink: &mut dyn Write, out: Output) -> u8 {
+fn get(who: &AccountArgs, wait: &Wait, force: bool, stdout_is_terminal: bool, sink: &mut dyn Write, out: Output) -> u8 {
     if stdout_is_terminal && !force {
         return out.usage(&out.text("cli.keychain_get_terminal"));
     }
@@ -170,7 +201,7 @@ fn get(who: &AccountArgs, force: bool, stdout_is_terminal: bool, sink: &mut dyn 
         Ok(account) => account,
         Err(d) => return out.report(&d, EXIT_USAGE),
     };
-    match Keychain::native().and_then(|k| k.get(&account)) {
+    match wait.keychain().and_then(|k| k.get(&account)) {
         Ok(password) => match sink.write_all(password.expose().as_bytes()).and_then(|()| sink.write_all(b"\n")).and_then(|()| sink.flush())
         {
             Ok(()) => EXIT_OK,
@@ -216,13 +247,19 @@ mod tests {
         assert!(matches!(parse(&["delete", "--address", "jane@icloud.com", "--login", "j@me.com"]), Ok(KeychainCommand::Delete { .. })));
         assert!(matches!(parse(&["get", "--address", "jane@icloud.com", "--force"]), Ok(KeychainCommand::Get { force: true, .. })));
         assert!(parse(&["get"]).is_err());
+        let status = parse(&["status", "--address", "jane@icloud.com", "--timeout", "2.5"]);
+        assert!(
+            matches!(status, Ok(KeychainCommand::Status { wait: Wait { timeout: Some(t) }, .. }) if t == Duration::from_millis(2500)),
+            "{status:?}"
+        );
+        assert!(parse(&["delete", "--address", "jane@icloud.com", "--timeout", "0"]).is_err());
     }
 
     #[test]
     fn get_refuses_a_terminal_without_force_and_before_asking_the_keychain() {
         let who = AccountArgs { address: "jane@icloud.com".into(), login: None };
         let mut sink = Vec::new();
-        assert_eq!(get(&who, false, true, &mut sink, OUT), EXIT_USAGE);
+        assert_eq!(get(&who, &Wait::default(), false, true, &mut sink, OUT), EXIT_USAGE);
         assert!(sink.is_empty());
     }
 
@@ -234,7 +271,8 @@ mod tests {
         assert_eq!(EntryName::for_account(&account(&who).unwrap()).account, "janedoe@icloud.com");
         // An address that is usage trouble is refused before the keychain is asked.
         let mut sink = Vec::new();
-        assert_eq!(get(&AccountArgs { address: "jane@gmail.com".into(), login: None }, false, false, &mut sink, OUT), EXIT_USAGE);
+        let gmail = AccountArgs { address: "jane@gmail.com".into(), login: None };
+        assert_eq!(get(&gmail, &Wait::default(), false, false, &mut sink, OUT), EXIT_USAGE);
         assert!(sink.is_empty());
     }
 }

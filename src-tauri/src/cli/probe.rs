@@ -51,7 +51,7 @@ pub struct ProbeArgs {
     pub(super) json: bool,
 }
 
-fn seconds(text: &str) -> Result<Duration, String> {
+pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text.trim().parse().map_err(|_| format!("'{text}' is not a number of seconds"))?;
     if !(value > 0.0 && value <= 600.0) {
         return Err(format!("'{text}': use a number of seconds above 0 and at most 600"));

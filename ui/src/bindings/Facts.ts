@@ -17,6 +17,10 @@ path?: string,
  */
 store?: string, 
 /**
+ * A time limit that ran out, in whole seconds.
+ */
+seconds?: number, 
+/**
  * A Thunderbird preference (`mail.accountmanager.accounts`).
  */
 pref?: string, 

@@ -1,10 +1,11 @@
 // The Address step against a mocked core: what a person sees as they type, and whether Next lets them on.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import { chooseLanguage } from "../i18n";
+import { chooseLanguage, t } from "../i18n";
 import { Wizard } from "../wizard";
 import { steps } from "./index";
 import en from "../i18n/en.json";
+import de from "../i18n/de.json";
 
 const icloud = (address: string) => ({
   address,
@@ -15,22 +16,37 @@ const icloud = (address: string) => ({
 });
 
 function diagnosis(kind: string, facts: Record<string, unknown> = {}) {
-  return { kind, message: "(english from rust)", hint: "(hint from rust)", detail: null, facts };
+  return { kind, detail: null, facts };
 }
 
 let calls: string[] = [];
+let domainChecks: unknown[] = [];
 let domainAnswer: "ok" | "domain_not_icloud" | "hang" = "ok";
+
+/** What the OS reports as the account's full name. */
+let osName: string | null;
 
 beforeEach(() => {
   vi.useFakeTimers();
+  osName = null;
   calls = [];
+  domainChecks = [];
   domainAnswer = "ok";
   chooseLanguage(["en-GB"]);
   mockIPC((cmd, args) => {
     if (cmd === "check_domain") {
-      const domain = (args as { domain: string }).domain;
+      domainChecks.push(args);
+      const domain = (args as { address: string }).address.split("@")[1];
       if (domainAnswer === "hang") return new Promise(() => {});
-      return { kind: domainAnswer, domain, exchanges: [], elapsed_ms: 5, message: "", hint: "", detail: null };
+      const exchanges = domainAnswer === "ok" ? ["mx01.mail.icloud.com."] : ["mx.elsewhere.example."];
+      return { diagnosis: diagnosis(domainAnswer, { domain }), domain, exchanges, elapsed_ms: 5 };
+    }
+    if (cmd === "os_full_name") return osName;
+    if (cmd === "check_name") {
+      const input = (args as { input: string }).input;
+      const bidi = [...input].findIndex((c) => c === "\u202e");
+      if (bidi >= 0) throw diagnosis("name_character_not_allowed", { character: "U+202E", position: bidi + 1 });
+      return input.trim() || null;
     }
     if (cmd !== "check_address") throw new Error(`unexpected command ${cmd}`);
     const input = (args as { input: string }).input;
@@ -87,11 +103,10 @@ describe("Address step", () => {
     expect(wizard.state.address?.address).toBe("johnsmith@icloud.com");
   });
 
-  it("explains other providers in the page's own words, not Rust's", async () => {
+  it("explains other providers in the page's own words, from the kind and facts", async () => {
     new Wizard(document.getElementById("app")!, steps()).go(1);
     await type("someone@gmail.com");
     expect(status()).toContain("gmail.com is Gmail, not iCloud Mail.");
-    expect(status()).not.toContain("english from rust");
     expect(next().disabled).toBe(true);
   });
 
@@ -99,7 +114,10 @@ describe("Address step", () => {
     const wizard = new Wizard(document.getElementById("app")!, steps());
     wizard.go(1);
     await type("jane@family.example");
-    expect(status()).toContain("family.example is an iCloud+ custom domain.");
+    expect(domainChecks).toEqual([{ address: "jane@family.example" }]);
+    expect(status()).toContain(en["probe.domain_ok"].replace("{domain}", "family.example"));
+    expect(status()).toContain(en["probe.domain_ok_hint"]);
+    expect(document.querySelector("#domain-status")!.getAttribute("data-kind")).toBe("ok");
     expect(document.querySelector("#login-why")!.textContent).toContain("not with family.example");
     expect(next().disabled).toBe(true);
     const login = document.querySelector<HTMLInputElement>("#login-input")!;
@@ -122,6 +140,7 @@ describe("Address step", () => {
     new Wizard(document.getElementById("app")!, steps()).go(1);
     await type("jane@family.example");
     expect(status()).toContain("family.example does not receive its mail through iCloud.");
+    expect(document.querySelector("#domain-status")!.getAttribute("data-kind")).toBe("domain_not_icloud");
     document.body.innerHTML = '<div id="app"></div>';
     domainAnswer = "hang";
     new Wizard(document.getElementById("app")!, steps()).go(1);
@@ -149,11 +168,19 @@ describe("Address step", () => {
   it("Enter moves on only when the address is valid, and Back keeps it", async () => {
     const wizard = new Wizard(document.getElementById("app")!, steps());
     wizard.go(1);
+    // Enter as the browser delivers it: a keydown in a field (with two fields, the form alone would not submit).
+    const enter = (css: string) =>
+      document
+        .querySelector(css)!
+        .dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
     await type("nope");
-    document.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    enter("#address-input");
     expect(wizard.current).toBe("address");
     await type("jane@me.com");
-    document.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    enter("#address-input");
+    expect(wizard.current).toBe("password");
+    document.querySelector<HTMLButtonElement>("#back")!.click();
+    enter("#name-input");
     expect(wizard.current).toBe("password");
     document.querySelector<HTMLButtonElement>("#back")!.click();
     expect(wizard.current).toBe("address");
@@ -161,10 +188,37 @@ describe("Address step", () => {
     expect(document.activeElement).toBe(document.querySelector("h1"));
   });
 
+  it("prefills the name from the computer's account, checks what is typed, and blocks Next on a refused one", async () => {
+    osName = "Jane Doe";
+    const wizard = new Wizard(document.getElementById("app")!, steps());
+    next().click();
+    await vi.advanceTimersByTimeAsync(10);
+    const name = document.querySelector<HTMLInputElement>("#name-input")!;
+    expect(name.value).toBe("Jane Doe");
+    expect(document.querySelector("label[for=name-input]")!.textContent).toBe(t("step.address.name_label"));
+    await type("jane@icloud.com");
+    expect(next().disabled).toBe(false);
+    name.value = "Jane\u202eDoe";
+    name.dispatchEvent(new Event("input"));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(document.querySelector("#name-status")!.textContent).toContain(
+      t("diagnosis.name_character_not_allowed.message", { character: "U+202E", position: 5 }),
+    );
+    expect(name.getAttribute("aria-invalid")).toBe("true");
+    expect(next().disabled).toBe(true);
+    name.value = "Jane Doe-Smith";
+    name.dispatchEvent(new Event("input"));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(next().disabled).toBe(false);
+    expect(wizard.state.name).toBe("Jane Doe-Smith");
+  });
+
   it("speaks German when the OS does", async () => {
     chooseLanguage(["de-DE", "en"]);
     new Wizard(document.getElementById("app")!, steps()).go(1);
     await type("johnsmith");
     expect(status()).toContain("Eine E-Mail-Adresse braucht ein @");
+    await type("jane@family.example");
+    expect(status()).toContain(de["probe.domain_ok"].replace("{domain}", "family.example"));
   });
 });

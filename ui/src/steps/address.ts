@@ -1,9 +1,8 @@
 // Address: live validation in the core as the person types. iCloud domains are recognised at once; other
 // domains are accepted for the custom-domain check; other providers and mistakes get their own explanation.
-import { describe } from "../diagnosis";
+import { describe, words } from "../diagnosis";
 import { t } from "../i18n";
-import { checkAddress, checkDomain } from "../ipc";
-import { words } from "../diagnosis";
+import { checkAddress, checkDomain, checkName, osFullName } from "../ipc";
 import { el, text, type Step, type StepContext } from "../wizard";
 
 /** How long typing must pause before the address is checked. */
@@ -12,10 +11,11 @@ export const CHECK_DELAY_MS = 150;
 export function addressStep(): Step {
   let input: HTMLInputElement | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let nameTimer: ReturnType<typeof setTimeout> | undefined;
   let generation = 0;
 
   /** For a custom domain: the MX check (with a way to skip it), then the primary iCloud login that signs in. */
-  const customDomain = (ctx: StepContext, box: HTMLElement, domain: string, mine: () => boolean) => {
+  const customDomain = (ctx: StepContext, box: HTMLElement, address: string, domain: string, mine: () => boolean) => {
     const check = el("div", "domain-check");
     check.id = "domain-status";
     check.setAttribute("role", "status");
@@ -83,17 +83,18 @@ export function addressStep(): Step {
       showLogin();
     });
     box.append(check, loginBox);
-    void checkDomain(domain).then((report) => {
+    void checkDomain(address).then((report) => {
       if (!mine() || loginBox.hidden === false) return;
-      if (report.kind === "ok") {
-        check.className = "domain-check ok";
-        check.replaceChildren(text("p", t("step.address.domain_ok", { domain })));
-      } else {
-        const w = words(report.kind, { domain, host: domain }, report.detail);
-        check.className = "domain-check problem";
-        check.dataset.kind = report.kind;
-        check.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
-      }
+      const d = report.diagnosis;
+      // The domain as the person reads it (Unicode), whatever form the report's facts carry.
+      const facts = { host: domain, ...d.facts, domain };
+      const w =
+        d.kind === "ok"
+          ? { message: t("probe.domain_ok", facts), hint: t("probe.domain_ok_hint", facts) }
+          : words(d.kind, facts, d.detail);
+      check.className = d.kind === "ok" ? "domain-check ok" : "domain-check problem";
+      check.dataset.kind = d.kind;
+      check.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
       showLogin();
     });
   };
@@ -120,6 +121,57 @@ export function addressStep(): Step {
       status.setAttribute("aria-live", "polite");
       form.append(label, input, status, text("p", t("step.address.help"), "note"));
 
+      // The sender's name: optional, prefilled from the computer's account, checked as typed by the same rule as
+      // every export.
+      const nameLabel = text("label", t("step.address.name_label"));
+      nameLabel.setAttribute("for", "name-input");
+      const nameInput = el("input", "text-input") as HTMLInputElement;
+      nameInput.id = "name-input";
+      nameInput.type = "text";
+      nameInput.autocomplete = "name";
+      nameInput.setAttribute("aria-describedby", "name-note name-status");
+      nameInput.value = ctx.state.name ?? "";
+      const nameNote = text("p", t("step.address.name_note"), "note");
+      nameNote.id = "name-note";
+      const nameStatus = el("div", "status");
+      nameStatus.id = "name-status";
+      nameStatus.setAttribute("role", "status");
+      form.append(nameLabel, nameInput, nameNote, nameStatus);
+      let nameGeneration = 0;
+      const checkTypedName = async () => {
+        const mine = ++nameGeneration;
+        const r = await checkName(nameInput.value);
+        if (mine !== nameGeneration) return;
+        nameStatus.replaceChildren();
+        if (r.ok) {
+          ctx.state.name = r.value ?? "";
+          ctx.state.nameInvalid = false;
+          nameStatus.className = "status";
+          nameInput.removeAttribute("aria-invalid");
+        } else {
+          ctx.state.nameInvalid = true;
+          const w = describe(r.error);
+          nameStatus.className = "status problem";
+          nameStatus.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
+          nameInput.setAttribute("aria-invalid", "true");
+        }
+        ctx.changed();
+      };
+      nameInput.addEventListener("input", () => {
+        ctx.state.name = nameInput.value;
+        ctx.state.nameInvalid = undefined;
+        clearTimeout(nameTimer);
+        nameTimer = setTimeout(checkTypedName, CHECK_DELAY_MS);
+      });
+      if (ctx.state.name === undefined) {
+        void osFullName().then((full) => {
+          if (full && ctx.state.name === undefined) {
+            nameInput.value = full;
+            ctx.state.name = full;
+          }
+        });
+      }
+
       const check = async () => {
         const mine = ++generation;
         const value = input!.value;
@@ -133,13 +185,13 @@ export function addressStep(): Step {
           status.append(text("p", t(key, { address: result.value.address, domain: result.value.domain_unicode })));
           input!.removeAttribute("aria-invalid");
           if (result.value.kind.type === "icloud") ctx.state.login = undefined;
-          else customDomain(ctx, status, result.value.domain, () => mine === generation);
+          else customDomain(ctx, status, result.value.address, result.value.domain_unicode, () => mine === generation);
         } else {
           ctx.state.address = undefined;
-          const words = describe(result.error);
+          const w = describe(result.error);
           const quiet = result.error.kind === "address_empty";
           status.className = quiet ? "status" : "status problem";
-          status.append(text("p", words.message, "message"), text("p", words.hint, "hint"));
+          status.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
           if (quiet) input!.removeAttribute("aria-invalid");
           else input!.setAttribute("aria-invalid", "true");
         }
@@ -155,13 +207,23 @@ export function addressStep(): Step {
         e.preventDefault();
         ctx.next();
       });
+      // Enter in either field moves on: a form with two text fields and no submit button is not submitted by Enter.
+      form.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && e.target instanceof HTMLInputElement) {
+          e.preventDefault();
+          ctx.next();
+        }
+      });
       if (input.value) void check();
       return form;
     },
     canProceed: (ctx) =>
-      ctx.state.address !== undefined && (ctx.state.address.kind.type === "icloud" || ctx.state.login !== undefined),
+      ctx.state.address !== undefined &&
+      (ctx.state.address.kind.type === "icloud" || ctx.state.login !== undefined) &&
+      ctx.state.nameInvalid !== true,
     leave() {
       clearTimeout(timer);
+      clearTimeout(nameTimer);
       generation++;
     },
   };

@@ -11,32 +11,38 @@ import { Wizard } from "../wizard";
 import { connectionStep } from "./connection";
 import { welcomeStep } from "./welcome";
 import en from "../i18n/en.json";
+import de from "../i18n/de.json";
 
-const side = (kind: DiagnosisKind, host: string, port: number, username: string): SideReport => ({
-  kind,
+const side = (
+  kind: DiagnosisKind,
+  host: string,
+  port: number,
+  username: string,
+  unreachable_port: number | null = null,
+): SideReport => ({
+  diagnosis: { kind, facts: kind === "ok" ? {} : { host, port, username }, detail: null },
   host,
   port,
-  security: port === 993 ? "tls" : "starttls",
+  security: port === 993 ? "tls" : port === 465 ? "tls" : "starttls",
   username,
   elapsed_ms: 321,
-  message: "(english from rust)",
-  hint: "(hint from rust)",
   server_text: kind === "ok" ? null : "NO [AUTHENTICATIONFAILED] Authentication failed",
-  detail: null,
-  unreachable_port: null,
-  note: null,
+  unreachable_port,
   attempts: [],
 });
 
 let calls: { cmd: string; args: Record<string, unknown> }[] = [];
 let verdict: DiagnosisKind = "ok";
 let hold: Promise<void> | undefined;
+/** Set: SMTP port 587 was not reachable and the fallback (465) gave the verdict. */
+let fellBack = false;
 
 beforeEach(() => {
   chooseLanguage(["en"]);
   calls = [];
   verdict = "ok";
   hold = undefined;
+  fellBack = false;
   setPassword("abcd-efgh-ijkl-mnop");
   mockIPC(async (cmd, args) => {
     calls.push({ cmd, args: args as Record<string, unknown> });
@@ -59,7 +65,9 @@ beforeEach(() => {
     if (hold) await hold;
     return {
       imap: side(verdict, "imap.mail.me.com", 993, "jane"),
-      smtp: side(verdict, "smtp.mail.me.com", 587, "jane@icloud.com"),
+      smtp: fellBack
+        ? side(verdict, "smtp.mail.me.com", 465, "jane@icloud.com", 587)
+        : side(verdict, "smtp.mail.me.com", 587, "jane@icloud.com"),
       domain: null,
     };
   });
@@ -107,6 +115,26 @@ describe("connection test step", () => {
     );
     expect(next().disabled).toBe(false);
     expect((document.querySelector(".test-actions") as HTMLElement).hidden).toBe(true);
+    expect(document.querySelector(".port-blocked")).toBeNull();
+  });
+
+  it("says when port 587 was blocked and the fallback port gave the verdict, in the person's language", async () => {
+    fellBack = true;
+    start();
+    await settle();
+    const smtp = document.querySelector("#verdict-smtp")!;
+    expect(smtp.textContent).toContain("jane@icloud.com on smtp.mail.me.com:465 with SSL/TLS");
+    expect(smtp.querySelector(".port-blocked")!.textContent).toBe(en["probe.port_blocked"].replace("{port}", "587"));
+    expect(document.querySelector("#verdict-imap .port-blocked")).toBeNull();
+    expect(next().disabled).toBe(false);
+
+    chooseLanguage(["de"]);
+    document.body.innerHTML = '<div id="app"></div>';
+    start();
+    await settle();
+    const note = document.querySelector("#verdict-smtp .port-blocked")!.textContent!;
+    expect(note).toBe(de["probe.port_blocked"].replace("{port}", "587"));
+    expect(note).not.toBe(en["probe.port_blocked"].replace("{port}", "587"));
   });
 
   it("explains a refused password with the app-specific password fix and the server's words as detail", async () => {
@@ -118,7 +146,6 @@ describe("connection test step", () => {
     expect(box.textContent).toContain("imap.mail.me.com refused the password for jane.");
     expect(box.textContent).toContain(en["diagnosis.auth_rejected.hint"]);
     expect(box.querySelector("details pre")!.textContent).toContain("AUTHENTICATIONFAILED");
-    expect(box.textContent).not.toContain("english from rust");
     expect(next().disabled).toBe(true);
     expect((document.querySelector(".test-actions") as HTMLElement).hidden).toBe(false);
   });

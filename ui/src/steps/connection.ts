@@ -4,13 +4,15 @@
 import type { ProbeEvent } from "../bindings/ProbeEvent";
 import type { ProbeReport } from "../bindings/ProbeReport";
 import type { SideReport } from "../bindings/SideReport";
-import { words } from "../diagnosis";
+import { describe, words } from "../diagnosis";
 import { t } from "../i18n";
 import { cancelProbe, runProbe } from "../ipc";
 import { password } from "../secret";
 import { el, text, type Step, type StepContext } from "../wizard";
 
 type SideName = "imap" | "smtp";
+
+const bothOk = (r: ProbeReport) => r.imap.diagnosis.kind === "ok" && r.smtp.diagnosis.kind === "ok";
 
 export function connectionStep(): Step {
   let report: ProbeReport | undefined;
@@ -62,9 +64,10 @@ export function connectionStep(): Step {
       const showVerdict = (side: SideName, r: SideReport) => {
         const box = sides[side].verdict;
         box.replaceChildren();
-        const facts = { host: r.host, port: r.port, username: r.username ?? undefined };
-        if (r.kind === "ok") {
+        const d = r.diagnosis;
+        if (d.kind === "ok") {
           box.className = "verdict ok";
+          delete box.dataset.kind;
           box.append(
             text(
               "p",
@@ -77,13 +80,20 @@ export function connectionStep(): Step {
               }),
             ),
           );
-          if (r.note) box.append(text("p", r.note, "note"));
         } else {
-          const w = words(r.kind, facts, r.detail);
+          // The report's server fills in facts the diagnosis does not carry itself.
+          const facts = { host: r.host, port: r.port, username: r.username ?? undefined, ...d.facts };
+          const w = words(d.kind, facts, d.detail);
           box.className = "verdict problem";
-          box.dataset.kind = r.kind;
+          box.dataset.kind = d.kind;
           box.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
-          const detail = [r.server_text, r.detail].filter(Boolean).join("\n");
+        }
+        // The first port could not be reached, so the fallback was tried: say so, whatever came of it.
+        if (r.unreachable_port !== null) {
+          box.append(text("p", t("probe.port_blocked", { port: r.unreachable_port }), "note port-blocked"));
+        }
+        if (d.kind !== "ok") {
+          const detail = [r.server_text, d.detail].filter(Boolean).join("\n");
           if (detail) {
             const more = el("details");
             more.append(text("summary", t("step.test.details")), text("pre", detail));
@@ -112,9 +122,9 @@ export function connectionStep(): Step {
           report = result.value;
           showVerdict("imap", report.imap);
           showVerdict("smtp", report.smtp);
-          actions.hidden = report.imap.kind === "ok" && report.smtp.kind === "ok";
+          actions.hidden = bothOk(report);
         } else if (result.error.kind !== "cancelled") {
-          const w = words(result.error.kind, result.error.facts, result.error.detail);
+          const w = describe(result.error);
           for (const s of Object.values(sides)) {
             s.verdict.className = "verdict problem";
             s.verdict.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
@@ -128,7 +138,7 @@ export function connectionStep(): Step {
       void start();
       return body;
     },
-    canProceed: () => !running && report !== undefined && report.imap.kind === "ok" && report.smtp.kind === "ok",
+    canProceed: () => !running && report !== undefined && bothOk(report),
     leave() {
       generation++;
       if (running) void cancelProbe();

@@ -1,11 +1,14 @@
 // Save & export: the password into the keychain (asking before replacing an entry; a missing keychain is explained
 // and does not block), then the mail app: Thunderbird profiles found on this computer, and a file for every other
-// client, saved to Downloads or wherever the person chooses in the native save dialog.
-import { save as saveDialog } from "@tauri-apps/plugin-dialog";
-import type { ExportFormat } from "../bindings/ExportFormat";
+// client, saved to Downloads or wherever the person chooses in the native save dialog (which the app opens).
+// Which formats there are and which mail app each is for comes from the core (`export_formats`); their words come
+// from the catalogue (`group.<id>.*`, `format.<id>.*`), and files with words in them are written in the page's
+// language.
+import type { ClientGroup } from "../bindings/ClientGroup";
 import type { Diagnosis } from "../bindings/Diagnosis";
+import type { ExportFormatInfo } from "../bindings/ExportFormatInfo";
 import { describe } from "../diagnosis";
-import { t } from "../i18n";
+import { language, t } from "../i18n";
 import {
   exportFormats,
   exportProfile,
@@ -17,14 +20,22 @@ import {
 import { forgetPassword } from "../secret";
 import { el, text, type Step, type StepContext } from "../wizard";
 
-/** The formats offered, grouped by client, in the order people look for them. */
-const CLIENTS: { id: string; formats: ExportFormat[] }[] = [
-  { id: "outlook", formats: ["outlook-prf", "outlook-autodiscover", "outlook-reg"] },
-  { id: "apple", formats: ["apple-mobileconfig"] },
-  { id: "terminal", formats: ["neomutt", "aerc", "mbsync", "msmtp"] },
-  { id: "thunderbird_file", formats: ["thunderbird-autoconfig"] },
-  { id: "card", formats: ["settings-html", "settings-text"] },
-];
+/** The formats in the order given (the core's: by group, then registry), each group once, none left out. */
+export function byGroup(formats: readonly ExportFormatInfo[]): Map<ClientGroup, ExportFormatInfo[]> {
+  const groups = new Map<ClientGroup, ExportFormatInfo[]>();
+  for (const info of formats) {
+    const list = groups.get(info.group) ?? [];
+    list.push(info);
+    groups.set(info.group, list);
+  }
+  return groups;
+}
+
+/** The name a person reads for a format, marked when it is experimental. */
+export function formatLabel(info: ExportFormatInfo): string {
+  const name = t(`format.${info.format}.name`);
+  return info.experimental ? t("step.save.experimental", { name }) : name;
+}
 
 function button(label: string, id: string, kind = "secondary"): HTMLButtonElement {
   const b = el("button", `button ${kind}`) as HTMLButtonElement;
@@ -53,6 +64,7 @@ export function saveStep(): Step {
     render(ctx: StepContext) {
       const address = ctx.state.address!.address;
       const login = ctx.state.login ?? null;
+      const name = ctx.state.name?.trim() ? ctx.state.name.trim() : null;
       const body = el("div", "save-step");
 
       // The keychain.
@@ -99,14 +111,44 @@ export function saveStep(): Step {
         }
       });
 
+      /** One row per format: its name and what it is for, Save (into Downloads) and Save as… (the dialog). */
+      const formatRow = (info: ExportFormatInfo): HTMLElement => {
+        const { format } = info;
+        const label = formatLabel(info);
+        const row = el("div", "format");
+        const outcome = el("div", "outcome");
+        outcome.setAttribute("role", "status");
+        const saveIt = button(t("step.save.save"), `save-${format}`);
+        saveIt.setAttribute("aria-label", t("step.save.save_file", { what: label }));
+        const saveAs = button(t("step.save.save_as"), `save-as-${format}`);
+        saveAs.setAttribute("aria-label", t("step.save.save_file_as", { what: label }));
+        const write = async (asked: boolean) => {
+          const r = await exportProfile(address, login, name, format, language(), asked);
+          if (!r.ok) return problem(outcome, r.error);
+          if (r.value === null) return; // the person closed the save dialog: nothing was written
+          success(outcome, t("step.save.saved_to", { path: r.value }));
+          ctx.state.done.push(t("done.file", { what: label, path: r.value }));
+        };
+        saveIt.addEventListener("click", () => void write(false));
+        saveAs.addEventListener("click", () => void write(true));
+        const what = el("div", "format-what");
+        what.append(
+          text("p", label, "format-label"),
+          text("p", t(`format.${format}.description`), "note format-description"),
+        );
+        row.append(what, saveIt, saveAs, outcome);
+        return row;
+      };
+
       // Thunderbird.
       const tb = el("section", "save-thunderbird");
       tb.setAttribute("aria-labelledby", "tb-title");
-      const tbTitle = text("h2", t("step.save.thunderbird_title"));
+      const tbTitle = text("h2", t("group.thunderbird.name"));
       tbTitle.id = "tb-title";
       const tbList = el("div", "tb-profiles");
       tbList.id = "tb-profiles";
-      tb.append(tbTitle, tbList);
+      const tbFiles = el("div", "client");
+      tb.append(tbTitle, text("p", t("group.thunderbird.how"), "note"), tbList, tbFiles);
       void thunderbirdProfiles().then((r) => {
         if (!r.ok) return problem(tbList, r.error);
         if (r.value.length === 0) return tbList.replaceChildren(text("p", t("step.save.thunderbird_none"), "note"));
@@ -116,7 +158,7 @@ export function saveStep(): Step {
           outcome.setAttribute("role", "status");
           const add = button(t("step.save.thunderbird_add", { name: profile.name }), `tb-add-${i}`);
           add.addEventListener("click", async () => {
-            const a = await thunderbirdAdd(address, login, null, profile.path);
+            const a = await thunderbirdAdd(address, login, name, profile.path);
             if (a.ok) {
               success(
                 outcome,
@@ -125,6 +167,13 @@ export function saveStep(): Step {
                 }),
               );
               ctx.state.done.push(t("done.thunderbird", { name: profile.name }));
+              // Added, but something in the profile deserves a look (user.js sets account prefs): say what and why.
+              if (a.value.outcome === "added") {
+                for (const warning of a.value.warnings) {
+                  const w = describe(warning);
+                  outcome.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
+                }
+              }
             } else problem(outcome, a.error);
           });
           row.append(
@@ -136,46 +185,27 @@ export function saveStep(): Step {
         }
       });
 
-      // Files for every other client.
+      // Files for every other mail app, one group per app, in the core's order. A format the core files under
+      // Thunderbird goes with the profiles above.
       const files = el("section", "save-files");
       files.setAttribute("aria-labelledby", "files-title");
       const fTitle = text("h2", t("step.save.files_title"));
       fTitle.id = "files-title";
       files.append(fTitle, text("p", t("step.save.files_where"), "note"));
       void exportFormats().then((formats) => {
-        for (const client of CLIENTS) {
-          const group = el("div", "client");
-          group.append(
-            text("h3", t(`step.save.client_${client.id}`)),
-            text("p", t(`step.save.client_${client.id}_how`), "note"),
-          );
-          for (const format of client.formats) {
-            const info = formats.find((f) => f.format === format);
-            if (!info) continue;
-            const row = el("div", "format");
-            const outcome = el("div", "outcome");
-            outcome.setAttribute("role", "status");
-            const label = info.experimental ? `${info.description} (${t("step.save.experimental")})` : info.description;
-            const saveIt = button(t("step.save.save"), `save-${format}`);
-            saveIt.setAttribute("aria-label", t("step.save.save_file", { what: label }));
-            const saveAs = button(t("step.save.save_as"), `save-as-${format}`);
-            saveAs.setAttribute("aria-label", `${t("step.save.save_as")} ${label}`);
-            const write = async (path: string | null) => {
-              const r = await exportProfile(address, login, null, format, path);
-              if (r.ok) {
-                success(outcome, t("step.save.saved_to", { path: r.value }));
-                ctx.state.done.push(t("done.file", { what: label, path: r.value }));
-              } else problem(outcome, r.error);
-            };
-            saveIt.addEventListener("click", () => void write(null));
-            saveAs.addEventListener("click", async () => {
-              const path = await saveDialog({ title: label });
-              if (path) await write(path);
-            });
-            row.append(text("p", label, "format-label"), saveIt, saveAs, outcome);
-            group.append(row);
+        for (const [group, infos] of byGroup(formats)) {
+          if (group === "thunderbird") {
+            tbFiles.append(...infos.map(formatRow));
+            continue;
           }
-          files.append(group);
+          const box = el("div", "client");
+          box.id = `group-${group}`;
+          const heading = text("h3", t(`group.${group}.name`));
+          heading.id = `group-${group}-title`;
+          box.setAttribute("role", "group");
+          box.setAttribute("aria-labelledby", heading.id);
+          box.append(heading, text("p", t(`group.${group}.how`), "note"), ...infos.map(formatRow));
+          files.append(box);
         }
       });
 
