@@ -117,11 +117,14 @@ pub struct Setup {
     pub icloud_like: bool,
     /// Whether the STARTTLS submission port (587) listens; when not, `Dovecot::submission_port` refuses connections.
     pub starttls_submission: bool,
+    /// Folders every user gets (Dovecot creates them at login), with special-use flags where given; a non-empty
+    /// list also makes `/` the separator. Per-user folders without flags: `MailUser::with_folders`.
+    pub folders: Vec<Folder>,
 }
 
 impl Default for Setup {
     fn default() -> Setup {
-        Setup { icloud_like: false, starttls_submission: true }
+        Setup { icloud_like: false, starttls_submission: true, folders: Vec::new() }
     }
 }
 
@@ -168,10 +171,23 @@ pub struct Dovecot {
     dir: tempfile::TempDir,
 }
 
+/// A folder every user has (created at login), with its RFC 6154 special-use flag if any (`\Sent`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Folder {
+    /// The name as a client sees it (UTF-8; Dovecot sends it in modified UTF-7), levels separated by `/`.
+    pub name: &'static str,
+    pub special_use: Option<&'static str>,
+}
+
 impl Dovecot {
     /// Starts Dovecot for `users` with a fresh CA, and waits until all three listeners accept connections.
     pub fn start(users: &[MailUser]) -> std::io::Result<Dovecot> {
         Self::start_with_ca(users, TestCa::new())
+    }
+
+    /// Like `start`, and every user has `folders` besides INBOX, with `/` between levels as on iCloud.
+    pub fn start_with_folders(users: &[MailUser], folders: &[Folder]) -> std::io::Result<Dovecot> {
+        Self::start_with(users, Setup { folders: folders.to_vec(), ..Setup::classic() }, TestCa::new())
     }
 
     /// Like `start`, with a CA the caller made (to serve several servers from one CA).
@@ -398,17 +414,29 @@ struct ConfigParts<'a> {
     setup: &'a Setup,
 }
 
+/// The inbox namespace with `/` between levels and the given folders (created at login), for an iCloud-like server
+/// or one with `Setup::folders`; or nothing (Dovecot's defaults: `.` between levels, INBOX only).
+fn folders_config(setup: &Setup) -> String {
+    if !setup.icloud_like && setup.folders.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("namespace inbox {\n  inbox = yes\n  prefix =\n  separator = /\n");
+    for folder in &setup.folders {
+        let special = folder.special_use.map(|flag| format!("\n    special_use = {flag}")).unwrap_or_default();
+        text.push_str(&format!("  mailbox \"{}\" {{\n    auto = create{special}\n  }}\n", folder.name));
+    }
+    text.push_str("}\n");
+    text
+}
+
 fn config_text(p: &ConfigParts) -> String {
     let root = p.root.display();
     let dh = if Path::new("/usr/share/dovecot/dh.pem").exists() { "ssl_dh = </usr/share/dovecot/dh.pem\n" } else { "" };
     // 587 closed: Dovecot does not listen there, and nothing else does (the port was free a moment ago).
     let submission = if p.setup.starttls_submission { p.submission_port } else { 0 };
     let icloud = if p.setup.icloud_like {
-        format!(
-            "# iCloud-like: one namespace with '/' as separator, folders without special_use, no SPECIAL-USE.\n\
-             namespace inbox {{\n  inbox = yes\n  prefix =\n  separator = /\n}}\n\
-             imap_capability = {ICLOUD_LIKE_CAPABILITY}\n"
-        )
+        // The namespace with '/' as separator comes from folders_config; the folders carry no special_use.
+        format!("# iCloud-like: Dovecot's capabilities without SPECIAL-USE.\nimap_capability = {ICLOUD_LIKE_CAPABILITY}\n")
     } else {
         String::new()
     };
@@ -442,7 +470,7 @@ userdb {{
   driver = passwd-file
   args = username_format=%u {passwd}
 }}
-submission_relay_host = 127.0.0.1
+{folders}submission_relay_host = 127.0.0.1
 submission_relay_port = {relay}
 submission_relay_trusted = yes
 {icloud}# Login processes started ahead and reused (Dovecot's "high-performance" mode): a connection does not wait for a
@@ -493,6 +521,7 @@ service pop3-login {{
         submissions = p.submissions_port,
         relay = p.relay_port,
         uid = MAIL_UID,
+        folders = folders_config(p.setup),
     )
 }
 

@@ -5,7 +5,8 @@
 use async_imap::imap_proto::{Response, Status};
 
 use super::classify::{self, Failure};
-use super::{Attempt, Ctx, Side, SideReport, Step, StepStatus};
+use super::{folders, Attempt, Ctx, Side, SideReport, Step, StepStatus};
+use crate::account::Folders;
 use crate::diagnosis::DiagnosisKind;
 use crate::provider::Endpoint;
 use crate::secret::Secret;
@@ -16,13 +17,15 @@ const LOGOUT_GRACE: std::time::Duration = std::time::Duration::from_millis(1500)
 pub(crate) async fn probe_imap(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[String], secret: &Secret) -> SideReport {
     let mut attempts = Vec::new();
     let mut tried = None;
-    let outcome = run(ctx, endpoint, usernames, secret, &mut attempts, &mut tried).await;
+    let mut listed = None;
+    let outcome = run(ctx, endpoint, usernames, secret, &mut attempts, &mut tried, &mut listed).await;
     if let Err(failure) = &outcome {
         if attempts.is_empty() {
             attempts.push(ctx.attempt(endpoint, None, failure.kind, failure.server_text.clone()));
         }
     }
-    let report = ctx.side_report(endpoint, outcome, tried, attempts);
+    let mut report = ctx.side_report(endpoint, outcome, tried, attempts);
+    folders::apply(&mut report, listed);
     ctx.emit(
         Side::Imap,
         Step::Done,
@@ -41,6 +44,7 @@ async fn run(
     secret: &Secret,
     attempts: &mut Vec<Attempt>,
     tried: &mut Option<String>,
+    listed: &mut Option<Result<Folders, String>>,
 ) -> Result<String, Failure> {
     let (host, port) = (endpoint.host.as_str(), endpoint.port);
     let step = |step, status| ctx.emit(Side::Imap, step, status, host, port, None);
@@ -69,6 +73,7 @@ async fn run(
             Ok(mut session) => {
                 attempts.push(ctx.attempt(endpoint, Some(username), DiagnosisKind::Ok, None));
                 step(Step::Auth, StepStatus::Ok);
+                *listed = Some(folders::read(ctx, &mut session).await);
                 let _ = tokio::time::timeout(LOGOUT_GRACE.min(ctx.remaining()), session.logout()).await;
                 return Ok(username.clone());
             }

@@ -6,6 +6,7 @@
 
 mod classify;
 mod dns;
+pub mod folders;
 mod imap;
 mod smtp;
 pub mod tls;
@@ -153,6 +154,11 @@ pub struct SideReport {
     pub unreachable_port: Option<u16>,
     /// Every try, in order.
     pub attempts: Vec<Attempt>,
+    /// IMAP after a login: the folders the server listed, by role. None for SMTP, before a login, and when the
+    /// list could not be read (the `ok` verdict's detail then says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub folders: Option<crate::account::Folders>,
 }
 
 impl SideReport {
@@ -323,6 +329,7 @@ impl Ctx<'_> {
             server_text,
             unreachable_port: None,
             attempts,
+            folders: None,
         }
     }
 

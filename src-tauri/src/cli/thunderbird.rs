@@ -7,7 +7,8 @@ use icloud_mail_core::export::thunderbird_profile::{self, AddOutcome};
 use icloud_mail_core::Facts;
 
 use super::args::{print_json, AccountArgs, NameArg, Output, ServerArgs};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::verified::VerifiedArg;
+use super::{EXIT_FAILED, EXIT_OK};
 
 #[derive(Debug, Subcommand)]
 pub enum ThunderbirdCommand {
@@ -17,6 +18,11 @@ pub enum ThunderbirdCommand {
         app-specific password when it first connects.\n\n\
         Nothing is written when prefs.js or user.js sets an account pref in a form this program cannot read, or when \
         user.js (which Thunderbird applies at every start) sets the account list.\n\n\
+        With --verified REPORT.json (saved from probe --json) the account gets exactly what that connection test \
+        signed in with: its servers (SMTP's fallback port when the first was blocked), the username that worked for \
+        each protocol and the folders the server listed, as the identity's Sent, Drafts and Archives folders, the \
+        server's Trash and the Junk target. A report for another address or login is refused (exit 2), as is one in \
+        which a side did not pass (exit 1); --imap, --smtp and --smtp-fallback cannot be combined with it (exit 2).\n\n\
         Exit codes: 0 added or already there, 1 not changed (Thunderbird running, no profile, several defaults, \
         prefs.js or user.js in the way), 2 bad arguments.")]
     Add(Box<AddArgs>),
@@ -36,6 +42,8 @@ pub struct AddArgs {
     pub name: NameArg,
     #[command(flatten)]
     pub servers: ServerArgs,
+    #[command(flatten)]
+    pub verified: VerifiedArg,
     /// The profile folder to change (default: Thunderbird's default profile).
     #[arg(long, value_name = "DIR")]
     pub profile: Option<PathBuf>,
@@ -61,9 +69,9 @@ pub fn run(command: ThunderbirdCommand, out: Output) -> u8 {
 }
 
 fn add(args: AddArgs, out: Output) -> u8 {
-    let account = match args.account.account(args.name.name.clone(), &args.servers) {
+    let account = match super::verified::account(&args.account, args.name.name.clone(), &args.servers, &args.verified, &out) {
         Ok(account) => account,
-        Err(d) => return out.report(&d, EXIT_USAGE),
+        Err(code) => return code,
     };
     let result =
         thunderbird_profile::resolve_profile(args.profile.as_deref()).and_then(|dir| thunderbird_profile::add_account(&dir, &account));
