@@ -98,6 +98,8 @@ impl World {
         let json = world.report_json();
         assert!(!String::from_utf8_lossy(&out.stdout).contains(&world.password), "the report holds the password");
         assert_eq!((&json["imap"]["kind"], &json["smtp"]["kind"]), (&"ok".into(), &"ok".into()), "{json:#}");
+        // The test read the server's list (what the files below must carry).
+        assert_eq!(json["imap"]["folders"]["sent"], world.folder("sent"), "{json:#}");
         world
     }
 
@@ -174,7 +176,8 @@ impl World {
 
 /// aerc (Debian 12: 0.14) with only the exported accounts.conf in its own config folder, the keychain, and the
 /// test CA by SSL_CERT_FILE: it shows the server's folders, composes with `:compose`, sends with `y`, and copies the
-/// message into the account's Sent folder.
+/// message into the account's Sent folder. aerc 0.14 falls back to Debian's /usr/share/aerc/aerc.conf and binds.conf
+/// when its config folder has none, so accounts.conf is the only file it is given.
 fn aerc_sends_and_keeps_a_copy(world: &World) {
     world.export_to("aerc", &world.session.home().join(".config/aerc/accounts.conf"));
     let subject = format!("aerc-{}", fresh_token());
