@@ -61,7 +61,9 @@ pub async fn run_probe(
         _ = cancelled => return Err(Diagnosis::of(DiagnosisKind::Cancelled)),
     };
     if report.is_ok() {
-        state.keep_password(&request.account.login.address, secret);
+        // What the test proved becomes the account's settings for every file and Thunderbird.
+        let verified = request.account.clone().with_verified(&report)?;
+        state.keep_tested(verified, secret);
     }
     Ok(report)
 }
@@ -126,7 +128,7 @@ pub async fn export_profile(
     lang: Lang,
     save_as: bool,
 ) -> Result<Option<String>, Diagnosis> {
-    let account = state.account(&address, login.as_deref(), name)?;
+    let account = state.verified_account(&address, login.as_deref(), name)?;
     let options = ExportOptions {
         ca_file: state.servers.ca_file.as_ref().map(|p| p.display().to_string()),
         password_command: PasswordCommand::App { program: export::app_program() },
@@ -188,7 +190,7 @@ pub async fn thunderbird_add(
     name: Option<String>,
     profile: String,
 ) -> Result<AddOutcome, Diagnosis> {
-    let account = state.account(&address, login.as_deref(), name)?;
+    let account = state.verified_account(&address, login.as_deref(), name)?;
     let profile = state.offered_profile(&profile)?;
     blocking(move || thunderbird_profile::add_account(&profile, &account)).await
 }
