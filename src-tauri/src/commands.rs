@@ -88,14 +88,14 @@ pub async fn keychain_status(state: State<'_, AppState>, address: String, login:
 }
 
 /// Saves the password that passed the connection test. An existing entry is replaced only with `replace`
-/// (the page asks first); the app forgets the password once it is saved.
+/// (the page asks first). The app keeps the tested password and settings afterwards (same five minutes, or until the
+/// window closes), so the files and Thunderbird saved after the keychain still get what the test proved.
 #[tauri::command]
 pub async fn keychain_save(state: State<'_, AppState>, address: String, login: Option<String>, replace: bool) -> Result<Saved, Diagnosis> {
     let account = state.account(&address, login.as_deref(), None)?;
     let secret = state.tested_password(&account.login.address)?;
     let if_saved = if replace { IfSaved::Replace } else { IfSaved::Refuse };
     let saved = blocking(move || Keychain::native()?.save(&account, secret, if_saved)).await?;
-    state.forget_password();
     Ok(saved)
 }
 

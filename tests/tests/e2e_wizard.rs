@@ -247,31 +247,28 @@ fn every_saved_file_gets_what_the_connection_test_proved_and_the_name_typed() {
     app.wait_for_text("#verdict-smtp", "Works");
     app.walk_to(WizardStep::Save, &walk);
 
-    let formats = ["msmtp", "neomutt", "aerc", "settings-text"];
-    for (i, format) in formats.iter().enumerate() {
-        app.click(&format!("#save-{format}"));
-        app.wait_for(Duration::from_secs(10), &format!("the {format} file"), |_| {
-            std::fs::read_dir(exports.path()).map(|d| d.count()).unwrap_or(0) == i + 1
-        });
-    }
-    let read = |needle: &str| -> String {
-        let path = std::fs::read_dir(exports.path())
+    // Each file, once it is in place (a save writes a hidden temporary file first, then renames it).
+    let saved = |needle: &str| {
+        std::fs::read_dir(exports.path())
             .unwrap()
             .map(|e| e.unwrap().path())
-            .find(|p| p.to_string_lossy().contains(needle))
-            .unwrap_or_else(|| panic!("no {needle} file in {}", exports.path().display()));
-        std::fs::read_to_string(path).unwrap()
+            .find(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(needle)))
     };
+    for (format, needle) in [("msmtp", "msmtprc"), ("neomutt", "neomuttrc"), ("aerc", "aerc"), ("settings-text", "settings.txt")] {
+        app.click(&format!("#save-{format}"));
+        app.wait_for(Duration::from_secs(10), &format!("the {format} file"), |_| saved(needle).is_some());
+    }
+    let read = |needle: &str| std::fs::read_to_string(saved(needle).expect("saved above")).unwrap();
     let port = dovecot.submissions_port.to_string();
 
-    let msmtp = read("msmtp");
+    let msmtp = read("msmtprc");
     let value = |key: &str| msmtp.lines().map(str::trim).find_map(|l| l.strip_prefix(key).map(|v| v.trim().trim_matches('"').to_owned()));
     assert_eq!(value("port ").as_deref(), Some(port.as_str()), "{msmtp}");
     assert_eq!(value("tls_starttls ").as_deref(), Some("off"), "{msmtp}");
     assert_eq!(value("user ").as_deref(), Some(sam), "{msmtp}");
     assert_eq!(value("from ").as_deref(), Some(sam), "{msmtp}");
 
-    let neomutt = read("neomutt");
+    let neomutt = read("neomuttrc");
     assert!(neomutt.contains(&format!("set imap_user = \"{sam}\"")), "IMAP signs in with the full address:\n{neomutt}");
     assert!(neomutt.contains(&format!(":{port}/")), "SMTP on the fallback port:\n{neomutt}");
     assert!(neomutt.contains("Sent%20Items") || neomutt.contains("Sent Items"), "the server's own Sent folder:\n{neomutt}");
@@ -282,7 +279,7 @@ fn every_saved_file_gets_what_the_connection_test_proved_and_the_name_typed() {
     assert!(aerc.contains("copy-to = Sent Items"), "{aerc}");
     assert!(aerc.contains(&port), "{aerc}");
 
-    let card = read("settings");
+    let card = read("settings.txt");
     for expected in ["Sam Müller", sam, port.as_str(), "SSL/TLS", "Sent Items", "Deleted Items"] {
         assert!(card.contains(expected), "the settings card lacks {expected:?}:\n{card}");
     }
