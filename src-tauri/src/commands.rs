@@ -138,6 +138,12 @@ pub async fn export_profile(
     let file = export::export(&account, format, &options)?;
     let folder = state.servers.export_dir.clone().or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));
     blocking(move || {
+        // mbsync works on the first run: the local mail folder its file names exists too.
+        if format == ExportFormat::Mbsync {
+            if let Some(home) = dirs::home_dir() {
+                export::mbsync::create_maildir(&home, &account)?;
+            }
+        }
         if !save_as {
             return write_without_replacing(&folder, &file.file_name, &file.bytes).map(Some);
         }

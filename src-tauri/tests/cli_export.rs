@@ -479,3 +479,29 @@ fn verified_takes_no_server_flags_and_must_be_a_report() {
     let out = run(dir.path(), &["thunderbird", "add", "--help"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("--verified"));
 }
+
+/// mbsync works on the first run: exporting its file also creates the local mail folder it names (owner-only), and
+/// the command line says the one command to run.
+#[test]
+fn the_mbsync_export_makes_its_mail_folder_and_says_the_command() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("mbsyncrc");
+    let out = Command::new(env!("CARGO_BIN_EXE_icloud-mail-setup"))
+        .env("HOME", home.path())
+        .args(["--lang", "en", "export", "--address", "jane@icloud.com", "--format", "mbsync", "--output"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("Path \"~/Mail/jane@icloud.com/\""), "{text}");
+    let folder = home.path().join("Mail/jane@icloud.com");
+    assert!(folder.is_dir(), "the folder the file names exists");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("mbsync -c \"{}\" -a", file.display())), "{stderr}");
+}

@@ -152,7 +152,20 @@ pub fn run(args: ExportArgs, out: Output) -> u8 {
             let experimental =
                 if args.format.exporter().experimental() { format!(" ({})", out.text("step.save.experimental")) } else { String::new() };
             eprintln!("{wrote}{experimental}: {}", args.format.description(out.lang));
+            if args.format == ExportFormat::Mbsync {
+                // mbsync works on the first run: the local folder the file names exists, and the one command is said.
+                let Some(home) = home_dir() else { return EXIT_OK };
+                if let Err(d) = export::mbsync::create_maildir(&home, &account) {
+                    return out.report(&d, EXIT_FAILED);
+                }
+                eprintln!("{}", out.words("cli.mbsync_next", &Facts { path: Some(path.display().to_string()), ..Facts::default() }));
+            }
         }
     }
     EXIT_OK
+}
+
+/// The home folder mbsync expands `~` to.
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os(if cfg!(windows) { "USERPROFILE" } else { "HOME" }).filter(|h| !h.is_empty()).map(PathBuf::from)
 }

@@ -127,6 +127,8 @@ export function saveStep(): Step {
           if (!r.ok) return problem(outcome, r.error);
           if (r.value === null) return; // the person closed the save dialog: nothing was written
           success(outcome, t("step.save.saved_to", { path: r.value }));
+          // The app has made the mail folder the mbsync file names: one command is left.
+          if (format === "mbsync") outcome.append(text("p", t("step.save.mbsync_next", { path: r.value })));
           ctx.state.done.push(t("done.file", { what: label, path: r.value }));
         };
         saveIt.addEventListener("click", () => void write(false));
