@@ -271,7 +271,11 @@ describe("save step", () => {
     dialog = "/home/j/Documents/chosen.mbsyncrc";
     click("#save-as-mbsync");
     await settle();
-    expect(row.querySelector(".outcome")!.textContent).toBe("Saved to /home/j/Documents/chosen.mbsyncrc");
+    expect(row.querySelector(".outcome")!.textContent).toBe(
+      "Saved to /home/j/Documents/chosen.mbsyncrc" +
+        t("step.save.mbsync_next", { path: "/home/j/Documents/chosen.mbsyncrc" }),
+    );
+    expect(row.querySelector(".outcome")!.textContent).toContain('mbsync -c "/home/j/Documents/chosen.mbsyncrc" -a');
     click("#next");
     expect(document.querySelector("#summary")!.textContent).toContain(
       "mbsync (isync): /home/j/Documents/chosen.mbsyncrc",
