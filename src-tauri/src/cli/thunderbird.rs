@@ -116,7 +116,12 @@ fn add(args: AddArgs, out: Output) -> u8 {
     };
     let code = if password.is_some() && !report.password_stored { EXIT_FAILED } else { EXIT_OK };
     if out.json {
-        print_json(&report);
+        // The reason is printed as every diagnosis is with --json: kind, message, hint, detail and its facts.
+        let mut json = serde_json::to_value(&report).unwrap_or_default();
+        if let (Some(reason), Some(map)) = (&report.password_reason, json.as_object_mut()) {
+            map.insert("password_reason".into(), out.diagnosis_json(reason));
+        }
+        print_json(&json);
         return code;
     }
     match &report.outcome {
