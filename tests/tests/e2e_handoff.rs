@@ -20,11 +20,8 @@ const CLEAR_AFTER: u64 = 4;
 
 /// What `xclip -o -selection clipboard` reads on `display`: the text, or None when the clipboard is empty.
 fn clipboard(display: &str) -> Option<String> {
-    let out = Command::new("xclip")
-        .args(["-o", "-selection", "clipboard"])
-        .env("DISPLAY", display)
-        .output()
-        .expect("run xclip (package xclip)");
+    let out =
+        Command::new("xclip").args(["-o", "-selection", "clipboard"]).env("DISPLAY", display).output().expect("run xclip (package xclip)");
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned()).filter(|t| !t.is_empty())
 }
 
@@ -64,7 +61,8 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     let tb_root = keyring.home().join(".thunderbird");
     let profile = tb_root.join("abc.default-release");
     std::fs::create_dir_all(&profile).unwrap();
-    std::fs::write(tb_root.join("profiles.ini"), "[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\nDefault=1\n").unwrap();
+    std::fs::write(tb_root.join("profiles.ini"), "[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\nDefault=1\n")
+        .unwrap();
     let exports = tempfile::tempdir().unwrap();
     let args = vec![
         "--imap".into(),

@@ -148,10 +148,8 @@ fn logins(profile: &Path) -> Vec<Value> {
 }
 
 fn origins(profile: &Path) -> Vec<(String, String)> {
-    let mut found: Vec<(String, String)> = logins(profile)
-        .iter()
-        .map(|l| (l["hostname"].as_str().unwrap().to_owned(), l["httpRealm"].as_str().unwrap().to_owned()))
-        .collect();
+    let mut found: Vec<(String, String)> =
+        logins(profile).iter().map(|l| (l["hostname"].as_str().unwrap().to_owned(), l["httpRealm"].as_str().unwrap().to_owned())).collect();
     found.sort();
     found
 }
@@ -198,7 +196,10 @@ fn password_stdin_into_a_profile_thunderbird_made_signs_thunderbird_in_without_a
 #[test]
 fn password_from_the_keychain_into_a_fresh_folder_where_nss_makes_key4db() {
     let world = World::new();
-    let out = run(world.session.command(app()).args(["keychain", "set", "--address", LOGIN, "--password-stdin"]), format!("{}\n", world.password));
+    let out = run(
+        world.session.command(app()).args(["keychain", "set", "--address", LOGIN, "--password-stdin"]),
+        format!("{}\n", world.password),
+    );
     assert_ok(&out);
     let profile = world.session.home().join("fresh");
     std::fs::create_dir_all(&profile).unwrap();
@@ -269,7 +270,8 @@ fn without_a_password_or_without_thunderbirds_nss_the_login_store_is_untouched()
     // Thunderbird's NSS cannot be found: the account is there (from above), the password is not, and why.
     let nowhere = world.session.root().join("no-thunderbird");
     std::fs::create_dir_all(&nowhere).unwrap();
-    let report = world.add_json(&profile, &["--password-stdin", "--thunderbird-dir", nowhere.to_str().unwrap()], &format!("{}\n", world.password));
+    let report =
+        world.add_json(&profile, &["--password-stdin", "--thunderbird-dir", nowhere.to_str().unwrap()], &format!("{}\n", world.password));
     assert_eq!(report["outcome"], "already_present");
     assert_eq!(report["password_stored"], false);
     assert_eq!(report["password_reason"]["kind"], "thunderbird_nss_unavailable", "{report}");
@@ -287,7 +289,9 @@ fn while_thunderbird_runs_nothing_is_stored() {
     profile_made_by_thunderbird(&world, &profile);
     world.prepare_for_thunderbird(&profile);
     let mut running = world.thunderbird(&profile, "thunderbird-running.log");
-    wait_until("Thunderbird to hold the profile", Duration::from_secs(60), || profile.join(".parentlock").exists() && profile.join("lock").symlink_metadata().is_ok());
+    wait_until("Thunderbird to hold the profile", Duration::from_secs(60), || {
+        profile.join(".parentlock").exists() && profile.join("lock").symlink_metadata().is_ok()
+    });
     std::thread::sleep(Duration::from_secs(3));
     let out = world.add(&profile, &["--json", "--password-stdin"], &format!("{}\n", world.password));
     assert_eq!(out.status.code(), Some(1), "{out:?}");

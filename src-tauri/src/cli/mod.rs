@@ -122,9 +122,10 @@ pub fn run(command: Command, out: Output) -> ExitCode {
         Command::Export(args) => export::run(args, out),
         Command::Thunderbird(command) => thunderbird::run(command, out),
         Command::CheckAddress { address, .. } => check_address(&address, out),
-        Command::ThunderbirdLoginHelper => {
-            icloud_mail_core::export::thunderbird_profile::nss_helper::helper_main(&mut std::io::stdin().lock(), &mut std::io::stdout().lock())
-        }
+        Command::ThunderbirdLoginHelper => icloud_mail_core::export::thunderbird_profile::nss_helper::helper_main(
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        ),
     };
     ExitCode::from(code)
 }

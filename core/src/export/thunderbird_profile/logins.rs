@@ -367,7 +367,8 @@ fn backup(path: &Path) -> std::io::Result<PathBuf> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     for attempt in 1u32.. {
-        let copy = if attempt == 1 { folder.join(format!("{name}.bak-{stamp}")) } else { folder.join(format!("{name}.bak-{stamp}-{attempt}")) };
+        let copy =
+            if attempt == 1 { folder.join(format!("{name}.bak-{stamp}")) } else { folder.join(format!("{name}.bak-{stamp}-{attempt}")) };
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -504,7 +505,9 @@ mod tests {
         assert_eq!(doc["nextId"], 3);
         let items = doc["logins"].as_array().unwrap();
         assert_eq!(items.len(), 2);
-        for (item, (origin, user)) in items.iter().zip([("imap://imap.mail.me.com", "jane.doe"), ("smtp://smtp.mail.me.com", "jane.doe@icloud.com")]) {
+        for (item, (origin, user)) in
+            items.iter().zip([("imap://imap.mail.me.com", "jane.doe"), ("smtp://smtp.mail.me.com", "jane.doe@icloud.com")])
+        {
             assert_eq!(item["hostname"], origin);
             assert_eq!(item["httpRealm"], origin);
             assert_eq!(item["formSubmitURL"], Value::Null);
@@ -584,8 +587,10 @@ mod tests {
 
     #[test]
     fn a_primary_password_or_missing_nss_changes_nothing() {
-        for nss in [FakeNss { key: "k1", primary_password: true, ..FakeNss::default() }, FakeNss { key: "k1", missing: true, ..FakeNss::default() }]
-        {
+        for nss in [
+            FakeNss { key: "k1", primary_password: true, ..FakeNss::default() },
+            FakeNss { key: "k1", missing: true, ..FakeNss::default() },
+        ] {
             let dir = tempfile::tempdir().unwrap();
             std::fs::write(dir.path().join("key4.db"), b"locked").unwrap();
             std::fs::write(dir.path().join("logins.json"), b"{\"logins\":[],\"nextId\":1}").unwrap();
@@ -593,7 +598,8 @@ mod tests {
             let want = if nss.missing { DiagnosisKind::ThunderbirdNssUnavailable } else { DiagnosisKind::ThunderbirdPrimaryPassword };
             assert_eq!(err.kind, want);
             assert_eq!(*nss.opened.borrow(), [false], "never opened for writing");
-            let mut names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+            let mut names: Vec<String> =
+                std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
             names.sort();
             assert_eq!(names, ["key4.db", "logins.json"], "no backup, no temporary file");
             assert_eq!(std::fs::read(dir.path().join("logins.json")).unwrap(), b"{\"logins\":[],\"nextId\":1}");

@@ -69,7 +69,9 @@ pub fn installation_dirs(profile: &Path) -> Vec<PathBuf> {
         let shown = profile.to_string_lossy();
         let flatpak = [
             PathBuf::from("/var/lib/flatpak/app/org.mozilla.Thunderbird/current/active/files/lib/thunderbird"),
-            home.as_ref().map(|h| h.join(".local/share/flatpak/app/org.mozilla.Thunderbird/current/active/files/lib/thunderbird")).unwrap_or_default(),
+            home.as_ref()
+                .map(|h| h.join(".local/share/flatpak/app/org.mozilla.Thunderbird/current/active/files/lib/thunderbird"))
+                .unwrap_or_default(),
         ];
         let snap = [PathBuf::from("/snap/thunderbird/current/usr/lib/thunderbird")];
         let packaged = [
@@ -102,7 +104,9 @@ pub fn installation_dirs(profile: &Path) -> Vec<PathBuf> {
 pub enum NssLocation {
     Folder(PathBuf),
     /// A Thunderbird installation without its own NSS: its NSS is the system's (`libnss3.so` by name).
-    System { thunderbird: PathBuf },
+    System {
+        thunderbird: PathBuf,
+    },
 }
 
 /// Where Thunderbird's NSS is: in `named` when given (`--thunderbird-dir`), else the first installation folder
@@ -183,9 +187,7 @@ fn open_library(path: &Path) -> Result<libloading::Library, libloading::Error> {
     {
         // SAFETY: loading a library runs its initialisers; these are Thunderbird's own NSS libraries, whose
         // initialisers only set up their own state.
-        unsafe {
-            libloading::os::unix::Library::open(Some(path), libc::RTLD_NOW | libc::RTLD_LOCAL | libc::RTLD_DEEPBIND).map(Into::into)
-        }
+        unsafe { libloading::os::unix::Library::open(Some(path), libc::RTLD_NOW | libc::RTLD_LOCAL | libc::RTLD_DEEPBIND).map(Into::into) }
     }
     #[cfg(windows)]
     {
@@ -210,7 +212,8 @@ impl LoadedNss {
                 for name in PRELOAD {
                     let path = dir.join(name);
                     if path.is_file() {
-                        let lib = open_library(&path).map_err(|e| NssError::Unavailable { path: Some(dir.clone()), detail: e.to_string() })?;
+                        let lib =
+                            open_library(&path).map_err(|e| NssError::Unavailable { path: Some(dir.clone()), detail: e.to_string() })?;
                         libraries.push(lib);
                     }
                 }
@@ -282,7 +285,13 @@ impl Nss for LoadedNss {
         let f = &self.functions;
         // SAFETY: NUL-terminated strings that outlive the call; NSS copies what it keeps.
         if unsafe { (f.initialize)(dir.as_ptr(), empty.as_ptr(), empty.as_ptr(), c"secmod.db".as_ptr(), flags) } != SEC_SUCCESS {
-            return Err(failed(format!("NSS_Initialize({}): {} (NSS {} from {})", dir.to_string_lossy(), self.last_error(), self.version(), self.from)));
+            return Err(failed(format!(
+                "NSS_Initialize({}): {} (NSS {} from {})",
+                dir.to_string_lossy(),
+                self.last_error(),
+                self.version(),
+                self.from
+            )));
         }
         // From here on, dropping the store shuts NSS down again.
         // SAFETY: NSS is initialised; the slot reference is freed when the store is dropped.

@@ -167,8 +167,7 @@ mod tests {
 
     #[test]
     fn a_helper_that_cannot_start_or_answer_is_a_diagnosis() {
-        let request =
-            HelperRequest { profile: PathBuf::from("/nonexistent"), thunderbird_dir: None, logins: Vec::new(), password_len: 2 };
+        let request = HelperRequest { profile: PathBuf::from("/nonexistent"), thunderbird_dir: None, logins: Vec::new(), password_len: 2 };
         let err = run_helper(Path::new("/nonexistent/program"), &request, &Secret::new("pw".into())).unwrap_err();
         assert_eq!(err.kind, DiagnosisKind::ThunderbirdNssUnavailable);
         if cfg!(unix) {
