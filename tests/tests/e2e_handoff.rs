@@ -1,5 +1,6 @@
-//! The hand-off on the real app under Xvfb: after "Save in keychain" the app still holds the tested password, so
-//! "Add to Thunderbird" stores it in the profile (Thunderbird signs in without asking); "Copy password" puts it on
+//! The hand-off on the real app under Xvfb: after "Save in keychain" the app still holds the tested password (the
+//! test then deletes the keychain's copy), so "Add to Thunderbird" stores it in the profile (Thunderbird signs in
+//! without asking); "Copy password" puts it on
 //! the X clipboard (read back with xclip, an independent client), empties the clipboard after the time given with
 //! the test-only `--clipboard-clear-after`, and leaves alone whatever was copied since; after the person leaves the
 //! Done step the app has dropped the tested password and "Copy password" reads the keychain instead. Needs the app
@@ -85,6 +86,11 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     // Saved in the keychain first: the app keeps the tested password all the same.
     app.click("#keychain-save");
     app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
+    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE).as_deref(), Some(password.as_str()));
+    // The keychain's copy goes again, so what reaches Thunderbird and the clipboard below can only be the one the
+    // app still holds.
+    keyring.secret_tool(&["clear", "service", "icloud-mail-setup", "username", JANE]);
+    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE), None);
     app.wait_for(Duration::from_secs(10), "the Thunderbird profile to be listed", |s| !s.find_all("#tb-add-0").is_empty());
     app.click("#tb-add-0");
     app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| s.text("#tb-profiles").contains("signs in without asking"));
@@ -124,7 +130,6 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     app.click("#back");
     app.wait_for(Duration::from_secs(10), "the save step", |s| s.step() == WizardStep::Save);
     wait("the clipboard to be emptied", Duration::from_secs(CLEAR_AFTER + 5), || clipboard(&display).is_none());
-    keyring.secret_tool(&["clear", "service", "icloud-mail-setup", "username", JANE]);
     app.click("#copy-password-other_app");
     app.wait_for(Duration::from_secs(10), "the refusal", |s| s.text("#copy-password-other_app-status").contains("no longer held"));
     assert_eq!(clipboard(&display), None);
