@@ -47,6 +47,13 @@ pub enum DiagnosisKind {
     ServerInvalid,
     /// A custom domain whose MX records do not point at iCloud Mail.
     DomainNotIcloud,
+    /// A folder name (from a server or a saved report) holds a character the text policy refuses.
+    FolderCharacterNotAllowed,
+    // --- a connection test's outcome used as the account's settings ---
+    /// The connection test did not pass on both sides, so its settings are not used.
+    ReportNotPassed,
+    /// The connection test was for another account than the one being set up.
+    ReportOtherAccount,
     // --- the keychain ---
     KeychainUnavailable,
     KeychainLocked,
@@ -80,6 +87,8 @@ pub enum DiagnosisKind {
     ThunderbirdLoginsUnreadable,
     /// The clipboard could not be opened or written.
     ClipboardUnavailable,
+    /// The autoconfig file is published for a whole domain; for this account it would carry one person's login.
+    AutoconfigPersonalLogin,
     OutputExists,
     WriteFailed,
 }
@@ -113,6 +122,9 @@ impl DiagnosisKind {
         DiagnosisKind::NameCharacterNotAllowed,
         DiagnosisKind::ServerInvalid,
         DiagnosisKind::DomainNotIcloud,
+        DiagnosisKind::FolderCharacterNotAllowed,
+        DiagnosisKind::ReportNotPassed,
+        DiagnosisKind::ReportOtherAccount,
         DiagnosisKind::KeychainUnavailable,
         DiagnosisKind::KeychainLocked,
         DiagnosisKind::KeychainAccessDenied,
@@ -133,6 +145,7 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdNssUnavailable,
         DiagnosisKind::ThunderbirdLoginsUnreadable,
         DiagnosisKind::ClipboardUnavailable,
+        DiagnosisKind::AutoconfigPersonalLogin,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
     ];

@@ -135,6 +135,36 @@ export function text(tag: string, content: string, className?: string): HTMLElem
   return node;
 }
 
+/** A labelled text field: its label, the input (`<name>-input`), and the status box (`<name>-status`, announced
+ * politely) that the step fills as the field is checked. `describedBy` adds notes read after the status. */
+export function field(
+  name: string,
+  labelText: string,
+  input: { type: string; autocomplete: string; value: string; placeholder?: string; literal?: boolean },
+  describedBy: string[] = [],
+): { label: HTMLElement; input: HTMLInputElement; status: HTMLElement } {
+  const id = `${name}-input`;
+  const label = text("label", labelText);
+  label.setAttribute("for", id);
+  const node = el("input", "text-input") as HTMLInputElement;
+  node.id = id;
+  node.type = input.type;
+  node.autocomplete = input.autocomplete as AutoFill;
+  if (input.literal) {
+    // Addresses and passwords: no spelling fixes, no capital first letter.
+    node.spellcheck = false;
+    node.setAttribute("autocapitalize", "off");
+  }
+  if (input.placeholder) node.placeholder = input.placeholder;
+  node.setAttribute("aria-describedby", [`${name}-status`, ...describedBy].join(" "));
+  node.value = input.value;
+  const status = el("div", "status");
+  status.id = `${name}-status`;
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+  return { label, input: node, status };
+}
+
 function button(label: string, kind: string, id: string): HTMLButtonElement {
   const b = el("button", `button ${kind}`) as HTMLButtonElement;
   b.type = "button";

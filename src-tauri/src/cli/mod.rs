@@ -11,6 +11,7 @@ pub(crate) mod export;
 mod keychain;
 mod probe;
 mod thunderbird;
+mod verified;
 
 pub use args::{Output, ServerArgs};
 

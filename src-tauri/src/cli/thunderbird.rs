@@ -8,7 +8,8 @@ use icloud_mail_core::keychain::Keychain;
 use icloud_mail_core::Facts;
 
 use super::args::{print_json, read_password, AccountArgs, NameArg, Output, ServerArgs};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::verified::VerifiedArg;
+use super::{EXIT_FAILED, EXIT_OK};
 
 #[derive(Debug, Subcommand)]
 pub enum ThunderbirdCommand {
@@ -24,6 +25,11 @@ pub enum ThunderbirdCommand {
         account is added all the same and the output says why the password was not stored.\n\n\
         Nothing is written when prefs.js or user.js sets an account pref in a form this program cannot read, or when \
         user.js (which Thunderbird applies at every start) sets the account list.\n\n\
+        With --verified REPORT.json (saved from probe --json) the account gets exactly what that connection test \
+        signed in with: its servers (SMTP's fallback port when the first was blocked), the username that worked for \
+        each protocol and the folders the server listed, as the identity's Sent, Drafts and Archives folders, the \
+        server's Trash and the Junk target. A report for another address or login is refused (exit 2), as is one in \
+        which a side did not pass (exit 1); --imap, --smtp and --smtp-fallback cannot be combined with it (exit 2).\n\n\
         JSON output: the outcome (\"added\" or \"already_present\" with the keys written), \"password_stored\": \
         true|false, \"password_reason\" (a diagnosis, when a password was given but not stored) and \
         \"password_backups\".\n\n\
@@ -47,6 +53,8 @@ pub struct AddArgs {
     pub name: NameArg,
     #[command(flatten)]
     pub servers: ServerArgs,
+    #[command(flatten)]
+    pub verified: VerifiedArg,
     /// The profile folder to change (default: Thunderbird's default profile).
     #[arg(long, value_name = "DIR")]
     pub profile: Option<PathBuf>,
@@ -84,9 +92,9 @@ pub fn run(command: ThunderbirdCommand, out: Output) -> u8 {
 }
 
 fn add(args: AddArgs, out: Output) -> u8 {
-    let account = match args.account.account(args.name.name.clone(), &args.servers) {
+    let account = match super::verified::account(&args.account, args.name.name.clone(), &args.servers, &args.verified, &out) {
         Ok(account) => account,
-        Err(d) => return out.report(&d, EXIT_USAGE),
+        Err(code) => return code,
     };
     // The password first: a missing one changes nothing.
     let password = if args.password_stdin {
