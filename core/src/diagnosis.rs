@@ -76,6 +76,17 @@ pub enum DiagnosisKind {
     ThunderbirdUserJsOverrides,
     /// A warning beside an added account: the profile's user.js sets account prefs at every start.
     ThunderbirdUserJsAccountPrefs,
+    /// The account was added, but the profile's saved passwords are locked by a primary password: the password
+    /// was not stored in Thunderbird.
+    ThunderbirdPrimaryPassword,
+    /// The account was added, but Thunderbird's own NSS (the library that encrypts its saved passwords) could not
+    /// be found or loaded: the password was not stored in Thunderbird.
+    ThunderbirdNssUnavailable,
+    /// The account was added, but the profile's logins.json or key4.db could not be read safely: the password was
+    /// not stored in Thunderbird and neither file was changed.
+    ThunderbirdLoginsUnreadable,
+    /// The clipboard could not be opened or written.
+    ClipboardUnavailable,
     /// The autoconfig file is published for a whole domain; for this account it would carry one person's login.
     AutoconfigPersonalLogin,
     OutputExists,
@@ -130,6 +141,10 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdPrefsUnreadable,
         DiagnosisKind::ThunderbirdUserJsOverrides,
         DiagnosisKind::ThunderbirdUserJsAccountPrefs,
+        DiagnosisKind::ThunderbirdPrimaryPassword,
+        DiagnosisKind::ThunderbirdNssUnavailable,
+        DiagnosisKind::ThunderbirdLoginsUnreadable,
+        DiagnosisKind::ClipboardUnavailable,
         DiagnosisKind::AutoconfigPersonalLogin,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,

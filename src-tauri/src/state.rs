@@ -1,6 +1,7 @@
 //! What the app holds between IPC calls: the server overrides it was started with, the password after a
-//! successful connection test (until it is saved, forgotten by the page, the window closes, or a few minutes pass),
-//! and a way to cancel the connection test that is running.
+//! successful connection test (until the person leaves the Done step, the window closes, or five minutes pass;
+//! saving it in the keychain does not drop it, so Thunderbird and "Copy password" can still have it), the clipboard
+//! (opened on first use), and a way to cancel the connection test that is running.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use icloud_mail_core::provider::Endpoint;
 use icloud_mail_core::{Account, Address, Secret};
 use tokio::sync::oneshot;
 
-/// How long a tested password waits for the person to save it.
+/// How long the app keeps a tested password for the save and Done steps.
 pub const KEEP_PASSWORD_FOR: Duration = Duration::from_secs(5 * 60);
 
 /// Servers and extra CA given on the command line (`--imap`, `--smtp`, `--smtp-fallback`, `--ca-file`).
@@ -45,11 +46,18 @@ pub struct AppState {
     cancel: Mutex<Option<oneshot::Sender<()>>>,
     /// The Thunderbird profile folders last handed to the page: the only ones it may ask to change.
     offered_profiles: Mutex<Vec<PathBuf>>,
+    /// Where "Copy password" puts the password, and empties it again.
+    pub clipboard: crate::clipboard::Clipboard,
 }
 
 impl AppState {
     pub fn new(servers: Servers) -> AppState {
         AppState { servers, ..AppState::default() }
+    }
+
+    /// The same state, with copied passwords emptied from the clipboard after `clear_after`.
+    pub fn with_clipboard_clear_after(self, clear_after: Duration) -> AppState {
+        AppState { clipboard: crate::clipboard::Clipboard::new(clear_after), ..self }
     }
 
     /// The account for what the page sent, with the servers this app was started with.
@@ -78,7 +86,7 @@ impl AppState {
     }
 
     /// Keeps a password that passed the connection test and the settings it proved (`Account::with_verified`), for
-    /// the save step; both are dropped together.
+    /// the save and Done steps; both are dropped together.
     pub fn keep_tested(&self, verified: Account, secret: Secret) {
         let login = verified.login.address.clone();
         *self.pending.lock().expect("pending lock") = Some(Pending { login, secret, since: Instant::now(), verified });
@@ -113,7 +121,8 @@ impl AppState {
         }
     }
 
-    /// Drops the password (after saving, when the page asks, when the window closes, or when it has waited too long).
+    /// Drops the password (when the person leaves the Done step, when the window closes, or when it has waited too
+    /// long).
     pub fn forget_password(&self) {
         *self.pending.lock().expect("pending lock") = None;
     }

@@ -15,6 +15,13 @@ export interface WizardState {
   nameInvalid?: boolean;
   /** What the save step did, for the summary: one plain sentence each. */
   done: string[];
+  /** Where the password went, for what the Done step says comes next. */
+  handoff?: {
+    /** Saved in the keychain (terminal clients read it there). */
+    keychain?: boolean;
+    /** Added to Thunderbird with the password stored (it signs in without asking) or without (it asks). */
+    thunderbird?: "stored" | "asks";
+  };
 }
 
 export interface StepContext {
