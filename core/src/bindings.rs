@@ -23,6 +23,8 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::probe::ProbeReport::export_all(&cfg)?;
     crate::probe::ProbeEvent::export_all(&cfg)?;
     crate::probe::DomainReport::export_all(&cfg)?;
+    crate::probe::send::SendReport::export_all(&cfg)?;
+    crate::probe::send::SendEvent::export_all(&cfg)?;
     Ok(())
 }
 

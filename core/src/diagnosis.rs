@@ -27,6 +27,11 @@ pub enum DiagnosisKind {
     ProtocolError,
     /// The person left the step or pressed Cancel.
     Cancelled,
+    // --- the send test (a message to oneself) ---
+    /// The server refused MAIL FROM or the message for this sender (an address the account does not own).
+    SenderRejected,
+    /// The message was sent but did not arrive in the inbox within the time allowed.
+    MessageNotReceived,
     /// The tested password is no longer held (saved already, forgotten, or waited too long).
     PasswordNeeded,
     // --- the address a person typed ---
@@ -108,6 +113,8 @@ impl DiagnosisKind {
         DiagnosisKind::ServerClosed,
         DiagnosisKind::ProtocolError,
         DiagnosisKind::Cancelled,
+        DiagnosisKind::SenderRejected,
+        DiagnosisKind::MessageNotReceived,
         DiagnosisKind::PasswordNeeded,
         DiagnosisKind::AddressEmpty,
         DiagnosisKind::AddressMissingAt,

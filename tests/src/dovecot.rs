@@ -120,11 +120,26 @@ pub struct Setup {
     /// Folders every user gets (Dovecot creates them at login), with special-use flags where given; a non-empty
     /// list also makes `/` the separator. Per-user folders without flags: `MailUser::with_folders`.
     pub folders: Vec<Folder>,
+    /// The relay refuses `MAIL FROM` for any address that is not a user of this server, as iCloud refuses a sender
+    /// the account does not own: `550 5.7.1 <x>: sender address rejected: not one of your addresses` (Dovecot's
+    /// submission passes the answer back to the client).
+    pub refuse_foreign_senders: bool,
+    /// The relay delivers what it accepts; when false it answers `250` to the message and drops it.
+    pub relay_delivers: bool,
+    /// Words left out of an iCloud-like server's capability list (`IDLE`: a server a client must poll).
+    pub capabilities_left_out: Vec<&'static str>,
 }
 
 impl Default for Setup {
     fn default() -> Setup {
-        Setup { icloud_like: false, starttls_submission: true, folders: Vec::new() }
+        Setup {
+            icloud_like: false,
+            starttls_submission: true,
+            folders: Vec::new(),
+            refuse_foreign_senders: false,
+            relay_delivers: true,
+            capabilities_left_out: Vec::new(),
+        }
     }
 }
 
@@ -137,6 +152,24 @@ impl Setup {
     /// A server that looks like imap.mail.me.com (see the module's documentation).
     pub fn icloud_like() -> Setup {
         Setup { icloud_like: true, ..Setup::default() }
+    }
+
+    /// The relay refuses senders that are not users of this server (see `refuse_foreign_senders`).
+    pub fn refusing_foreign_senders(mut self) -> Setup {
+        self.refuse_foreign_senders = true;
+        self
+    }
+
+    /// The relay accepts every message and delivers none (mail that is slow or lost on the way).
+    pub fn never_delivering(mut self) -> Setup {
+        self.relay_delivers = false;
+        self
+    }
+
+    /// An iCloud-like server that does not announce `word` (e.g. `IDLE`).
+    pub fn with_capability_without(mut self, word: &'static str) -> Setup {
+        self.capabilities_left_out.push(word);
+        self
     }
 
     /// Port 587 closed (connections refused), SMTP over TLS (465) open: a network that blocks 587.
@@ -239,7 +272,7 @@ impl Dovecot {
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
         chown_tree(&root.join("mail"))?;
 
-        let relay = Relay::start(root.join("mail"), users.to_vec())?;
+        let relay = Relay::start(root.join("mail"), users.to_vec(), &setup)?;
         let (imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port());
         let log_path = root.join("dovecot.log");
         let config = config_text(&ConfigParts {
@@ -397,7 +430,18 @@ impl Dovecot {
 
     /// How many messages the relay has delivered since start.
     pub fn relayed(&self) -> u64 {
-        self.relay.delivered.load(Ordering::SeqCst)
+        self.relay.counts.delivered.load(Ordering::SeqCst)
+    }
+
+    /// How many `MAIL FROM` commands reached the relay since start (accepted or refused): every message anyone
+    /// tried to send through this server.
+    pub fn relay_transactions(&self) -> u64 {
+        self.relay.counts.transactions.load(Ordering::SeqCst)
+    }
+
+    /// How many senders the relay refused since start.
+    pub fn relay_refused(&self) -> u64 {
+        self.relay.counts.refused.load(Ordering::SeqCst)
     }
 }
 
@@ -436,7 +480,9 @@ fn config_text(p: &ConfigParts) -> String {
     let submission = if p.setup.starttls_submission { p.submission_port } else { 0 };
     let icloud = if p.setup.icloud_like {
         // The namespace with '/' as separator comes from folders_config; the folders carry no special_use.
-        format!("# iCloud-like: Dovecot's capabilities without SPECIAL-USE.\nimap_capability = {ICLOUD_LIKE_CAPABILITY}\n")
+        let capability: Vec<&str> =
+            ICLOUD_LIKE_CAPABILITY.split(' ').filter(|word| !p.setup.capabilities_left_out.contains(word)).collect();
+        format!("# iCloud-like: Dovecot's capabilities without SPECIAL-USE.\nimap_capability = {}\n", capability.join(" "))
     } else {
         String::new()
     };
@@ -593,17 +639,32 @@ fn deliver_to_maildir(maildir: &Path, message: &[u8]) -> std::io::Result<PathBuf
 struct Relay {
     port: u16,
     stop: Arc<AtomicBool>,
-    delivered: Arc<AtomicU64>,
+    counts: Arc<RelayCounts>,
     thread: Option<JoinHandle<()>>,
 }
 
+#[derive(Default)]
+struct RelayCounts {
+    delivered: AtomicU64,
+    transactions: AtomicU64,
+    refused: AtomicU64,
+}
+
+/// How the relay treats senders and messages (from `Setup`).
+#[derive(Clone, Copy)]
+struct RelayRules {
+    refuse_foreign_senders: bool,
+    deliver: bool,
+}
+
 impl Relay {
-    fn start(mail_root: PathBuf, users: Vec<MailUser>) -> std::io::Result<Relay> {
+    fn start(mail_root: PathBuf, users: Vec<MailUser>, setup: &Setup) -> std::io::Result<Relay> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let stop = Arc::new(AtomicBool::new(false));
-        let delivered = Arc::new(AtomicU64::new(0));
-        let (stop2, delivered2) = (stop.clone(), delivered.clone());
+        let counts = Arc::new(RelayCounts::default());
+        let rules = RelayRules { refuse_foreign_senders: setup.refuse_foreign_senders, deliver: setup.relay_delivers };
+        let (stop2, delivered2) = (stop.clone(), counts.clone());
         let thread = std::thread::Builder::new().name("smtp-relay".into()).spawn(move || {
             for stream in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
@@ -613,11 +674,11 @@ impl Relay {
                 let (root, users, delivered) = (mail_root.clone(), users.clone(), delivered2.clone());
                 // Each session ends when Dovecot closes it, or after the read timeout.
                 let _ = std::thread::Builder::new().name("smtp-relay-session".into()).spawn(move || {
-                    let _ = relay_session(stream, &root, &users, &delivered);
+                    let _ = relay_session(stream, &root, &users, &delivered, rules);
                 });
             }
         })?;
-        Ok(Relay { port, stop, delivered, thread: Some(thread) })
+        Ok(Relay { port, stop, counts, thread: Some(thread) })
     }
 }
 
@@ -632,7 +693,7 @@ impl Drop for Relay {
     }
 }
 
-fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], delivered: &AtomicU64) -> std::io::Result<()> {
+fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], counts: &RelayCounts, rules: RelayRules) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut out = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
@@ -649,6 +710,13 @@ fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], delive
             out.write_all(b"250-localhost\r\n250 8BITMIME\r\n")?;
         } else if upper.starts_with("MAIL FROM:") {
             recipients.clear();
+            counts.transactions.fetch_add(1, Ordering::SeqCst);
+            let sender = line.trim_end()[10..].trim().trim_start_matches('<').split('>').next().unwrap_or("").to_ascii_lowercase();
+            if rules.refuse_foreign_senders && !users.iter().any(|u| u.address.eq_ignore_ascii_case(&sender)) {
+                counts.refused.fetch_add(1, Ordering::SeqCst);
+                out.write_all(format!("550 5.7.1 <{sender}>: sender address rejected: not one of your addresses\r\n").as_bytes())?;
+                continue;
+            }
             out.write_all(b"250 2.1.0 OK\r\n")?;
         } else if upper.starts_with("RCPT TO:") {
             let address = line.trim_end()[8..].trim().trim_start_matches('<').split('>').next().unwrap_or("").to_ascii_lowercase();
@@ -679,9 +747,9 @@ fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], delive
                 let body = if data_line.starts_with(b"..") { &data_line[1..] } else { &data_line[..] };
                 message.extend_from_slice(body);
             }
-            for maildir in &recipients {
+            for maildir in recipients.iter().filter(|_| rules.deliver) {
                 deliver_to_maildir(maildir, &message)?;
-                delivered.fetch_add(1, Ordering::SeqCst);
+                counts.delivered.fetch_add(1, Ordering::SeqCst);
             }
             recipients.clear();
             out.write_all(b"250 2.0.0 Delivered\r\n")?;

@@ -40,10 +40,10 @@ pub(crate) async fn probe_imap(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[
     ctx.done(Side::Imap, report)
 }
 
-type ImapClient = async_imap::Client<TlsStream<TcpStream>>;
+pub(super) type ImapClient = async_imap::Client<TlsStream<TcpStream>>;
 
 /// Connects, secures and reads the greeting: a client ready to log in.
-async fn greeted(ctx: &Ctx<'_>, endpoint: &Endpoint) -> Result<ImapClient, Failure> {
+pub(super) async fn greeted(ctx: &Ctx<'_>, endpoint: &Endpoint) -> Result<ImapClient, Failure> {
     let (host, port) = (endpoint.host.as_str(), endpoint.port);
     let step = |step, status| ctx.emit(Side::Imap, step, status, host, port, None);
     let tcp = ctx.connect(Side::Imap, endpoint).await?;

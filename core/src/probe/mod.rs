@@ -9,6 +9,7 @@ mod dns;
 pub mod folders;
 mod imap;
 mod login;
+pub mod send;
 mod smtp;
 mod smtp_stream;
 pub mod tls;

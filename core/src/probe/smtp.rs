@@ -92,14 +92,14 @@ async fn try_server(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[String], se
 }
 
 /// A connection over TLS, greeted, with the capabilities the server announced over TLS.
-struct Secured {
-    conn: AsyncSmtpConnection,
-    stream: SmtpStream,
-    info: ServerInfo,
+pub(super) struct Secured {
+    pub conn: AsyncSmtpConnection,
+    pub stream: SmtpStream,
+    pub info: ServerInfo,
 }
 
 /// TLS from the first byte then the greeting, or the greeting then STARTTLS; never anything else.
-async fn secured(ctx: &Ctx<'_>, endpoint: &Endpoint, tcp: TcpStream) -> Result<Secured, Failure> {
+pub(super) async fn secured(ctx: &Ctx<'_>, endpoint: &Endpoint, tcp: TcpStream) -> Result<Secured, Failure> {
     let (host, port) = (endpoint.host.as_str(), endpoint.port);
     let step = |step, status| ctx.emit(Side::Smtp, step, status, host, port, None);
     let secured = match endpoint.security {
@@ -180,7 +180,7 @@ async fn start_tls(ctx: &Ctx<'_>, host: &str, conn: &mut AsyncSmtpConnection, st
 }
 
 /// AUTH with one username; LOGIN's challenges are answered (a few at most). Ok(false): the server never finished.
-async fn authenticate(
+pub(super) async fn authenticate(
     conn: &mut AsyncSmtpConnection,
     mechanism: Mechanism,
     username: &str,

@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use clap::Args;
+use icloud_mail_core::probe::send::{send_test, SendEvent, SendReport, SendRequest};
 use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest, SideReport, StepStatus, Timeouts};
 use icloud_mail_core::{Account, Lang};
 use serde_json::{json, Value};
@@ -26,11 +27,17 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
         JSON: one object with \"address\" and \"login\" (the account tested), \"imap\" and \"smtp\" (each: kind, host, port, \
         security, username, elapsed_ms, message, hint, server_text, detail, attempts, …; for imap also folders: \
         inbox, sent, drafts, trash, junk, archive, each a folder name or null, and delimiter) and \"domain\" for \
-        custom domains. Save it to a file and give it to export --verified or thunderbird add --verified: they then \
+        custom domains, and with --send-test \"send\" (kind, elapsed_ms, message, hint, server_text, detail, sent_ms, \
+        arrived_ms, removed_ms). Save it to a file and give it to export --verified or thunderbird add --verified: they then \
         write exactly the servers, usernames and folders this test signed in with. kind is one of ok, auth_rejected, \
         tls_certificate_expired, tls_certificate_wrong_host, tls_certificate_untrusted, tls_handshake_failed, \
-        starttls_unavailable, connection_refused, timeout, dns_failure, server_closed, protocol_error.\n\n\
-        Exit codes: 0 both sides ok, 1 a server said no or could not be reached, 2 bad usage."
+        starttls_unavailable, connection_refused, timeout, dns_failure, server_closed, protocol_error; send's kind \
+        also sender_rejected (the server refused this address as the sender: an iCloud+ custom-domain address or an \
+        alias not yet set up in iCloud) or message_not_received (sent, but not in the inbox in time).\n\n\
+        With --send-test, one message is sent to the address itself and removed from the inbox once it arrives; \
+        nothing else in the mailbox is touched.\n\n\
+        Exit codes: 0 both sides ok (and with --send-test the message came back), 1 a server said no or could not \
+        be reached, 2 bad usage."
 )]
 pub struct ProbeArgs {
     #[command(flatten)]
@@ -48,6 +55,16 @@ pub struct ProbeArgs {
     /// Give up after this many seconds in all (default 9); each connection attempt gets at most 4 s.
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     timeout: Option<Duration>,
+
+    /// After both sides pass, prove sending: send one short message from the address to itself over the tested
+    /// SMTP server, wait for it in the inbox over IMAP (found by its own X-iCloud-Mail-Setup-Test header) and
+    /// remove exactly that message again. Without this flag nothing is ever sent.
+    #[arg(long)]
+    send_test: bool,
+
+    /// With --send-test: how many seconds to wait for the message to arrive (default 30).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, requires = "send_test")]
+    send_timeout: Option<Duration>,
 
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -87,14 +104,38 @@ pub fn run(args: ProbeArgs, out: Output) -> u8 {
         }
     };
     let report = runtime.block_on(probe::probe(&request, &secret, &on_event));
+    // The send test only after both sides passed, with exactly the settings they proved.
+    let sent = match (args.send_test, request.account.clone().with_verified(&report)) {
+        (true, Ok(verified)) => {
+            let mut send = SendRequest::new(verified, out.lang);
+            send.extra_ca_pem = request.extra_ca_pem.clone();
+            if let Some(arrival) = args.send_timeout {
+                send.timeouts.arrival = arrival;
+            }
+            let on_step = move |event: SendEvent| {
+                if show_progress {
+                    let _ = writeln!(std::io::stderr(), "  send {:?} {:?} ({} ms)", event.step, event.status, event.elapsed_ms);
+                }
+            };
+            Some(runtime.block_on(send_test(&send, &secret, &on_step)))
+        }
+        _ => None,
+    };
     drop(secret);
 
     if args.json {
-        println!("{}", report_json(&report, &request.account, out.lang));
+        let mut json = report_json(&report, &request.account, out.lang);
+        if let Some(sent) = &sent {
+            json["send"] = send_json(sent, out.lang);
+        }
+        println!("{json}");
     } else {
         print!("{}", readable(&report, &out));
+        if let Some(sent) = &sent {
+            print!("{}", readable_send(sent, &out));
+        }
     }
-    if report.is_ok() {
+    if report.is_ok() && sent.as_ref().is_none_or(SendReport::is_ok) {
         EXIT_OK
     } else {
         EXIT_FAILED
@@ -159,6 +200,40 @@ fn side_json(r: &SideReport, lang: Lang) -> Value {
         "note": r.note(lang),
         "attempts": r.attempts,
     })
+}
+
+/// The send test as the `send` member: `kind`, `elapsed_ms`, `message`, `hint`, `server_text`, `detail`, and the
+/// times of its steps (`sent_ms`, `arrived_ms`, `removed_ms`, each null when the step was not reached).
+pub fn send_json(r: &SendReport, lang: Lang) -> Value {
+    json!({
+        "kind": r.kind(),
+        "elapsed_ms": r.elapsed_ms,
+        "message": r.diagnosis.message(lang),
+        "hint": r.diagnosis.hint(lang),
+        "server_text": r.server_text,
+        "detail": r.diagnosis.detail,
+        "sent_ms": r.sent_ms,
+        "arrived_ms": r.arrived_ms,
+        "removed_ms": r.removed_ms,
+    })
+}
+
+fn readable_send(r: &SendReport, out: &Output) -> String {
+    let lang = out.lang;
+    let mut text =
+        format!("\n{}  {} ({} ms)\n  {}\n", out.text("cli.probe_send"), r.kind().name(), r.elapsed_ms, r.diagnosis.message(lang));
+    if !r.is_ok() {
+        text.push_str(&format!("  {} {}\n", out.text("cli.what_to_do"), r.diagnosis.hint(lang)));
+    }
+    if let Some(server) = &r.server_text {
+        text.push_str(&format!("  {} {server}\n", out.text("cli.server_said")));
+    }
+    if !r.is_ok() {
+        if let Some(detail) = &r.diagnosis.detail {
+            text.push_str(&format!("  {} {detail}\n", out.text("cli.detail")));
+        }
+    }
+    text
 }
 
 fn domain_json(d: &DomainReport, lang: Lang) -> Value {

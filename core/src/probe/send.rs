@@ -1,0 +1,464 @@
+//! The send test: one short message From the account's sender address To the same address over the verified SMTP
+//! endpoint, waited for over IMAP (IDLE where offered, else a bounded poll; found by a unique header token) and then
+//! removed — exactly that message, by UID (`UID EXPUNGE` where UIDPLUS is offered, else moved to the trash folder).
+//! A green SMTP login does not prove the person can send: iCloud refuses a From address the account does not own.
+//!
+//! Nothing is sent before the IMAP side is signed in and watching the inbox, so a message that is sent can always be
+//! found and removed. Cancellation is dropping the future (both sides run inside it, nothing is spawned). The
+//! password goes to the servers only after TLS is up, and is never logged or part of a report.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use async_imap::extensions::idle::IdleResponse;
+use base64::Engine as _;
+use futures::TryStreamExt as _;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::Extension;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use ts_rs::TS;
+
+use super::classify::{self, Failure};
+use super::{dns, imap, smtp, Ctx, DnsConfig, PendingTls, ProbeEvent, Side, StepStatus};
+use crate::account::Account;
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::i18n::Lang;
+use crate::secret::Secret;
+
+/// The header that carries the message's token; the IMAP search looks for it and nothing else is ever touched.
+pub const TOKEN_HEADER: &str = "X-iCloud-Mail-Setup-Test";
+
+/// How long the send test may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendTimeouts {
+    /// One TCP connect (and one DNS lookup).
+    pub connect: Duration,
+    /// Both connections up and signed in, and the message handed over (as the connection test's deadline).
+    pub send: Duration,
+    /// From the server's acceptance of the message to its arrival in the inbox.
+    pub arrival: Duration,
+    /// Removing the message once found.
+    pub removal: Duration,
+}
+
+impl Default for SendTimeouts {
+    fn default() -> Self {
+        SendTimeouts {
+            connect: Duration::from_secs(4),
+            send: Duration::from_secs(9),
+            arrival: Duration::from_secs(30),
+            removal: Duration::from_secs(9),
+        }
+    }
+}
+
+/// Everything a send test needs besides the password: the verified account (its endpoints, usernames and folders).
+#[derive(Clone, Debug)]
+pub struct SendRequest {
+    pub account: Account,
+    pub extra_ca_pem: Option<Vec<u8>>,
+    pub timeouts: SendTimeouts,
+    pub dns: DnsConfig,
+    /// The language of the message's subject and body.
+    pub lang: Lang,
+}
+
+impl SendRequest {
+    pub fn new(account: Account, lang: Lang) -> SendRequest {
+        SendRequest { account, extra_ca_pem: None, timeouts: SendTimeouts::default(), dns: DnsConfig::System, lang }
+    }
+}
+
+/// A step of the send test, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SendStep {
+    /// The server accepted the message for delivery.
+    Sent,
+    /// It was found in the inbox.
+    Arrived,
+    /// It was removed again.
+    Removed,
+}
+
+/// One step as it happens. `elapsed_ms` counts from the start of the send test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SendEvent {
+    pub step: SendStep,
+    pub status: StepStatus,
+    pub elapsed_ms: u64,
+}
+
+/// The send test's verdict: `ok`, `sender_rejected`, `message_not_received`, or a transport kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SendReport {
+    pub diagnosis: Diagnosis,
+    /// Milliseconds from the start to the verdict.
+    pub elapsed_ms: u64,
+    /// The server's own words, if it gave any (the refusal of the sender).
+    pub server_text: Option<String>,
+    /// When the server accepted the message, the message arrived, and it was removed (ms from the start).
+    pub sent_ms: Option<u64>,
+    pub arrived_ms: Option<u64>,
+    pub removed_ms: Option<u64>,
+}
+
+impl SendReport {
+    pub fn kind(&self) -> DiagnosisKind {
+        self.diagnosis.kind
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.kind() == DiagnosisKind::Ok
+    }
+}
+
+type Session = async_imap::Session<TlsStream<TcpStream>>;
+
+/// Sends one message to the account's own address and waits for it, as described above. Always returns a report
+/// within the sum of the timeouts (plus a few milliseconds).
+pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn Fn(SendEvent) + Send + Sync)) -> SendReport {
+    let started = Instant::now();
+    let timeouts = request.timeouts;
+    let tls = PendingTls::start(request.extra_ca_pem.clone());
+    let lookup = dns::Lookup::new(&request.dns, timeouts.connect.min(Duration::from_secs(3)));
+    let quiet = |_: ProbeEvent| {};
+    let ctx = Ctx { started, deadline: started + timeouts.send, connect_timeout: timeouts.connect, tls, lookup: &lookup, on_event: &quiet };
+    let account = &request.account;
+    let address = account.address.address.clone();
+    let mut run = Run { started, on_event, address: address.clone(), sent_ms: None, arrived_ms: None, removed_ms: None };
+    let token = uuid::Uuid::new_v4().simple().to_string();
+
+    // Both sides signed in at once; the IMAP side also selects the inbox and starts watching it.
+    let (watch, sender) = tokio::join!(watch_inbox(&ctx, account, secret), ready_to_send(&ctx, account, secret));
+    let (mut watch, mut sender) = match (watch, sender) {
+        (Ok(watch), Ok(sender)) => (watch, sender),
+        (Err(failure), _) | (_, Err(failure)) => return run.failed(failure),
+    };
+
+    let message = compose(account, request.lang, &token);
+    if let Err(failure) = ctx.within(super::Step::Auth, send(&mut sender, &address, &message)).await.and_then(|sent| sent) {
+        run.event(SendStep::Sent, StepStatus::Failed);
+        return run.failed(failure);
+    }
+    drop(sender);
+    run.sent_ms = Some(run.event(SendStep::Sent, StepStatus::Ok));
+
+    let arrival = Instant::now() + timeouts.arrival;
+    let uids = match tokio::time::timeout_at(arrival.into(), watch.wait_for(&token, arrival)).await {
+        Ok(Ok(uids)) if !uids.is_empty() => uids,
+        Ok(Err(failure)) => {
+            run.event(SendStep::Arrived, StepStatus::Failed);
+            return run.failed(failure);
+        }
+        _ => {
+            run.event(SendStep::Arrived, StepStatus::Failed);
+            let facts = Facts { seconds: Some(timeouts.arrival.as_secs().max(1) as u32), ..Facts::default() };
+            return run.verdict(DiagnosisKind::MessageNotReceived, facts, Some(format!("no message with {TOKEN_HEADER}: {token}")), None);
+        }
+    };
+    run.arrived_ms = Some(run.event(SendStep::Arrived, StepStatus::Ok));
+
+    let removal = tokio::time::timeout(timeouts.removal, watch.remove(&uids, account.folders.trash.as_deref())).await;
+    match removal {
+        Ok(Ok(())) => {
+            run.removed_ms = Some(run.event(SendStep::Removed, StepStatus::Ok));
+            if let Some(mut session) = watch.session.take() {
+                let _ = tokio::time::timeout(Duration::from_millis(1500), session.logout()).await;
+            }
+            run.verdict(DiagnosisKind::Ok, Facts::default(), None, None)
+        }
+        Ok(Err(failure)) => {
+            run.event(SendStep::Removed, StepStatus::Failed);
+            run.failed(failure)
+        }
+        Err(_) => {
+            run.event(SendStep::Removed, StepStatus::Failed);
+            run.failed(Failure::new(DiagnosisKind::Timeout, "no answer while removing the test message"))
+        }
+    }
+}
+
+/// The state of one run: the times of its steps.
+struct Run<'a> {
+    started: Instant,
+    on_event: &'a (dyn Fn(SendEvent) + Send + Sync),
+    address: String,
+    sent_ms: Option<u64>,
+    arrived_ms: Option<u64>,
+    removed_ms: Option<u64>,
+}
+
+impl Run<'_> {
+    fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn event(&self, step: SendStep, status: StepStatus) -> u64 {
+        let elapsed_ms = self.elapsed_ms();
+        (self.on_event)(SendEvent { step, status, elapsed_ms });
+        elapsed_ms
+    }
+
+    fn failed(&self, failure: Failure) -> SendReport {
+        self.verdict(failure.kind, Facts::default(), Some(failure.detail), failure.server_text)
+    }
+
+    fn verdict(&self, kind: DiagnosisKind, facts: Facts, detail: Option<String>, server_text: Option<String>) -> SendReport {
+        let facts = Facts { address: Some(self.address.clone()), ..facts };
+        SendReport {
+            diagnosis: Diagnosis::new(kind, facts, detail),
+            elapsed_ms: self.elapsed_ms(),
+            server_text,
+            sent_ms: self.sent_ms,
+            arrived_ms: self.arrived_ms,
+            removed_ms: self.removed_ms,
+        }
+    }
+}
+
+/// The inbox, selected and watched.
+struct Watch {
+    /// None only while IDLE holds it (async-imap takes the session by value and gives it back).
+    session: Option<Session>,
+    idle: bool,
+    uidplus: bool,
+    moves: bool,
+}
+
+/// Signs in over IMAP with the username the test proved, reads the capabilities and selects the inbox.
+async fn watch_inbox(ctx: &Ctx<'_>, account: &Account, secret: &Secret) -> Result<Watch, Failure> {
+    let client = imap::greeted(ctx, &account.provider.imap).await?;
+    let username = account.imap_username();
+    let mut session = match ctx.within(super::Step::Auth, client.login(&username, secret.expose())).await? {
+        Ok(session) => session,
+        Err((err, _)) => return Err(classify::from_imap(&err)),
+    };
+    let capabilities = ctx.within(super::Step::Auth, session.capabilities()).await?.map_err(|e| imap_failure(&e, "CAPABILITY"))?;
+    let (idle, uidplus, moves) = (capabilities.has_str("IDLE"), capabilities.has_str("UIDPLUS"), capabilities.has_str("MOVE"));
+    let inbox = account.folders.inbox.clone().unwrap_or_else(|| "INBOX".to_owned());
+    ctx.within(super::Step::Auth, session.select(&inbox)).await?.map_err(|e| imap_failure(&e, "SELECT"))?;
+    Ok(Watch { session: Some(session), idle, uidplus, moves })
+}
+
+fn lost() -> Failure {
+    Failure::new(DiagnosisKind::ServerClosed, "the IMAP connection was lost while waiting")
+}
+
+/// How often the inbox is searched on a server without IDLE.
+const POLL_EVERY: Duration = Duration::from_millis(500);
+
+impl Watch {
+    fn session(&mut self) -> Result<&mut Session, Failure> {
+        self.session.as_mut().ok_or_else(lost)
+    }
+
+    /// The UIDs of the message carrying `token`, as soon as it is in the inbox; empty when `until` passed first.
+    /// With IDLE the server tells of each change; without, the inbox is searched every `POLL_EVERY`.
+    async fn wait_for(&mut self, token: &str, until: Instant) -> Result<HashSet<u32>, Failure> {
+        let query = format!("HEADER {TOKEN_HEADER} {token}");
+        loop {
+            let found = self.session()?.uid_search(&query).await.map_err(|e| imap_failure(&e, "UID SEARCH"))?;
+            if !found.is_empty() || Instant::now() >= until {
+                return Ok(found);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if !self.idle {
+                tokio::time::sleep(POLL_EVERY.min(left)).await;
+                continue;
+            }
+            let session = self.session.take().ok_or_else(lost)?;
+            let mut handle = session.idle();
+            handle.init().await.map_err(|e| imap_failure(&e, "IDLE"))?;
+            // Any news (EXISTS, RECENT, FETCH) ends the wait; RFC 2177 asks to renew IDLE within 29 minutes.
+            let (wait, _stop) = handle.wait_with_timeout(left.min(Duration::from_secs(25 * 60)));
+            let woke = wait.await;
+            self.session = Some(handle.done().await.map_err(|e| imap_failure(&e, "DONE"))?);
+            match woke {
+                Ok(IdleResponse::NewData(_)) | Ok(IdleResponse::Timeout) | Ok(IdleResponse::ManualInterrupt) => {}
+                Err(e) => return Err(imap_failure(&e, "IDLE")),
+            }
+        }
+    }
+
+    /// Removes exactly the messages `uids`: `UID EXPUNGE` with UIDPLUS, else moved (or copied and flagged deleted)
+    /// into the trash folder. A plain EXPUNGE is never sent: it would remove whatever else is marked deleted.
+    async fn remove(&mut self, uids: &HashSet<u32>, trash: Option<&str>) -> Result<(), Failure> {
+        let mut sorted: Vec<u32> = uids.iter().copied().collect();
+        sorted.sort_unstable();
+        let set = sorted.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let (uidplus, moves) = (self.uidplus, self.moves);
+        let session = self.session()?;
+        if uidplus {
+            let flagged = session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await.map_err(|e| imap_failure(&e, "UID STORE"))?;
+            flagged.try_collect::<Vec<_>>().await.map_err(|e| imap_failure(&e, "UID STORE"))?;
+            let expunged = session.uid_expunge(&set).await.map_err(|e| imap_failure(&e, "UID EXPUNGE"))?;
+            expunged.try_collect::<Vec<_>>().await.map_err(|e| imap_failure(&e, "UID EXPUNGE"))?;
+            return Ok(());
+        }
+        let Some(trash) = trash else {
+            return Err(Failure::new(
+                DiagnosisKind::ProtocolError,
+                "the server offers neither UIDPLUS nor a trash folder: the test message was left in the inbox",
+            ));
+        };
+        if moves {
+            return session.uid_mv(&set, trash).await.map_err(|e| imap_failure(&e, "UID MOVE"));
+        }
+        session.uid_copy(&set, trash).await.map_err(|e| imap_failure(&e, "UID COPY"))?;
+        let flagged = session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await.map_err(|e| imap_failure(&e, "UID STORE"))?;
+        flagged.try_collect::<Vec<_>>().await.map_err(|e| imap_failure(&e, "UID STORE"))?;
+        Ok(())
+    }
+}
+
+/// A failed IMAP command after the login: its kind from the error, named after the command.
+fn imap_failure(err: &async_imap::error::Error, command: &str) -> Failure {
+    use async_imap::error::Error;
+    match err {
+        Error::No(text) | Error::Bad(text) => {
+            Failure::new(DiagnosisKind::ProtocolError, format!("{command} was refused")).with_server_text(Some(classify::imap_words(text)))
+        }
+        other => {
+            let failure = classify::from_imap(other);
+            Failure { detail: format!("{command}: {}", failure.detail), ..failure }
+        }
+    }
+}
+
+/// Connects and signs in over SMTP with the username the test proved: a connection ready for MAIL FROM.
+async fn ready_to_send(ctx: &Ctx<'_>, account: &Account, secret: &Secret) -> Result<smtp::Secured, Failure> {
+    let endpoint = &account.provider.smtp;
+    let tcp = ctx.connect(Side::Smtp, endpoint).await?;
+    let mut secured = smtp::secured(ctx, endpoint, tcp).await?;
+    let Some(mechanism) = secured.info.get_auth_mechanism(&[
+        lettre::transport::smtp::authentication::Mechanism::Plain,
+        lettre::transport::smtp::authentication::Mechanism::Login,
+    ]) else {
+        return Err(Failure::new(DiagnosisKind::ProtocolError, "the server offers no password login (AUTH PLAIN or LOGIN)"));
+    };
+    let username = account.smtp_username();
+    match ctx.within(super::Step::Auth, smtp::authenticate(&mut secured.conn, mechanism, &username, secret)).await? {
+        Ok(true) => Ok(secured),
+        Ok(false) => Err(Failure::new(DiagnosisKind::ProtocolError, "the server kept asking for more during AUTH")),
+        Err(err) => Err(secured.stream.explain(classify::from_smtp(&err, true))),
+    }
+}
+
+/// MAIL FROM, RCPT TO, DATA and the message. A permanent refusal of the sender (MAIL FROM, RCPT TO or the end of
+/// DATA: servers differ in where they check the From address) is `sender_rejected`, with the server's words.
+async fn send(sender: &mut smtp::Secured, address: &str, message: &[u8]) -> Result<(), Failure> {
+    let from: lettre::Address =
+        address.parse().map_err(|e| Failure::new(DiagnosisKind::ProtocolError, format!("{address:?} cannot be sent from: {e}")))?;
+    let refused = |err: &lettre::transport::smtp::Error, stream: &super::smtp_stream::SmtpStream| {
+        let failure = stream.explain(classify::from_smtp(err, false));
+        if err.status().is_some() && err.is_permanent() {
+            Failure { kind: DiagnosisKind::SenderRejected, ..failure }
+        } else {
+            failure
+        }
+    };
+    let conn = &mut sender.conn;
+    let mut parameters = Vec::new();
+    if !message.is_ascii() && sender.info.supports_feature(Extension::EightBitMime) {
+        parameters.push(lettre::transport::smtp::extension::MailParameter::Body(
+            lettre::transport::smtp::extension::MailBodyParameter::EightBitMime,
+        ));
+    }
+    conn.command(Mail::new(Some(from.clone()), parameters)).await.map_err(|e| refused(&e, &sender.stream))?;
+    conn.command(Rcpt::new(from, Vec::new())).await.map_err(|e| refused(&e, &sender.stream))?;
+    conn.command(Data).await.map_err(|e| refused(&e, &sender.stream))?;
+    conn.message(message).await.map_err(|e| refused(&e, &sender.stream))?;
+    Ok(())
+}
+
+/// The test message: From and To the sender address, the subject and body in `lang`, the token in its own header.
+/// All of it 7-bit (encoded words, base64), so any server takes it.
+pub fn compose(account: &Account, lang: Lang, token: &str) -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let address = &account.address.address;
+    let facts = Facts { address: Some(address.clone()), ..Facts::default() };
+    let subject = lang.text("send_test.subject", &facts);
+    let body = lang.text("send_test.body", &facts).replace('\n', "\r\n");
+    let encoded_word = |text: &str| format!("=?UTF-8?B?{}?=", b64.encode(text));
+    let from = match &account.display_name {
+        Some(name) => format!("{} <{address}>", encoded_word(name)),
+        None => address.clone(),
+    };
+    let domain = account.address.address.rsplit('@').next().unwrap_or("localhost");
+    let encoded_body = b64.encode(body.as_bytes());
+    let mut lines = String::new();
+    for chunk in encoded_body.as_bytes().chunks(76) {
+        lines.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        lines.push_str("\r\n");
+    }
+    format!(
+        "From: {from}\r\nTo: {address}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{token}@{domain}>\r\n{TOKEN_HEADER}: {token}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{lines}",
+        encoded_word(&subject),
+        rfc5322_date(std::time::SystemTime::now()),
+    )
+    .into_bytes()
+}
+
+/// `Sun, 29 Nov 2026 02:42:14 +0000` (UTC: the message says no more about where the person is).
+fn rfc5322_date(now: std::time::SystemTime) -> String {
+    let secs = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+
+    #[test]
+    fn dates_are_rfc5322() {
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(1_795_920_134);
+        assert_eq!(rfc5322_date(t), "Sun, 29 Nov 2026 02:42:14 +0000");
+        assert_eq!(rfc5322_date(std::time::UNIX_EPOCH + Duration::from_secs(951_782_400)), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+
+    #[test]
+    fn the_message_carries_its_token_and_words_in_the_chosen_language() {
+        let address = Address::parse("jane@icloud.com").unwrap();
+        let account = Account::new(address, None, Some("Jäne Doe".into())).unwrap();
+        let en = String::from_utf8(compose(&account, Lang::En, "abc123")).unwrap();
+        assert!(en.is_ascii());
+        assert!(en.contains("\r\nX-iCloud-Mail-Setup-Test: abc123\r\n"), "{en}");
+        assert!(en.contains("\r\nTo: jane@icloud.com\r\n") && en.contains("<jane@icloud.com>\r\n"), "{en}");
+        let de = String::from_utf8(compose(&account, Lang::De, "abc123")).unwrap();
+        let body = |m: &str| {
+            let encoded: String = m.split("\r\n\r\n").nth(1).unwrap().split("\r\n").collect();
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()
+        };
+        assert!(body(&en).contains("iCloud Mail Setup") && body(&en).contains("jane@icloud.com"));
+        assert_ne!(body(&en), body(&de));
+        assert_eq!(
+            body(&de).replace("\r\n", "\n"),
+            Lang::De.text("send_test.body", &Facts { address: Some("jane@icloud.com".into()), ..Facts::default() })
+        );
+    }
+}

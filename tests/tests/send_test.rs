@@ -1,0 +1,210 @@
+//! The send test (a message to oneself) against a real Dovecot on loopback whose relay refuses senders the user does
+//! not own, as iCloud does: through the core API and through the command line. Nothing here talks to anything but
+//! 127.0.0.1.
+
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use icloud_mail_core::diagnosis::DiagnosisKind;
+use icloud_mail_core::probe::send::{send_test, SendEvent, SendReport, SendRequest, SendStep, SendTimeouts};
+use icloud_mail_core::probe::{probe, DnsConfig, ProbeRequest, StepStatus, Timeouts};
+use icloud_mail_core::provider::{Endpoint, Security};
+use icloud_mail_core::{Account, Address, Lang, Secret};
+use icloud_mail_tests::ca::TestCa;
+use icloud_mail_tests::dns::TestDns;
+use icloud_mail_tests::dovecot::{Dovecot, MailUser, Setup};
+
+const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
+const JANE: &str = "jane@icloud.com";
+
+fn server(setup: Setup, address: &str) -> Dovecot {
+    Dovecot::start_with(&[MailUser::new(address, PASSWORD)], setup.refusing_foreign_senders(), TestCa::new()).expect("start Dovecot")
+}
+
+/// The account as a passed connection test left it (`with_verified`), for `address` signing in as `login`.
+fn verified(server: &Dovecot, address: &str, login: Option<&str>) -> Account {
+    let account = Account::new(Address::parse(address).unwrap(), login.map(|l| Address::parse(l).unwrap()), Some("Jane Doe".into()))
+        .unwrap()
+        .with_servers(
+            Some(Endpoint::new(server.host(), server.imaps_port, Security::Tls)),
+            Some(Endpoint::new(server.host(), server.submission_port, Security::Starttls)),
+            None,
+        );
+    let mut request = ProbeRequest::new(account.clone());
+    request.extra_ca_pem = Some(server.ca().ca_pem().as_bytes().to_vec());
+    request.timeouts = Timeouts::with_overall(Duration::from_secs(9));
+    // A custom domain's MX check goes to a loopback name server that knows nothing (never to the real DNS).
+    let dns = TestDns::start(&[]);
+    request.dns = DnsConfig::Servers(vec![dns.addr()]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let report = runtime.block_on(probe(&request, &Secret::new(PASSWORD.to_owned()), &|_| {}));
+    assert!(report.is_ok(), "{report:#?}\n{}", server.log());
+    account.with_verified(&report).expect("the test's settings")
+}
+
+/// Runs the send test on its own runtime: the report, the events, how long it took, tasks still alive after.
+fn run(server: &Dovecot, account: Account, timeouts: SendTimeouts) -> (SendReport, Vec<SendEvent>, Duration, usize) {
+    let mut request = SendRequest::new(account, Lang::En);
+    request.extra_ca_pem = Some(server.ca().ca_pem().as_bytes().to_vec());
+    request.timeouts = timeouts;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let started = Instant::now();
+    let report = runtime.block_on(send_test(&request, &Secret::new(PASSWORD.to_owned()), &move |e| sink.lock().unwrap().push(e)));
+    let took = started.elapsed();
+    let alive = runtime.metrics().num_alive_tasks();
+    let events = events.lock().unwrap().clone();
+    (report, events, took, alive)
+}
+
+fn steps(events: &[SendEvent]) -> Vec<(SendStep, StepStatus)> {
+    events.iter().map(|e| (e.step, e.status)).collect()
+}
+
+/// What a folder holds, as a sorted list of whole messages.
+fn contents(server: &Dovecot, address: &str, folder: &str) -> Vec<Vec<u8>> {
+    let mut messages = server.folder_messages(address, folder);
+    messages.sort();
+    messages
+}
+
+#[test]
+fn the_round_trip_for_the_own_address_succeeds_and_leaves_the_inbox_as_it_was() {
+    let server = server(Setup::icloud_like(), JANE);
+    let old = b"From: someone@example.com\r\nTo: jane@icloud.com\r\nSubject: kept\r\n\r\nThis stays.\r\n";
+    server.deliver(JANE, old).unwrap();
+    let account = verified(&server, JANE, None);
+    let (inbox, trash) = (contents(&server, JANE, "INBOX"), contents(&server, JANE, "Deleted Messages"));
+
+    let (report, events, took, alive) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(
+        steps(&events),
+        [(SendStep::Sent, StepStatus::Ok), (SendStep::Arrived, StepStatus::Ok), (SendStep::Removed, StepStatus::Ok)]
+    );
+    let (sent, arrived, removed) = (report.sent_ms.unwrap(), report.arrived_ms.unwrap(), report.removed_ms.unwrap());
+    assert!(sent <= arrived && arrived <= removed && removed <= report.elapsed_ms, "{report:#?}");
+    assert!(took < Duration::from_secs(9), "took {took:?}");
+    assert_eq!(alive, 0, "nothing outlives the send test");
+    // The message went through the relay and came back; it is gone again, and nothing else changed.
+    assert_eq!((server.relay_transactions(), server.relayed(), server.relay_refused()), (1, 1, 0));
+    assert_eq!(contents(&server, JANE, "INBOX"), inbox, "the inbox is as it was");
+    assert_eq!(contents(&server, JANE, "Deleted Messages"), trash, "the message was expunged, not moved");
+}
+
+#[test]
+fn a_custom_domain_sender_with_the_primary_login_is_sender_rejected_with_the_servers_words() {
+    let server = server(Setup::icloud_like(), "jane.doe@icloud.com");
+    let account = verified(&server, "jane@family.example", Some("jane.doe@icloud.com"));
+    let inbox = contents(&server, "jane.doe@icloud.com", "INBOX");
+
+    let (report, events, took, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::SenderRejected, "{report:#?}\n{}", server.log());
+    let said = report.server_text.clone().unwrap_or_default();
+    assert!(said.contains("sender address rejected: not one of your addresses") && said.starts_with("550"), "{report:#?}");
+    assert_eq!(steps(&events), [(SendStep::Sent, StepStatus::Failed)]);
+    assert_eq!((report.sent_ms, report.arrived_ms), (None, None));
+    assert!(took < Duration::from_secs(9), "took {took:?}");
+    assert_eq!((server.relay_refused(), server.relayed()), (1, 0));
+    assert_eq!(contents(&server, "jane.doe@icloud.com", "INBOX"), inbox);
+    // The words: who was refused, and that the primary address always works.
+    assert!(report.diagnosis.message(Lang::En).contains("jane@family.example"), "{}", report.diagnosis.message(Lang::En));
+    assert!(report.diagnosis.hint(Lang::En).contains("primary iCloud address"));
+    assert!(report.diagnosis.hint(Lang::De).contains("primäre iCloud-Adresse"));
+}
+
+#[test]
+fn a_relay_that_accepts_and_never_delivers_gives_message_not_received_by_the_deadline() {
+    let server = server(Setup::icloud_like().never_delivering(), JANE);
+    let account = verified(&server, JANE, None);
+    let timeouts = SendTimeouts { arrival: Duration::from_secs(2), ..SendTimeouts::default() };
+
+    let (report, events, took, alive) = run(&server, account, timeouts);
+    assert_eq!(report.kind(), DiagnosisKind::MessageNotReceived, "{report:#?}\n{}", server.log());
+    assert_eq!(steps(&events), [(SendStep::Sent, StepStatus::Ok), (SendStep::Arrived, StepStatus::Failed)]);
+    let sent = report.sent_ms.unwrap();
+    // Waited the whole arrival time after sending, and not much longer.
+    assert!(report.elapsed_ms >= sent + 2000 && took < Duration::from_millis(sent + 3500), "{report:#?} took {took:?}");
+    assert_eq!(alive, 0);
+    assert_eq!((server.relay_transactions(), server.relayed()), (1, 0));
+    assert!(report.diagnosis.message(Lang::En).contains("2 seconds"), "{}", report.diagnosis.message(Lang::En));
+}
+
+#[test]
+fn a_server_without_idle_is_polled() {
+    // Dovecot's capabilities without IDLE: the inbox is searched until the message is there.
+    let server = server(Setup::icloud_like().with_capability_without("IDLE"), JANE);
+    let account = verified(&server, JANE, None);
+    let inbox = contents(&server, JANE, "INBOX");
+    let (report, events, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(events.len(), 3);
+    assert_eq!(contents(&server, JANE, "INBOX"), inbox);
+}
+
+// --- the command line ---
+
+struct CliRun {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn cli(server: &Dovecot, address: &str, extra: &[&str]) -> CliRun {
+    let mut command = Command::new(icloud_mail_tests::app_binary());
+    command
+        .args(["--lang", "en", "probe", "--address", address, "--password-stdin", "--json"])
+        .args(["--imap", &format!("{}:{}", server.host(), server.imaps_port)])
+        .args(["--smtp", &format!("{}:{}", server.host(), server.submission_port)])
+        .arg("--ca-file")
+        .arg(server.ca_path())
+        .args(extra);
+    let out = icloud_mail_tests::run_with_stdin(&mut command, &format!("{PASSWORD}\n"));
+    CliRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn cli_send_test_adds_a_send_member_and_leaves_the_inbox_as_it_was() {
+    let server = server(Setup::icloud_like(), JANE);
+    let inbox = contents(&server, JANE, "INBOX");
+    let run = cli(&server, JANE, &["--send-test"]);
+    assert_eq!(run.code, 0, "{}\n{}\n{}", run.stdout, run.stderr, server.log());
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!((v["imap"]["kind"].as_str(), v["smtp"]["kind"].as_str()), (Some("ok"), Some("ok")));
+    let send = &v["send"];
+    assert_eq!(send["kind"], "ok", "{send}");
+    for member in ["elapsed_ms", "message", "hint", "server_text"] {
+        assert!(send.get(member).is_some(), "send lacks {member}: {send}");
+    }
+    assert!(send["elapsed_ms"].as_u64().unwrap() > 0);
+    assert!(!run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD));
+    assert_eq!(server.relayed(), 1);
+    assert_eq!(contents(&server, JANE, "INBOX"), inbox);
+}
+
+#[test]
+fn cli_without_send_test_never_sends_anything() {
+    let server = server(Setup::icloud_like(), JANE);
+    let run = cli(&server, JANE, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(v.get("send").is_none(), "{v}");
+    assert_eq!(server.relay_transactions(), 0, "no message reached the relay");
+    assert!(server.messages(JANE).is_empty());
+}
+
+#[test]
+fn cli_send_test_says_why_a_message_did_not_arrive_and_exits_1() {
+    let server = server(Setup::icloud_like().never_delivering(), JANE);
+    let run = cli(&server, JANE, &["--send-test", "--send-timeout", "1"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["send"]["kind"], "message_not_received", "{v}");
+    assert!(v["send"]["hint"].as_str().unwrap().contains("may still arrive"));
+}
