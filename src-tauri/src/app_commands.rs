@@ -9,6 +9,8 @@ app_commands![
     check_domain,
     run_probe,
     cancel_probe,
+    run_send_test,
+    cancel_send_test,
     forget_password,
     keychain_status,
     keychain_save,

@@ -8,6 +8,7 @@ use icloud_mail_core::export::thunderbird_profile::logins::AddReport;
 use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, ThunderbirdProfile};
 use icloud_mail_core::export::{self, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
+use icloud_mail_core::probe::send::{send_test, SendEvent, SendReport, SendRequest};
 use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest};
 use icloud_mail_core::{Address, Facts, Lang, Secret};
 use tauri::ipc::Channel;
@@ -73,6 +74,39 @@ pub async fn run_probe(
 #[tauri::command]
 pub fn cancel_probe(state: State<'_, AppState>) {
     state.cancel_probe();
+}
+
+/// Sends one test message to the address itself and waits for it to come back (`probe::send`), streaming each step
+/// to `on_event`. It uses the settings and the password the passed connection test left in the app — never a
+/// password from the page — so without a passed test for this account it is `password_needed`. The message's
+/// words are in `lang`. `cancel_send_test`, or a newer send test, ends this one with `cancelled`.
+#[tauri::command]
+pub async fn run_send_test(
+    state: State<'_, AppState>,
+    address: String,
+    login: Option<String>,
+    name: Option<String>,
+    lang: Lang,
+    on_event: Channel<SendEvent>,
+) -> Result<SendReport, Diagnosis> {
+    let account = state.verified_account(&address, login.as_deref(), name)?;
+    let secret = state.tested_password(&account.login.address)?;
+    let mut request = SendRequest::new(account, lang);
+    request.extra_ca_pem = state.servers.extra_ca_pem.clone();
+    let cancelled = state.start_send_test();
+    let send = move |event: SendEvent| {
+        let _ = on_event.send(event);
+    };
+    tokio::select! {
+        report = send_test(&request, &secret, &send) => Ok(report),
+        _ = cancelled => Err(Diagnosis::of(DiagnosisKind::Cancelled)),
+    }
+}
+
+/// Stops the running send test (the person left the step).
+#[tauri::command]
+pub fn cancel_send_test(state: State<'_, AppState>) {
+    state.cancel_send_test();
 }
 
 /// Drops the tested password from the app (the page no longer needs it).

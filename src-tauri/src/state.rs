@@ -44,6 +44,8 @@ pub struct AppState {
     pub servers: Servers,
     pending: Mutex<Option<Pending>>,
     cancel: Mutex<Option<oneshot::Sender<()>>>,
+    /// The running send test's cancel signal (`cancel_send_test`, or a newer send test).
+    cancel_send: Mutex<Option<oneshot::Sender<()>>>,
     /// The Thunderbird profile folders last handed to the page: the only ones it may ask to change.
     offered_profiles: Mutex<Vec<PathBuf>>,
     /// Where "Copy password" puts the password, and empties it again.
@@ -145,6 +147,21 @@ impl AppState {
 
     pub fn cancel_probe(&self) {
         if let Some(tx) = self.cancel.lock().expect("cancel lock").take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Registers a new send test, cancelling the one before; the receiver fires on `cancel_send_test`.
+    pub fn start_send_test(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        if let Some(old) = self.cancel_send.lock().expect("cancel lock").replace(tx) {
+            let _ = old.send(());
+        }
+        rx
+    }
+
+    pub fn cancel_send_test(&self) {
+        if let Some(tx) = self.cancel_send.lock().expect("cancel lock").take() {
             let _ = tx.send(());
         }
     }

@@ -11,6 +11,8 @@ import type { Lang } from "./bindings/Lang";
 import type { KeychainStatus } from "./bindings/KeychainStatus";
 import type { ProbeEvent } from "./bindings/ProbeEvent";
 import type { Saved } from "./bindings/Saved";
+import type { SendEvent } from "./bindings/SendEvent";
+import type { SendReport } from "./bindings/SendReport";
 import type { ThunderbirdProfile } from "./bindings/ThunderbirdProfile";
 import type { ProbeReport } from "./bindings/ProbeReport";
 
@@ -68,6 +70,27 @@ export function runProbe(
 /** Stops the running connection test. */
 export function cancelProbe(): Promise<void> {
   return invoke<void>("cancel_probe");
+}
+
+/**
+ * Sends one test message to the address itself over the settings the passed connection test proved, with the
+ * password the app holds (never one from the page), and waits for it to arrive and be removed; steps stream live.
+ */
+export function runSendTest(
+  address: string,
+  login: string | null,
+  name: string | null,
+  lang: Lang,
+  onEvent: (e: SendEvent) => void,
+): Promise<Result<SendReport>> {
+  const channel = new Channel<SendEvent>();
+  channel.onmessage = onEvent;
+  return call<SendReport>("run_send_test", { address, login, name, lang, onEvent: channel });
+}
+
+/** Stops the running send test. */
+export function cancelSendTest(): Promise<void> {
+  return invoke<void>("cancel_send_test");
 }
 
 /** Whether a password is saved for this account (never the password). */

@@ -1,12 +1,16 @@
 // Connection test: incoming and outgoing side by side, each step appearing live with its time; on success the
 // username and port that worked; on failure the diagnosis in plain words, the fix, the server's own words behind
-// "Details", and Retry / Back to password. Leaving the step cancels the test.
+// "Details", and Retry / Back to password. After a passed test, an optional "Send a test message to myself" (never
+// automatic): one message to the address itself, its steps live (sent → arrived → removed), one verdict. Leaving
+// the step cancels whichever is running.
 import type { ProbeEvent } from "../bindings/ProbeEvent";
 import type { ProbeReport } from "../bindings/ProbeReport";
+import type { SendEvent } from "../bindings/SendEvent";
+import type { SendReport } from "../bindings/SendReport";
 import type { SideReport } from "../bindings/SideReport";
 import { describe, words } from "../diagnosis";
-import { t } from "../i18n";
-import { cancelProbe, runProbe } from "../ipc";
+import { language, t } from "../i18n";
+import { cancelProbe, cancelSendTest, runProbe, runSendTest } from "../ipc";
 import { password } from "../secret";
 import { el, text, type Step, type StepContext } from "../wizard";
 
@@ -17,6 +21,7 @@ const bothOk = (r: ProbeReport) => r.imap.diagnosis.kind === "ok" && r.smtp.diag
 export function connectionStep(): Step {
   let report: ProbeReport | undefined;
   let running = false;
+  let sending = false;
   let generation = 0;
 
   return {
@@ -51,7 +56,15 @@ export function connectionStep(): Step {
       toPassword.textContent = t("step.test.back_to_password");
       actions.append(retry, toPassword);
       actions.hidden = true;
-      body.append(text("p", t("step.test.intro"), "note"), columns, actions);
+      const sendTest = sendSection(
+        ctx,
+        () => generation,
+        (on) => {
+          sending = on;
+          ctx.changed();
+        },
+      );
+      body.append(text("p", t("step.test.intro"), "note"), columns, actions, sendTest.section);
 
       const showEvent = (e: ProbeEvent) => {
         if (e.side === "domain" || e.status === "started" || e.step === "done") return;
@@ -106,6 +119,7 @@ export function connectionStep(): Step {
         report = undefined;
         running = true;
         actions.hidden = true;
+        sendTest.reset(false);
         for (const s of Object.values(sides)) {
           s.steps.replaceChildren();
           s.verdict.className = "verdict";
@@ -123,6 +137,7 @@ export function connectionStep(): Step {
           showVerdict("imap", report.imap);
           showVerdict("smtp", report.smtp);
           actions.hidden = bothOk(report);
+          sendTest.reset(bothOk(report));
         } else if (result.error.kind !== "cancelled") {
           const w = describe(result.error);
           for (const s of Object.values(sides)) {
@@ -138,11 +153,109 @@ export function connectionStep(): Step {
       void start();
       return body;
     },
-    canProceed: () => !running && report !== undefined && bothOk(report),
+    canProceed: () => !running && !sending && report !== undefined && bothOk(report),
     leave() {
       generation++;
       if (running) void cancelProbe();
+      if (sending) void cancelSendTest();
       running = false;
+      sending = false;
+    },
+  };
+}
+
+/** The optional send test: its explanation, the button, the live steps and one verdict. */
+function sendSection(ctx: StepContext, currentGeneration: () => number, setSending: (on: boolean) => void) {
+  const section = el("section", "send-test");
+  section.id = "send-test";
+  section.setAttribute("aria-labelledby", "send-test-title");
+  const title = text("h2", t("step.test.send_title"));
+  title.id = "send-test-title";
+  const note = text("p", "", "note");
+  const button = el("button", "button secondary") as HTMLButtonElement;
+  button.type = "button";
+  button.id = "send-test-button";
+  button.textContent = t("step.test.send_button");
+  const steps = el("ol", "probe-steps");
+  steps.id = "send-steps";
+  steps.setAttribute("aria-live", "polite");
+  const verdict = el("div", "verdict");
+  verdict.id = "verdict-send";
+  verdict.setAttribute("role", "status");
+  section.append(title, note, button, steps, verdict);
+  section.hidden = true;
+
+  const showEvent = (e: SendEvent) => {
+    const key = e.status === "ok" ? `step.test.send_step_${e.step}` : `step.test.send_failed_${e.step}`;
+    const item = text("li", t(key, { ms: e.elapsed_ms }));
+    item.className = e.status === "ok" ? "ok" : "failed";
+    item.dataset.step = e.step;
+    steps.append(item);
+  };
+  const showVerdict = (r: SendReport) => {
+    const d = r.diagnosis;
+    verdict.replaceChildren();
+    if (d.kind === "ok") {
+      verdict.className = "verdict ok";
+      delete verdict.dataset.kind;
+      verdict.append(
+        text("p", t("step.test.send_ok", { address: d.facts.address ?? "", ms: r.arrived_ms ?? r.elapsed_ms })),
+      );
+      return;
+    }
+    const w = words(d.kind, d.facts, d.detail);
+    verdict.className = "verdict problem";
+    verdict.dataset.kind = d.kind;
+    verdict.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
+    const detail = [r.server_text, d.detail].filter(Boolean).join("\n");
+    if (detail) {
+      const more = el("details");
+      more.append(text("summary", t("step.test.details")), text("pre", detail));
+      verdict.append(more);
+    }
+  };
+  button.addEventListener("click", () => {
+    void (async () => {
+      const mine = currentGeneration();
+      button.disabled = true;
+      steps.replaceChildren();
+      verdict.className = "verdict";
+      verdict.replaceChildren(text("p", t("step.test.send_running")));
+      setSending(true);
+      const state = ctx.state;
+      const result = await runSendTest(
+        state.address!.address,
+        state.login ?? null,
+        state.name ?? null,
+        language(),
+        (e) => {
+          if (mine === currentGeneration()) showEvent(e);
+        },
+      );
+      if (mine !== currentGeneration()) return;
+      if (result.ok) {
+        showVerdict(result.value);
+      } else if (result.error.kind !== "cancelled") {
+        const w = describe(result.error);
+        verdict.className = "verdict problem";
+        verdict.dataset.kind = result.error.kind;
+        verdict.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
+      }
+      button.disabled = false;
+      setSending(false);
+    })();
+  });
+
+  return {
+    section,
+    /** Hidden and emptied; shown again (ready for a click) after a test that passed. */
+    reset(show: boolean) {
+      section.hidden = !show;
+      steps.replaceChildren();
+      verdict.className = "verdict";
+      verdict.replaceChildren();
+      button.disabled = false;
+      note.textContent = t("step.test.send_note", { address: ctx.state.address?.address ?? "" });
     },
   };
 }
