@@ -615,3 +615,48 @@ fn german_locale_every_screen_and_the_saved_settings_card_are_german() {
     let cards = files.iter().filter(|f| f.to_string_lossy().contains("-settings.")).count();
     assert_eq!(cards, 2, "both settings cards were saved: {files:?}");
 }
+
+#[test]
+fn send_a_test_message_to_myself_shows_each_step_and_leaves_the_inbox_as_it_was() {
+    use icloud_mail_tests::ca::TestCa;
+    use icloud_mail_tests::dovecot::{MailUser, Setup};
+    let password = "abcd-efgh-ijkl-mnop";
+    let setup = Setup::icloud_like().refusing_foreign_senders();
+    let dovecot = Dovecot::start_with(&[MailUser::new(JANE, password)], setup, TestCa::new()).expect("start Dovecot");
+    dovecot.deliver(JANE, b"From: someone@example.com\r\nTo: jane.doe@icloud.com\r\nSubject: kept\r\n\r\nThis stays.\r\n").unwrap();
+    let inbox = || {
+        let mut messages = dovecot.messages(JANE);
+        messages.sort();
+        messages
+    };
+    let before = inbox();
+    let args =
+        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    let app = to_connection_test("e2e_send_test", args, password);
+    app.wait_for_text("#verdict-imap", "Works");
+    app.wait_for_text("#verdict-smtp", "Works");
+
+    // Offered, explained, and never started by itself.
+    let offer = app.wait_for_text("#send-test", "Send a test message to myself");
+    assert!(offer.contains(&format!("one message from {JANE} to {JANE}")) && offer.contains("removes it"), "{offer}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(dovecot.relay_transactions(), 0, "nothing is sent before the button is pressed");
+
+    app.click("#send-test-button");
+    let verdict = app.wait_for_text("#verdict-send", "Sending works");
+    assert!(verdict.contains(&format!("the message from {JANE} arrived in your inbox after")), "{verdict}");
+    let steps = app.find_all("#send-steps li");
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    let texts = app.text("#send-steps");
+    for (i, step) in ["Sent (", "Arrived in the inbox (", "Removed from the inbox ("].iter().enumerate() {
+        let at = texts.find(step).unwrap_or_else(|| panic!("{step:?} missing: {texts}"));
+        assert!(i == 0 || at > texts.find(["Sent (", "Arrived in the inbox ("][i - 1]).unwrap(), "out of order: {texts}");
+    }
+    app.screenshot("send-test-ok");
+    // The message went out and came back, and the inbox is exactly as it was; Next still leads on.
+    assert_eq!(dovecot.relayed(), 1);
+    assert_eq!(inbox(), before, "the inbox is as it was");
+    app.wait_for(Duration::from_secs(5), "Next to be enabled", AppSession::next_enabled);
+    let html = app.execute("return document.documentElement.outerHTML;", serde_json::json!([]));
+    assert!(!html.as_str().unwrap_or_default().contains(password), "the password is in the page's markup");
+}

@@ -243,6 +243,8 @@ function sendSection(ctx: StepContext, currentGeneration: () => number, setSendi
       }
       button.disabled = false;
       setSending(false);
+      // The verdict sits below the fold on small windows: bring it into view (jsdom has no scrolling).
+      verdict.scrollIntoView?.({ block: "nearest" });
     })();
   });
 
