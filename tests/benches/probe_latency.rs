@@ -10,10 +10,16 @@
 //! first byte reaches the client 2 RTT after connect() as over a real network (SYN, SYN-ACK, ACK + data).
 //! Floors (TLS 1.3): IMAP = TCP + TLS + greeting + LOGIN = 4 RTT (the folder list and LOGOUT follow); SMTP with
 //! STARTTLS = TCP + greeting + EHLO + STARTTLS + TLS + EHLO + AUTH = 7 RTT; both at once = 7 RTT.
+//!
+//! The send test (a message to oneself, after a passed probe) is measured too, with the same relays: sent =
+//! SMTP's 7 RTT + MAIL + RCPT + DATA + the message = 11 RTT (IMAP signs in and selects the inbox meanwhile); arrived =
+//! + UID SEARCH = 12 RTT (the test Dovecot answers the message's 250 only after its relay delivered it); removed =
+//! + UID STORE + UID EXPUNGE = 14 RTT, each command waiting for its answer.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use icloud_mail_core::probe::send::{send_test, SendRequest};
 use icloud_mail_core::probe::{probe, ProbeReport, ProbeRequest, Timeouts};
 use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Secret};
@@ -208,6 +214,53 @@ fn main() {
                 ms(floor),
                 ratio(first),
                 ratio(again)
+            );
+        });
+    }
+
+    println!();
+    println!("Send test (one message to yourself: sent → arrived in the inbox → removed) through the same delaying relays,");
+    println!("after a passed probe, median of {runs} runs after one warm-up, milliseconds from its start.");
+    println!("| RTT | sent | floor (11 RTT) | arrived | floor (12 RTT) | removed = verdict | floor (14 RTT) | ratio |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for rtt_ms in std::iter::once(0).chain(env_list("PROBE_BENCH_RTTS", "50,100,200")) {
+        let rtt = Duration::from_millis(rtt_ms);
+        runtime.block_on(async {
+            let imap_relay = delay_relay(upstream(server.imaps_port), rtt).await;
+            let smtp_relay = delay_relay(upstream(server.submission_port), rtt).await;
+            let (imap_port, smtp_port) =
+                if rtt_ms == 0 { (server.imaps_port, server.submission_port) } else { (imap_relay.port, smtp_relay.port) };
+            let req = request(
+                Endpoint::new("localhost", imap_port, Security::Tls),
+                Endpoint::new("localhost", smtp_port, Security::Starttls),
+                None,
+                server.ca().ca_pem(),
+                Timeouts::default(),
+            );
+            let (_, report) = timed_probe(&req).await;
+            let verified = req.account.clone().with_verified(&report).expect("a passed probe");
+            let mut send = SendRequest::new(verified, icloud_mail_core::Lang::En);
+            send.extra_ca_pem = req.extra_ca_pem.clone();
+            let secret = Secret::new(PASSWORD.to_owned());
+            let _ = send_test(&send, &secret, &|_| {}).await;
+            let (mut sent, mut arrived, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..runs {
+                let r = send_test(&send, &secret, &|_| {}).await;
+                assert!(r.is_ok(), "the benchmark needs a working round trip: {r:#?}");
+                sent.push(Duration::from_millis(r.sent_ms.unwrap_or_default()));
+                arrived.push(Duration::from_millis(r.arrived_ms.unwrap_or_default()));
+                removed.push(Duration::from_millis(r.elapsed_ms));
+            }
+            let removed = median(removed);
+            let ratio = if rtt.is_zero() { "–".to_owned() } else { format!("{:.2}", removed.as_secs_f64() / (rtt * 14).as_secs_f64()) };
+            println!(
+                "| {rtt_ms} | {} | {} | {} | {} | {} | {} | {ratio} |",
+                ms(median(sent)),
+                ms(rtt * 11),
+                ms(median(arrived)),
+                ms(rtt * 12),
+                ms(removed),
+                ms(rtt * 14)
             );
         });
     }

@@ -164,10 +164,8 @@ pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn F
     let removal = tokio::time::timeout(timeouts.removal, watch.remove(&uids, account.folders.trash.as_deref())).await;
     match removal {
         Ok(Ok(())) => {
+            // The connection is dropped without LOGOUT, as the SMTP side is: the verdict is known.
             run.removed_ms = Some(run.event(SendStep::Removed, StepStatus::Ok));
-            if let Some(mut session) = watch.session.take() {
-                let _ = tokio::time::timeout(Duration::from_millis(1500), session.logout()).await;
-            }
             run.verdict(DiagnosisKind::Ok, Facts::default(), None, None)
         }
         Ok(Err(failure)) => {
@@ -247,6 +245,9 @@ fn lost() -> Failure {
     Failure::new(DiagnosisKind::ServerClosed, "the IMAP connection was lost while waiting")
 }
 
+/// The longest one IDLE waits before the inbox is searched again.
+const IDLE_AT_MOST: Duration = Duration::from_secs(5);
+
 /// How often the inbox is searched on a server without IDLE.
 const POLL_EVERY: Duration = Duration::from_millis(500);
 
@@ -272,8 +273,9 @@ impl Watch {
             let session = self.session.take().ok_or_else(lost)?;
             let mut handle = session.idle();
             handle.init().await.map_err(|e| imap_failure(&e, "IDLE"))?;
-            // Any news (EXISTS, RECENT, FETCH) ends the wait; RFC 2177 asks to renew IDLE within 29 minutes.
-            let (wait, _stop) = handle.wait_with_timeout(left.min(Duration::from_secs(25 * 60)));
+            // Any news (EXISTS, RECENT, FETCH) ends the wait. The inbox is searched again at least every
+            // `IDLE_AT_MOST` all the same, in case a server told of the message before its IDLE continuation.
+            let (wait, _stop) = handle.wait_with_timeout(left.min(IDLE_AT_MOST));
             let woke = wait.await;
             self.session = Some(handle.done().await.map_err(|e| imap_failure(&e, "DONE"))?);
             match woke {
