@@ -161,7 +161,7 @@ fn cli(server: &Dovecot, address: &str, extra: &[&str]) -> CliRun {
         .arg("--ca-file")
         .arg(server.ca_path())
         .args(extra);
-    let out = icloud_mail_tests::run_with_stdin(&mut command, &format!("{PASSWORD}\n"));
+    let out = icloud_mail_tests::run_with_stdin(&mut command, format!("{PASSWORD}\n"));
     CliRun {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
