@@ -18,9 +18,7 @@ use icloud_mail_tests::terminal::Terminal;
 use icloud_mail_tests::thunderbird;
 use icloud_mail_tests::{app_binary as app, fresh_password, fresh_token, wait_until};
 
-
 use icloud_mail_tests::{assert_ok, run_with_stdin as run};
-
 
 /// Whether Dovecot's log shows an IMAP login with the primary login's name part.
 fn imap_login(log: &str) -> bool {

@@ -17,7 +17,6 @@ use serde_json::Value;
 
 const LOGIN: &str = "jane.doe@icloud.com";
 
-
 /// Dovecot with Jane's mailbox, and a keyring session whose HOME holds the profiles.
 struct World {
     password: String,

@@ -27,8 +27,6 @@ const SAM: &str = "sam.items@icloud.com";
 /// the file must carry the form that worked).
 const KIM: &str = "kim.short@icloud.com";
 
-
-
 /// POSIX shell quoting for a path in a tmux command line.
 fn sh(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
