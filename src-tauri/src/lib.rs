@@ -2,6 +2,7 @@
 
 pub mod cli;
 mod commands;
+pub mod console;
 pub mod startup;
 mod state;
 
