@@ -71,7 +71,8 @@ mod imp {
         if result == -1 {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(i32::from(probe.l_type) != libc::F_UNLCK)
+        // F_UNLCK is a c_int on Linux and a c_short (the type of l_type) on macOS.
+        Ok(probe.l_type != libc::F_UNLCK as libc::c_short)
     }
 
     /// Linux Thunderbird also keeps a `lock` symlink whose target is `<ip>:+<pid>` (or `<ip>:<pid>`); it counts as
