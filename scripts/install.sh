@@ -15,8 +15,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 app_packages=(build-essential curl file pkg-config libssl-dev libgtk-3-dev libwebkit2gtk-4.1-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev ca-certificates git)
 test_packages=(xvfb xauth dbus dbus-x11 webkit2gtk-driver dovecot-imapd dovecot-submissiond dovecot-lmtpd
-  gnome-keyring libsecret-tools neomutt msmtp isync thunderbird libnss3-tools tmux iproute2 chromium imagemagick
-  rpm rpm2cpio cpio desktop-file-utils x11-utils locales)
+  gnome-keyring libsecret-tools neomutt aerc msmtp isync thunderbird libnss3-tools tmux iproute2 chromium imagemagick
+  xclip rpm rpm2cpio cpio desktop-file-utils x11-utils locales sqlite3)
 
 wanted=("${app_packages[@]}")
 [ "$profile" = test ] && wanted+=("${test_packages[@]}")

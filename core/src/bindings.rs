@@ -16,6 +16,7 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::export::ExportOptions::export_all(&cfg)?;
     crate::export::thunderbird_profile::ThunderbirdProfile::export_all(&cfg)?;
     crate::export::thunderbird_profile::AddOutcome::export_all(&cfg)?;
+    crate::export::thunderbird_profile::logins::AddReport::export_all(&cfg)?;
     crate::keychain::KeychainStatus::export_all(&cfg)?;
     crate::keychain::IfSaved::export_all(&cfg)?;
     crate::keychain::Saved::export_all(&cfg)?;

@@ -47,6 +47,13 @@ pub enum DiagnosisKind {
     ServerInvalid,
     /// A custom domain whose MX records do not point at iCloud Mail.
     DomainNotIcloud,
+    /// A folder name (from a server or a saved report) holds a character the text policy refuses.
+    FolderCharacterNotAllowed,
+    // --- a connection test's outcome used as the account's settings ---
+    /// The connection test did not pass on both sides, so its settings are not used.
+    ReportNotPassed,
+    /// The connection test was for another account than the one being set up.
+    ReportOtherAccount,
     // --- the keychain ---
     KeychainUnavailable,
     KeychainLocked,
@@ -69,6 +76,19 @@ pub enum DiagnosisKind {
     ThunderbirdUserJsOverrides,
     /// A warning beside an added account: the profile's user.js sets account prefs at every start.
     ThunderbirdUserJsAccountPrefs,
+    /// The account was added, but the profile's saved passwords are locked by a primary password: the password
+    /// was not stored in Thunderbird.
+    ThunderbirdPrimaryPassword,
+    /// The account was added, but Thunderbird's own NSS (the library that encrypts its saved passwords) could not
+    /// be found or loaded: the password was not stored in Thunderbird.
+    ThunderbirdNssUnavailable,
+    /// The account was added, but the profile's logins.json or key4.db could not be read safely: the password was
+    /// not stored in Thunderbird and neither file was changed.
+    ThunderbirdLoginsUnreadable,
+    /// The clipboard could not be opened or written.
+    ClipboardUnavailable,
+    /// The autoconfig file is published for a whole domain; for this account it would carry one person's login.
+    AutoconfigPersonalLogin,
     OutputExists,
     WriteFailed,
 }
@@ -102,6 +122,9 @@ impl DiagnosisKind {
         DiagnosisKind::NameCharacterNotAllowed,
         DiagnosisKind::ServerInvalid,
         DiagnosisKind::DomainNotIcloud,
+        DiagnosisKind::FolderCharacterNotAllowed,
+        DiagnosisKind::ReportNotPassed,
+        DiagnosisKind::ReportOtherAccount,
         DiagnosisKind::KeychainUnavailable,
         DiagnosisKind::KeychainLocked,
         DiagnosisKind::KeychainAccessDenied,
@@ -118,6 +141,11 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdPrefsUnreadable,
         DiagnosisKind::ThunderbirdUserJsOverrides,
         DiagnosisKind::ThunderbirdUserJsAccountPrefs,
+        DiagnosisKind::ThunderbirdPrimaryPassword,
+        DiagnosisKind::ThunderbirdNssUnavailable,
+        DiagnosisKind::ThunderbirdLoginsUnreadable,
+        DiagnosisKind::ClipboardUnavailable,
+        DiagnosisKind::AutoconfigPersonalLogin,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
     ];

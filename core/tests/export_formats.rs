@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use icloud_mail_core::export::outlook_prf::read_ini_value;
 use icloud_mail_core::export::outlook_reg::AUTODISCOVER_KEY;
 use icloud_mail_core::export::{ExportFormat, ExportOptions};
-use icloud_mail_core::provider::{Endpoint, Security};
+use icloud_mail_core::provider::{Endpoint, LoginForm, Security};
 use icloud_mail_core::{Account, Address, DiagnosisKind};
 use proptest::prelude::*;
 
@@ -75,24 +75,29 @@ fn server_fields(prefix: &str, kind: &str, endpoint: &Endpoint, socket: &str, us
 }
 
 fn check_autoconfig(account: &Account) {
-    let xml = String::from_utf8(render(ExportFormat::ThunderbirdAutoconfig, account)).unwrap();
     let generic = account.address.is_icloud() && account.login == account.address;
+    if !generic {
+        // Published for a whole domain, the file cannot carry this person's login: refused, with the reason.
+        let err = ExportFormat::ThunderbirdAutoconfig.exporter().render(account, &ExportOptions::default()).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::AutoconfigPersonalLogin);
+        assert_eq!(err.facts.username.as_deref(), Some(account.login.address.as_str()));
+        return;
+    }
+    let xml = String::from_utf8(render(ExportFormat::ThunderbirdAutoconfig, account)).unwrap();
     let p = "clientConfig/emailProvider";
     let mut want = pairs(&[("clientConfig@version", "1.1"), (&format!("{p}@id"), &account.address.domain)]);
-    if generic {
-        for d in ["icloud.com", "me.com", "mac.com"] {
-            want.push((format!("{p}/domain"), d.to_owned()));
-        }
-        want.push((format!("{p}/displayName"), "iCloud Mail".into()));
-    } else {
-        want.push((format!("{p}/domain"), account.address.domain.clone()));
-        want.push((format!("{p}/displayName"), format!("iCloud Mail ({})", account.address.domain_unicode)));
+    for d in ["icloud.com", "me.com", "mac.com"] {
+        want.push((format!("{p}/domain"), d.to_owned()));
     }
+    want.push((format!("{p}/displayName"), "iCloud Mail".into()));
     want.push((format!("{p}/displayShortName"), "iCloud".into()));
-    let (imap_user, smtp_user) =
-        if generic { ("%EMAILLOCALPART%".into(), "%EMAILADDRESS%".into()) } else { (account.imap_username(), account.smtp_username()) };
-    want.extend(server_fields(&format!("{p}/incomingServer"), "imap", &account.provider.imap, "SSL", &imap_user));
-    want.extend(server_fields(&format!("{p}/outgoingServer"), "smtp", &account.provider.smtp, "STARTTLS", &smtp_user));
+    let placeholder = |form: LoginForm| if form == LoginForm::NamePart { "%EMAILLOCALPART%" } else { "%EMAILADDRESS%" };
+    let (imap_user, smtp_user) = (placeholder(account.provider.imap_login_forms[0]), placeholder(account.provider.smtp_login_forms[0]));
+    let socket = |e: &Endpoint| if e.security == Security::Tls { "SSL" } else { "STARTTLS" };
+    want.extend(server_fields(&format!("{p}/incomingServer"), "imap", &account.provider.imap, "SSL", imap_user));
+    for smtp in std::iter::once(&account.provider.smtp).chain(account.provider.smtp_fallback.as_ref()) {
+        want.extend(server_fields(&format!("{p}/outgoingServer"), "smtp", smtp, socket(smtp), smtp_user));
+    }
     want.extend(pairs(&[
         (&format!("{p}/documentation@url"), "https://support.apple.com/102525"),
         (&format!("{p}/documentation/descr@lang"), "en"),
@@ -121,25 +126,46 @@ fn autoconfig_meaning(xml: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 #[test]
-fn autoconfig_for_icloud_means_what_thunderbirds_own_ispdb_entry_means() {
+fn autoconfig_for_icloud_means_what_thunderbirds_own_ispdb_entry_means_plus_the_465_fallback() {
     let ispdb = include_str!("fixtures/thunderbird-ispdb-me.com.xml");
     for address in ["jane.doe@icloud.com", "old@mac.com", "x@me.com"] {
         let account = Account::new(addr(address), None, Some("Jane".into())).unwrap();
         let ours = String::from_utf8(render(ExportFormat::ThunderbirdAutoconfig, &account)).unwrap();
-        assert_eq!(autoconfig_meaning(&ours), autoconfig_meaning(ispdb), "{ours}");
+        let (domains, mut servers) = autoconfig_meaning(&ours);
+        assert_eq!(
+            servers.pop().unwrap(),
+            ["outgoingServer", "smtp", "smtp.mail.me.com", "465", "SSL", "%EMAILADDRESS%", "password-cleartext"],
+            "the second outgoing server, which Thunderbird offers when 587 fails"
+        );
+        assert_eq!((domains, servers), autoconfig_meaning(ispdb), "{ours}");
         check_autoconfig(&account);
     }
 }
 
 #[test]
-fn autoconfig_for_a_custom_domain_names_the_primary_login() {
-    let account = custom(Some("Jane"));
+fn autoconfig_for_a_login_of_its_own_is_refused_with_the_reason() {
+    for account in [custom(Some("Jane")), Account::new(addr("alias@icloud.com"), Some(addr("jane.doe@icloud.com")), None).unwrap()] {
+        check_autoconfig(&account);
+        let err = ExportFormat::ThunderbirdAutoconfig.exporter().render(&account, &ExportOptions::default()).unwrap_err();
+        let message = err.message(icloud_mail_core::Lang::En);
+        assert!(message.contains(&account.address.address) && message.contains("jane.doe@icloud.com"), "{message}");
+        assert!(err.hint(icloud_mail_core::Lang::En).contains("thunderbird add"));
+    }
+}
+
+#[test]
+fn autoconfig_takes_the_verified_login_form_and_endpoints() {
+    // An account that signed in with its full address over 465: the placeholder and the one outgoing server follow.
+    let mut account = native(None);
+    account.provider.imap_login_forms.reverse();
+    account.provider.smtp = Endpoint::new("smtp.mail.me.com", 465, Security::Tls);
+    account.provider.smtp_fallback = None;
     check_autoconfig(&account);
     let xml = String::from_utf8(render(ExportFormat::ThunderbirdAutoconfig, &account)).unwrap();
-    let (domains, servers) = autoconfig_meaning(&xml);
-    assert_eq!(domains, ["family.example"]);
-    assert_eq!(servers[0][5], "jane.doe", "IMAP logs in with the primary login's name part, not 'jane'");
-    assert_eq!(servers[1][5], "jane.doe@icloud.com");
+    let (_, servers) = autoconfig_meaning(&xml);
+    assert_eq!(servers.len(), 2, "{xml}");
+    assert_eq!(servers[0][5], "%EMAILADDRESS%");
+    assert_eq!((servers[1][3].as_str(), servers[1][4].as_str()), ("465", "SSL"));
 }
 
 // ---------------------------------------------------------------- Outlook PRF
@@ -443,7 +469,15 @@ fn check_aerc(account: &Account) {
     let command = format!("icloud-mail-setup keychain get --address {}", account.login.address);
     let user = account.smtp_username().replace('@', "%40");
     let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["source", "source-cred-cmd", "outgoing", "outgoing-cred-cmd", "from", "copy-to"]);
+    let starttls = account.provider.smtp.security == Security::Starttls;
+    let mut want_keys = vec!["source", "source-cred-cmd", "outgoing", "outgoing-cred-cmd"];
+    want_keys.extend(starttls.then_some("smtp-starttls"));
+    want_keys.push("from");
+    // A Sent name old and new aerc read differently is left out, with a comment saying so.
+    let sent_writable = account.folders.sent.as_ref().is_some_and(|n| !n.contains([',', '\\']) && n.trim() == n);
+    want_keys.extend(sent_writable.then_some("copy-to"));
+    want_keys.extend(["postpone", "archive"]);
+    assert_eq!(keys, want_keys);
     let get = |k: &str| fields.iter().find(|(key, _)| key == k).unwrap().1.clone();
     let host = |h: &str| if h.contains(':') { format!("[{h}]") } else { h.to_owned() };
     assert_eq!(
@@ -453,7 +487,16 @@ fn check_aerc(account: &Account) {
     assert_eq!(get("outgoing"), format!("smtp+plain://{user}@{}:{}", host(&account.provider.smtp.host), account.provider.smtp.port));
     assert_eq!(get("source-cred-cmd"), command);
     assert_eq!(get("outgoing-cred-cmd"), command);
-    assert_eq!(get("copy-to"), "Sent Messages");
+    if starttls {
+        assert_eq!(get("smtp-starttls"), "yes", "aerc 0.14 sends over smtp:// only with it");
+    }
+    if sent_writable {
+        assert_eq!(Some(get("copy-to")), account.folders.sent);
+    } else {
+        assert!(text.contains("set copy-to by hand"), "{text}");
+    }
+    assert_eq!(Some(get("postpone")), account.folders.drafts);
+    assert_eq!(Some(get("archive")), account.folders.archive);
     // The sender as an RFC 5322 mailbox, read by a mail parser.
     let header = format!("From: {}\r\n\r\n", get("from"));
     let message = mail_parser::MessageParser::default().parse(header.as_bytes()).unwrap();
@@ -480,6 +523,10 @@ fn check_settings_text(account: &Account) {
             group = "imap".into();
         } else if line.starts_with("Outgoing") {
             group = "smtp".into();
+        } else if line == "Folders" {
+            group = "folders".into();
+        } else if line == "If something does not work" {
+            group = "alternatives".into();
         } else if let Some((label, value)) = line.trim_start().split_once(": ") {
             if line.starts_with("  ") || group == "account" {
                 fields.push((format!("{group}.{label}"), value.to_owned()));
@@ -506,7 +553,16 @@ fn check_settings_text(account: &Account) {
         ("smtp.Username", &account.smtp_username()),
         ("smtp.Password", "the same app-specific password"),
     ]));
+    let f = &account.folders;
+    for (label, name) in
+        [("Sent mail", &f.sent), ("Drafts", &f.drafts), ("Deleted mail", &f.trash), ("Junk", &f.junk), ("Archive", &f.archive)]
+    {
+        want.push((format!("folders.{label}"), name.clone().unwrap_or_else(|| "none on the server".into())));
+    }
     assert_eq!(fields, want, "{text}");
+    assert!(text.contains(&format!("If the incoming mail server refuses the username, use {} instead.", account.imap_usernames()[1])));
+    assert_eq!(text.contains("port 465 with SSL/TLS instead"), account.provider.smtp_fallback.is_some(), "{text}");
+    assert_eq!(text.contains("signed in with exactly these settings"), account.verified);
     assert!(text.contains("Microsoft's cloud"), "the note on new Outlook");
 }
 
@@ -546,6 +602,10 @@ fn check_settings_html(account: &Account) {
         ("smtp.security", "STARTTLS"),
         ("smtp.username", &account.smtp_username()),
     ]));
+    let f = &account.folders;
+    for (id, name) in [("sent", &f.sent), ("drafts", &f.drafts), ("trash", &f.trash), ("junk", &f.junk), ("archive", &f.archive)] {
+        want.extend(name.iter().map(|name| (format!("folder.{id}"), name.clone())));
+    }
     assert_eq!(fields, want);
     let title = scraper::Selector::parse("title").unwrap();
     assert_eq!(
@@ -581,6 +641,85 @@ fn check_all(account: &Account) {
     check_aerc(account);
     check_settings_text(account);
     check_settings_html(account);
+}
+
+/// Percent-decoding, as NeoMutt's `url_pct_decode` and Mozilla's unescaping do it.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let (mut out, mut i) = (Vec::new(), 0);
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// NeoMutt's reading of a double-quoted string: a backslash makes the next character stand for itself.
+fn neomutt_read(quoted: &str) -> String {
+    let inner = quoted.strip_prefix('"').unwrap().strip_suffix('"').unwrap();
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' { chars.next().unwrap() } else { c });
+    }
+    out
+}
+
+#[test]
+fn hostile_folder_names_reach_every_format_intact() {
+    use icloud_mail_core::export::thunderbird_profile::prefs;
+    use icloud_mail_core::probe::folders::decode_modified_utf7;
+    for name in [
+        "Sent \"quoted\" 'x'",
+        "Work/Gesendet",
+        "Entwürfe 💌 漢字",
+        "a#b;c=d",
+        "`id` $HOME ${x}",
+        "100% & ^caret^",
+        "back\\slash, comma",
+        "?query #frag",
+    ] {
+        let mut account = native(None);
+        for role in [&mut account.folders.sent, &mut account.folders.drafts, &mut account.folders.trash, &mut account.folders.archive] {
+            *role = Some(name.to_owned());
+        }
+        check_aerc(&account);
+        check_settings_text(&account);
+        check_settings_html(&account);
+        // NeoMutt: the string NeoMutt reads, `+` and `$folder`, then its URL decoding, give the name back.
+        let neomutt = String::from_utf8(render(ExportFormat::Neomutt, &account)).unwrap();
+        for variable in ["record", "postponed", "trash"] {
+            let line = neomutt.lines().find(|l| l.starts_with(&format!("set {variable} = "))).unwrap();
+            let value = neomutt_read(line.split_once(" = ").unwrap().1);
+            let path = value.strip_prefix('+').unwrap();
+            assert!(!path.contains(['"', '#', '?', '\\', '^', '`', '$']), "{variable}: {path}");
+            assert_eq!(percent_decode(path), name, "{line}");
+        }
+        // Thunderbird: the prefs read back, and each folder URI names the folder (escaped path, modified UTF-7).
+        let keys = prefs::NewKeys {
+            number: 1,
+            account: "account1".into(),
+            server: "server1".into(),
+            identity: "id1".into(),
+            smtp: "smtp1".into(),
+            smtp_is_new: true,
+        };
+        let written: String = prefs::folder_prefs(&account, &keys).iter().map(|(n, v)| prefs::line(n, v) + "\n").collect();
+        let read = prefs::parse(&written);
+        for pref in ["mail.identity.id1.fcc_folder", "mail.identity.id1.draft_folder", "mail.identity.id1.archive_folder"] {
+            let uri = read[pref].as_str().unwrap();
+            let path = uri.strip_prefix("imap://jane.doe@imap.mail.me.com/").unwrap();
+            assert!(path.bytes().all(|b| b.is_ascii_alphanumeric() || b"%*+-./_".contains(&b)), "{uri}");
+            assert_eq!(decode_modified_utf7(&percent_decode(path)).as_deref(), Some(name), "{uri}");
+        }
+        assert_eq!(read["mail.identity.id1.fcc_folder_picker_mode"], "1");
+        assert_eq!(read["mail.server.server1.trash_folder_name"], name);
+    }
 }
 
 #[test]

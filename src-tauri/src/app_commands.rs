@@ -16,5 +16,6 @@ app_commands![
     export_profile,
     thunderbird_profiles,
     thunderbird_add,
+    copy_password,
     page_ready,
 ]

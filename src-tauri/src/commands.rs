@@ -4,13 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
-use icloud_mail_core::export::thunderbird_profile::{self, AddOutcome, ThunderbirdProfile};
+use icloud_mail_core::export::thunderbird_profile::logins::AddReport;
+use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, ThunderbirdProfile};
 use icloud_mail_core::export::{self, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
 use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest};
 use icloud_mail_core::{Address, Facts, Lang, Secret};
 use tauri::ipc::Channel;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::state::AppState;
@@ -61,7 +62,9 @@ pub async fn run_probe(
         _ = cancelled => return Err(Diagnosis::of(DiagnosisKind::Cancelled)),
     };
     if report.is_ok() {
-        state.keep_password(&request.account.login.address, secret);
+        // What the test proved becomes the account's settings for every file and Thunderbird.
+        let verified = request.account.clone().with_verified(&report)?;
+        state.keep_tested(verified, secret);
     }
     Ok(report)
 }
@@ -86,15 +89,46 @@ pub async fn keychain_status(state: State<'_, AppState>, address: String, login:
 }
 
 /// Saves the password that passed the connection test. An existing entry is replaced only with `replace`
-/// (the page asks first); the app forgets the password once it is saved.
+/// (the page asks first). The app keeps its copy and the settings the test proved: Thunderbird, "Copy password"
+/// and the files saved afterwards may still need them.
 #[tauri::command]
 pub async fn keychain_save(state: State<'_, AppState>, address: String, login: Option<String>, replace: bool) -> Result<Saved, Diagnosis> {
     let account = state.account(&address, login.as_deref(), None)?;
     let secret = state.tested_password(&account.login.address)?;
     let if_saved = if replace { IfSaved::Replace } else { IfSaved::Refuse };
-    let saved = blocking(move || Keychain::native()?.save(&account, secret, if_saved)).await?;
-    state.forget_password();
-    Ok(saved)
+    blocking(move || Keychain::native()?.save(&account, secret, if_saved)).await
+}
+
+/// The password for the hand-off: the tested one the app still holds, else the one saved in the keychain; when
+/// neither is there, `password_needed`.
+async fn handoff_password(state: &AppState, account: &icloud_mail_core::Account) -> Result<Secret, Diagnosis> {
+    if let Ok(secret) = state.tested_password(&account.login.address) {
+        return Ok(secret);
+    }
+    let account = account.clone();
+    match blocking(move || Keychain::native()?.get(&account)).await {
+        Err(d) if d.kind == DiagnosisKind::KeychainNoEntry => {
+            Err(Diagnosis::new(DiagnosisKind::PasswordNeeded, Facts::default(), Some("not held, and none in the keychain".into())))
+        }
+        other => other,
+    }
+}
+
+/// Puts the password (the tested one still held, else the keychain's) on the clipboard, and empties the clipboard
+/// after a minute if it still holds it. Returns the seconds until then. The page only asks; it never receives the
+/// password.
+#[tauri::command]
+pub async fn copy_password(app: AppHandle, state: State<'_, AppState>, address: String, login: Option<String>) -> Result<u64, Diagnosis> {
+    let account = state.account(&address, login.as_deref(), None)?;
+    let secret = handoff_password(&state, &account).await?;
+    let handle = app.clone();
+    let copy = blocking(move || handle.state::<AppState>().clipboard.put(&secret)).await?;
+    let after = state.clipboard.clear_after();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(after).await;
+        let _ = tauri::async_runtime::spawn_blocking(move || app.state::<AppState>().clipboard.clear_if_ours(Some(copy))).await;
+    });
+    Ok(after.as_secs())
 }
 
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Diagnosis> + Send + 'static) -> Result<T, Diagnosis> {
@@ -126,7 +160,7 @@ pub async fn export_profile(
     lang: Lang,
     save_as: bool,
 ) -> Result<Option<String>, Diagnosis> {
-    let account = state.account(&address, login.as_deref(), name)?;
+    let account = state.verified_account(&address, login.as_deref(), name)?;
     let options = ExportOptions {
         ca_file: state.servers.ca_file.as_ref().map(|p| p.display().to_string()),
         password_command: PasswordCommand::App { program: export::app_program() },
@@ -136,6 +170,12 @@ pub async fn export_profile(
     let file = export::export(&account, format, &options)?;
     let folder = state.servers.export_dir.clone().or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));
     blocking(move || {
+        // mbsync works on the first run: the local mail folder its file names exists too.
+        if format == ExportFormat::Mbsync {
+            if let Some(home) = dirs::home_dir() {
+                export::mbsync::create_maildir(&home, &account)?;
+            }
+        }
         if !save_as {
             return write_without_replacing(&folder, &file.file_name, &file.bytes).map(Some);
         }
@@ -179,7 +219,9 @@ pub async fn thunderbird_profiles(state: State<'_, AppState>) -> Result<Vec<Thun
     Ok(profiles)
 }
 
-/// Adds the account to a Thunderbird profile (refused while Thunderbird runs; a second add changes nothing).
+/// Adds the account to a Thunderbird profile (refused while Thunderbird runs; a second add changes nothing to the
+/// account) and stores the password in the profile's login store (the tested one still held, else the keychain's),
+/// so that Thunderbird signs in without asking. The report says whether it could, and why not.
 #[tauri::command]
 pub async fn thunderbird_add(
     state: State<'_, AppState>,
@@ -187,10 +229,23 @@ pub async fn thunderbird_add(
     login: Option<String>,
     name: Option<String>,
     profile: String,
-) -> Result<AddOutcome, Diagnosis> {
-    let account = state.account(&address, login.as_deref(), name)?;
+) -> Result<AddReport, Diagnosis> {
+    let account = state.verified_account(&address, login.as_deref(), name)?;
     let profile = state.offered_profile(&profile)?;
-    blocking(move || thunderbird_profile::add_account(&profile, &account)).await
+    let password = handoff_password(&state, &account).await;
+    let program = std::env::current_exe()
+        .map_err(|e| Diagnosis::new(DiagnosisKind::ThunderbirdNssUnavailable, Facts::default(), Some(e.to_string())));
+    blocking(move || {
+        let (password, program) = match (password, program) {
+            (Ok(password), Ok(program)) => (password, program),
+            (Err(why), _) | (_, Err(why)) => {
+                let outcome = thunderbird_profile::add_account(&profile, &account)?;
+                return Ok(AddReport::new(outcome, Some(Err(why))));
+            }
+        };
+        nss_helper::add_with_password(&profile, &account, Some(&password), None, &program)
+    })
+    .await
 }
 
 /// Whether the domain of `address` (a custom domain) receives its mail through iCloud (MX records), within a few

@@ -1,6 +1,7 @@
 //! The Tauri shell: wiring, thin commands over `icloud_mail_core`, and the command line. No product logic here.
 
 pub mod cli;
+mod clipboard;
 mod commands;
 pub mod console;
 pub mod startup;
@@ -31,8 +32,9 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         ca_file,
         export_dir: options.export_dir,
     };
+    let clear_after = options.clipboard_clear_after.map(std::time::Duration::from_secs).unwrap_or(clipboard::CLEAR_AFTER);
     tauri::Builder::default()
-        .manage(state::AppState::new(servers))
+        .manage(state::AppState::new(servers).with_clipboard_clear_after(clear_after))
         // First, so a second launch hands over to the open window instead of starting a second wizard.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main_window(app)))
         .plugin(tauri_plugin_opener::init())
@@ -57,7 +59,10 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         })
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::Destroyed = event {
-                window.state::<state::AppState>().forget_password();
+                let state = window.state::<state::AppState>();
+                state.forget_password();
+                // A password still on the clipboard goes with the window (on X11 it would go to a clipboard manager).
+                state.clipboard.clear_if_ours(None);
             }
         })
         .run(tauri::generate_context!())

@@ -1,6 +1,7 @@
 //! What the app holds between IPC calls: the server overrides it was started with, the password after a
-//! successful connection test (until it is saved, forgotten by the page, the window closes, or a few minutes pass),
-//! and a way to cancel the connection test that is running.
+//! successful connection test (until the person leaves the Done step, the window closes, or five minutes pass;
+//! saving it in the keychain does not drop it, so Thunderbird and "Copy password" can still have it), the clipboard
+//! (opened on first use), and a way to cancel the connection test that is running.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use icloud_mail_core::provider::Endpoint;
 use icloud_mail_core::{Account, Address, Secret};
 use tokio::sync::oneshot;
 
-/// How long a tested password waits for the person to save it.
+/// How long the app keeps a tested password for the save and Done steps.
 pub const KEEP_PASSWORD_FOR: Duration = Duration::from_secs(5 * 60);
 
 /// Servers and extra CA given on the command line (`--imap`, `--smtp`, `--smtp-fallback`, `--ca-file`).
@@ -29,10 +30,13 @@ pub struct Servers {
     pub export_dir: Option<std::path::PathBuf>,
 }
 
+/// What a passed connection test leaves for the save step: the password and the settings it proved.
 struct Pending {
     login: String,
     secret: Secret,
     since: Instant,
+    /// The account as the test proved it (endpoints, usernames, folders): what every file and Thunderbird get.
+    verified: Account,
 }
 
 #[derive(Default)]
@@ -42,11 +46,18 @@ pub struct AppState {
     cancel: Mutex<Option<oneshot::Sender<()>>>,
     /// The Thunderbird profile folders last handed to the page: the only ones it may ask to change.
     offered_profiles: Mutex<Vec<PathBuf>>,
+    /// Where "Copy password" puts the password, and empties it again.
+    pub clipboard: crate::clipboard::Clipboard,
 }
 
 impl AppState {
     pub fn new(servers: Servers) -> AppState {
         AppState { servers, ..AppState::default() }
+    }
+
+    /// The same state, with copied passwords emptied from the clipboard after `clear_after`.
+    pub fn with_clipboard_clear_after(self, clear_after: Duration) -> AppState {
+        AppState { clipboard: crate::clipboard::Clipboard::new(clear_after), ..self }
     }
 
     /// The account for what the page sent, with the servers this app was started with.
@@ -74,9 +85,28 @@ impl AppState {
         })
     }
 
-    /// Keeps a password that passed the connection test, for the save step.
-    pub fn keep_password(&self, login: &str, secret: Secret) {
-        *self.pending.lock().expect("pending lock") = Some(Pending { login: login.to_owned(), secret, since: Instant::now() });
+    /// Keeps a password that passed the connection test and the settings it proved (`Account::with_verified`), for
+    /// the save and Done steps; both are dropped together.
+    pub fn keep_tested(&self, verified: Account, secret: Secret) {
+        let login = verified.login.address.clone();
+        *self.pending.lock().expect("pending lock") = Some(Pending { login, secret, since: Instant::now(), verified });
+    }
+
+    /// The verified account for what the page sent — the settings the connection test proved, with the name the
+    /// person typed — never re-derived from the preset. Without a passed test for that account (not run, another
+    /// address, or forgotten): `password_needed`, which sends the person back to the test.
+    pub fn verified_account(&self, address: &str, login: Option<&str>, name: Option<String>) -> Result<Account, Diagnosis> {
+        let asked = self.account(address, login, name)?;
+        let mut pending = self.pending.lock().expect("pending lock");
+        if pending.as_ref().is_some_and(|p| p.since.elapsed() > KEEP_PASSWORD_FOR) {
+            *pending = None;
+        }
+        match pending.as_ref() {
+            Some(p) if p.verified.address == asked.address && p.verified.login == asked.login => {
+                Ok(Account { display_name: asked.display_name, ..p.verified.clone() })
+            }
+            _ => Err(Diagnosis::of(DiagnosisKind::PasswordNeeded)),
+        }
     }
 
     /// A copy of the tested password for `login`, if it is still held.
@@ -91,7 +121,8 @@ impl AppState {
         }
     }
 
-    /// Drops the password (after saving, when the page asks, when the window closes, or when it has waited too long).
+    /// Drops the password (when the person leaves the Done step, when the window closes, or when it has waited too
+    /// long).
     pub fn forget_password(&self) {
         *self.pending.lock().expect("pending lock") = None;
     }
@@ -145,10 +176,38 @@ mod tests {
     }
 
     #[test]
+    fn files_get_the_tested_settings_with_the_name_typed_and_only_for_the_tested_account() {
+        let state = AppState::default();
+        assert_eq!(state.verified_account("jane@icloud.com", None, None).unwrap_err().kind, DiagnosisKind::PasswordNeeded);
+        // What a test proved: 465 instead of 587, the full address for IMAP, the server's own Sent folder.
+        let mut proved = state.account("jane@icloud.com", None, None).unwrap();
+        proved.provider.smtp = Endpoint::new("smtp.mail.me.com", 465, icloud_mail_core::provider::Security::Tls);
+        proved.provider.imap_login_forms.reverse();
+        proved.folders.sent = Some("Sent Items".into());
+        proved.verified = true;
+        state.keep_tested(proved.clone(), Secret::new("abcd-efgh-ijkl-mnop".into()));
+
+        let got = state.verified_account("Jane@iCloud.com", None, Some(" Jane Doe ".into())).unwrap();
+        assert_eq!(got.provider.smtp.port, 465);
+        assert_eq!(got.imap_username(), "jane@icloud.com");
+        assert_eq!(got.folders.sent.as_deref(), Some("Sent Items"));
+        assert!(got.verified);
+        assert_eq!(got.display_name.as_deref(), Some("Jane Doe"), "the name typed, checked");
+        assert_eq!(
+            state.verified_account("jane@icloud.com", None, Some("Jane\u{202e}".into())).unwrap_err().kind,
+            DiagnosisKind::NameCharacterNotAllowed
+        );
+        // Another account gets nothing that was proved for Jane.
+        assert_eq!(state.verified_account("john@icloud.com", None, None).unwrap_err().kind, DiagnosisKind::PasswordNeeded);
+        state.forget_password();
+        assert_eq!(state.verified_account("jane@icloud.com", None, None).unwrap_err().kind, DiagnosisKind::PasswordNeeded);
+    }
+
+    #[test]
     fn the_password_is_only_handed_out_for_its_login_and_can_be_forgotten() {
         let state = AppState::default();
         assert_eq!(state.tested_password("jane@icloud.com").unwrap_err().kind, DiagnosisKind::PasswordNeeded);
-        state.keep_password("jane@icloud.com", Secret::new("abcd-efgh-ijkl-mnop".into()));
+        state.keep_tested(state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
         assert_eq!(state.tested_password("jane@icloud.com").unwrap().expose(), "abcd-efgh-ijkl-mnop");
         assert!(state.tested_password("john@icloud.com").is_err());
         state.forget_password();

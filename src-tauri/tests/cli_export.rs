@@ -19,7 +19,6 @@ const CUSTOM: [&str; 4] = ["--address", "jane@family.example", "--login", "jane.
 fn every_format_writes_its_file_with_its_usual_name() {
     let dir = tempfile::tempdir().unwrap();
     let formats = [
-        ("thunderbird-autoconfig", "config-v1.1.xml"),
         ("outlook-prf", "icloud-mail-jane@family.example.prf"),
         ("outlook-autodiscover", "autodiscover-family.example.xml"),
         ("outlook-reg", "autodiscover-family.example.reg"),
@@ -46,6 +45,21 @@ fn every_format_writes_its_file_with_its_usual_name() {
         }
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), formats.len(), "no temporary files are left behind");
+}
+
+#[test]
+fn the_autoconfig_file_is_refused_where_it_would_carry_a_persons_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &[&["export"], &CUSTOM[..], &["--format", "thunderbird-autoconfig"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("everyone on family.example") && stderr.contains("jane.doe@icloud.com"), "{stderr}");
+    assert!(stderr.contains("autoconfig_personal_login") && stderr.contains("thunderbird add"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let out = run(dir.path(), &["export", "--address", "jane.doe@icloud.com", "--format", "thunderbird-autoconfig"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let xml = std::fs::read_to_string(dir.path().join("config-v1.1.xml")).unwrap();
+    assert!(!xml.contains("jane"), "a file for a whole domain names nobody: {xml}");
 }
 
 #[test]
@@ -106,19 +120,10 @@ fn bad_arguments_exit_2_with_the_reason() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
-const FORMATS: [&str; 11] = [
-    "thunderbird-autoconfig",
-    "outlook-prf",
-    "outlook-autodiscover",
-    "outlook-reg",
-    "apple-mobileconfig",
-    "neomutt",
-    "aerc",
-    "mbsync",
-    "msmtp",
-    "settings-text",
-    "settings-html",
-];
+/// Every registered format (the registry is the one list; its ids are pinned by core's own test).
+fn formats() -> impl Iterator<Item = &'static str> {
+    icloud_mail_core::export::ExportFormat::ALL.iter().map(|f| f.id())
+}
 
 /// Servers no client file can hold, each with a word of the reason the command line must give.
 fn hostile_servers() -> Vec<(String, &'static str)> {
@@ -150,7 +155,7 @@ fn hostile_servers_are_refused_by_every_format_before_anything_is_written() {
     let output = dir.path().join("out");
     // Every server with every format through --imap; --smtp goes through the same parser, so with aerc only (whose
     // URL builder used to panic on such a host).
-    let cases = FORMATS.iter().map(|f| ("--imap", *f)).chain([("--smtp", "aerc")]);
+    let cases = formats().map(|f| ("--imap", f)).chain([("--smtp", "aerc")]);
     for (flag, format) in cases {
         for (server, reason) in hostile_servers() {
             let args = [
@@ -301,4 +306,214 @@ fn thunderbird_add_refuses_an_account_list_it_cannot_read() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("mail.accountmanager.accounts"), "{out:?}");
     assert_eq!(std::fs::read_to_string(&prefs).unwrap(), text, "prefs.js is untouched");
     assert_eq!(std::fs::read_dir(profile.path()).unwrap().count(), 1, "no backup, no temporary file");
+}
+
+// --------------------------------------------------------------------------- --verified
+
+/// A report exactly as `probe --json` prints it (every field, words included), for `--verified`.
+fn probe_report(address: &str, login: &str, imap_user: &str, smtp: (u16, &str, &str), smtp_kind: &str) -> serde_json::Value {
+    let (smtp_port, smtp_security, smtp_user) = smtp;
+    serde_json::json!({
+        "address": address,
+        "login": login,
+        "imap": {
+            "kind": "ok", "host": "imap.mail.me.com", "port": 993, "security": "tls", "username": imap_user,
+            "elapsed_ms": 310, "message": "Signed in to imap.mail.me.com as someone.", "hint": "Nothing to do.",
+            "server_text": null, "detail": null, "unreachable_port": null, "note": null,
+            "attempts": [
+                {"host": "imap.mail.me.com", "port": 993, "security": "tls", "username": "fullonly", "kind": "auth_rejected", "elapsed_ms": 200, "server_text": "a NO [AUTHENTICATIONFAILED]"},
+                {"host": "imap.mail.me.com", "port": 993, "security": "tls", "username": imap_user, "kind": "ok", "elapsed_ms": 300, "server_text": null}
+            ],
+            "folders": {"inbox": "INBOX", "sent": "Gesendet \"alt\"", "drafts": "Entwürfe", "trash": "Deleted Messages", "junk": null, "archive": "Archiv"},
+            "delimiter": "/"
+        },
+        "smtp": {
+            "kind": smtp_kind, "host": "smtp.mail.me.com", "port": smtp_port, "security": smtp_security, "username": smtp_user,
+            "elapsed_ms": 820, "message": "…", "hint": "…", "server_text": null, "detail": null,
+            "unreachable_port": 587, "note": "Port 587 could not be reached from this network (it may be blocked), so the fallback port was tested instead.",
+            "attempts": []
+        }
+    })
+}
+
+fn write_report(dir: &Path, report: &serde_json::Value) -> String {
+    let path = dir.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(report).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+const FULLONLY: [&str; 2] = ["--address", "fullonly@icloud.com"];
+
+#[test]
+fn a_verified_report_reaches_the_exported_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = write_report(
+        dir.path(),
+        &probe_report("fullonly@icloud.com", "fullonly@icloud.com", "fullonly@icloud.com", (465, "tls", "fullonly@icloud.com"), "ok"),
+    );
+    let export = |format: &str| {
+        let out = run(dir.path(), &[&["export"], &FULLONLY[..], &["--verified", &report, "--format", format, "--output", "-"]].concat());
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Without --verified the same account gets the preset's first guesses…
+    let out = run(dir.path(), &[&["export"], &FULLONLY[..], &["--format", "msmtp", "--output", "-"]].concat());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("port 587"));
+    // …with it, what the test signed in with: 465 with TLS from the first byte, the full address for IMAP too.
+    let msmtp = export("msmtp");
+    assert!(msmtp.contains("host \"smtp.mail.me.com\"\nport 465\ntls on\ntls_starttls off\n"), "{msmtp}");
+    assert!(msmtp.contains("user \"fullonly@icloud.com\""), "{msmtp}");
+    let neomutt = export("neomutt");
+    for line in [
+        r#"set imap_user = "fullonly@icloud.com""#,
+        r#"set smtp_url = "smtps://smtp.mail.me.com:465/""#,
+        r#"set record = "+Gesendet %22alt%22""#,
+        r#"set postponed = "+Entw%C3%BCrfe""#,
+        r#"set trash = "+Deleted Messages""#,
+    ] {
+        assert!(neomutt.lines().any(|l| l == line), "{line} missing:\n{neomutt}");
+    }
+    let aerc = export("aerc");
+    assert!(aerc.contains("source = imaps://fullonly%40icloud.com@imap.mail.me.com:993\n"), "{aerc}");
+    assert!(aerc.contains("outgoing = smtps+plain://fullonly%40icloud.com@smtp.mail.me.com:465\n"), "{aerc}");
+    assert!(aerc.contains("copy-to = `Gesendet \"alt\"`\npostpone = Entwürfe\narchive = Archiv\n"), "{aerc}");
+    assert!(!aerc.contains("smtp-starttls"), "465 is TLS from the first byte: {aerc}");
+    let card = export("settings-text");
+    assert!(card.contains("Port: 465\n  Security: SSL/TLS\n  Username: fullonly@icloud.com"), "{card}");
+    assert!(card.contains("Sent mail: Gesendet \"alt\"") && card.contains("Junk: none on the server"), "{card}");
+    assert!(card.contains("signed in with exactly these settings"), "{card}");
+    assert!(card.contains("use fullonly instead"), "the other form stays the alternative: {card}");
+    assert!(!card.contains("port 465 with SSL/TLS instead"), "465 is in use already, no fallback is left: {card}");
+}
+
+#[test]
+fn thunderbird_add_takes_the_verified_folders_and_usernames() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = write_report(
+        dir.path(),
+        &probe_report("fullonly@icloud.com", "fullonly@icloud.com", "fullonly@icloud.com", (465, "tls", "fullonly@icloud.com"), "ok"),
+    );
+    let profile = dir.path().join("profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let out = run(
+        dir.path(),
+        &[&["thunderbird", "add"], &FULLONLY[..], &["--verified", &report, "--profile", profile.to_str().unwrap()]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let prefs = std::fs::read_to_string(profile.join("prefs.js")).unwrap();
+    for line in [
+        r#"user_pref("mail.server.server1.userName", "fullonly@icloud.com");"#,
+        r#"user_pref("mail.smtpserver.smtp1.port", 465);"#,
+        r#"user_pref("mail.smtpserver.smtp1.try_ssl", 3);"#,
+        r#"user_pref("mail.identity.id1.fcc_folder", "imap://fullonly%40icloud.com@imap.mail.me.com/Gesendet%20%22alt%22");"#,
+        r#"user_pref("mail.identity.id1.fcc_folder_picker_mode", "1");"#,
+        r#"user_pref("mail.identity.id1.draft_folder", "imap://fullonly%40icloud.com@imap.mail.me.com/Entw%26APw-rfe");"#,
+        r#"user_pref("mail.identity.id1.archive_folder", "imap://fullonly%40icloud.com@imap.mail.me.com/Archiv");"#,
+        r#"user_pref("mail.identity.id1.archives_folder_picker_mode", "1");"#,
+        r#"user_pref("mail.server.server1.trash_folder_name", "Deleted Messages");"#,
+    ] {
+        assert!(prefs.lines().any(|l| l == line), "{line} missing:\n{prefs}");
+    }
+    assert!(!prefs.contains("spamActionTargetFolder"), "the server has no junk folder: none is named");
+}
+
+#[test]
+fn a_report_for_another_account_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    for (address, login) in [("jane@icloud.com", "jane@icloud.com"), ("jane@family.example", "john@icloud.com")] {
+        let report = write_report(dir.path(), &probe_report(address, login, "jane", (587, "starttls", "jane@icloud.com"), "ok"));
+        let out = run(dir.path(), &[&["export"], &CUSTOM[..], &["--verified", &report, "--format", "msmtp", "--output", "-"]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(address) && stderr.contains("jane@family.example (jane.doe@icloud.com)"), "{stderr}");
+        assert!(stderr.contains("report_other_account") && out.stdout.is_empty(), "{stderr}");
+    }
+    // The same with JSON from thunderbird add: the kind and both accounts as facts.
+    let report =
+        write_report(dir.path(), &probe_report("jane@icloud.com", "jane@icloud.com", "jane", (587, "starttls", "jane@icloud.com"), "ok"));
+    let profile = dir.path().join("profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let args = [&["thunderbird", "add"], &CUSTOM[..], &["--verified", &report, "--profile", profile.to_str().unwrap(), "--json"]].concat();
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["kind"].as_str(), v["username"].as_str()), (Some("report_other_account"), Some("jane@icloud.com")));
+    assert_eq!(std::fs::read_dir(&profile).unwrap().count(), 0, "nothing written");
+}
+
+#[test]
+fn a_report_in_which_a_side_did_not_pass_is_refused_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = write_report(
+        dir.path(),
+        &probe_report("fullonly@icloud.com", "fullonly@icloud.com", "fullonly@icloud.com", (587, "starttls", "fullonly"), "auth_rejected"),
+    );
+    let out = run(dir.path(), &[&["export"], &FULLONLY[..], &["--verified", &report, "--format", "msmtp", "--output", "-"]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("did not pass") && stderr.contains("auth_rejected") && out.stdout.is_empty(), "{stderr}");
+}
+
+#[test]
+fn verified_takes_no_server_flags_and_must_be_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report =
+        write_report(dir.path(), &probe_report("jane@icloud.com", "jane@icloud.com", "jane", (587, "starttls", "jane@icloud.com"), "ok"));
+    for flag in ["--imap=localhost:1993", "--smtp=localhost:1587", "--smtp-fallback=localhost:1465"] {
+        for command in [&["export", "--format", "msmtp", "--output", "-"][..], &["thunderbird", "add"][..]] {
+            let args = [command, &["--address", "jane@icloud.com", "--verified", &report, flag]].concat();
+            let out = run(dir.path(), &args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains("--verified") && stderr.contains("cannot be used with"), "{stderr}");
+        }
+    }
+    // --ca-file is not a server: it goes with --verified (terminal clients trust the test's CA).
+    let ca = dir.path().join("ca.pem");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    std::fs::write(&ca, params.self_signed(&key).unwrap().pem()).unwrap();
+    let args = ["export", "--address", "jane@icloud.com", "--verified", &report, "--format", "msmtp", "--output", "-", "--ca-file"];
+    let out = run(dir.path(), &[&args[..], &[ca.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // Not a report, or no file at all: a usage error naming the file.
+    std::fs::write(dir.path().join("words.json"), r#"{"message": "Signed in"}"#).unwrap();
+    for file in ["words.json", "missing.json"] {
+        let out = run(dir.path(), &["export", "--address", "jane@icloud.com", "--verified", file, "--format", "msmtp", "--output", "-"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(file), "{stderr}");
+    }
+    let out = run(dir.path(), &["export", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--verified <REPORT.json>") && help.contains("probe --json"), "{help}");
+    let out = run(dir.path(), &["thunderbird", "add", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--verified"));
+}
+
+/// mbsync works on the first run: exporting its file also creates the local mail folder it names (owner-only), and
+/// the command line says the one command to run.
+#[test]
+fn the_mbsync_export_makes_its_mail_folder_and_says_the_command() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("mbsyncrc");
+    let out = Command::new(env!("CARGO_BIN_EXE_icloud-mail-setup"))
+        .env("HOME", home.path())
+        .args(["--lang", "en", "export", "--address", "jane@icloud.com", "--format", "mbsync", "--output"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("Path \"~/Mail/jane@icloud.com/\""), "{text}");
+    let folder = home.path().join("Mail/jane@icloud.com");
+    assert!(folder.is_dir(), "the folder the file names exists");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("mbsync -c \"{}\" -a", file.display())), "{stderr}");
 }

@@ -8,8 +8,8 @@
 //! A user-space relay sits between the prober and a real Dovecot on loopback (this kernel has no netem): it holds
 //! every chunk for RTT/2 in each direction, and connects upstream only 1.5 RTT after it accepted, so the server's
 //! first byte reaches the client 2 RTT after connect() as over a real network (SYN, SYN-ACK, ACK + data).
-//! Floors (TLS 1.3): IMAP = TCP + TLS + greeting + LOGIN = 4 RTT; SMTP with STARTTLS = TCP + greeting + EHLO +
-//! STARTTLS + TLS + EHLO + AUTH = 7 RTT; both at once = 7 RTT.
+//! Floors (TLS 1.3): IMAP = TCP + TLS + greeting + LOGIN = 4 RTT (the folder list and LOGOUT follow); SMTP with
+//! STARTTLS = TCP + greeting + EHLO + STARTTLS + TLS + EHLO + AUTH = 7 RTT; both at once = 7 RTT.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -153,7 +153,7 @@ fn main() {
 
     println!("Happy path through a delaying relay: median of {runs} runs, milliseconds. \"first\" = the first probe in a");
     println!("process (loads the system's trust store, as the command line does); \"again\" = a probe within 10 minutes");
-    println!("of the last one (the wizard's retry). IMAP includes its LOGOUT (+1 RTT, off the critical path).");
+    println!("of the last one (the wizard's retry). IMAP includes its LIST and LOGOUT (+2 RTT, off the critical path).");
     println!("| RTT | IMAP verdict | IMAP floor (4 RTT) | SMTP verdict | SMTP floor (7 RTT) | whole, first | whole, again | floor (7 RTT) | ratio first | ratio again |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
     // RTT 0 is Dovecot straight on loopback, no relay: the fixed cost of the probe and the server.

@@ -11,6 +11,12 @@
 //!
 //! Dovecot treats a client whose address equals the server's as secure, so from 127.0.0.1 it accepts AUTH before
 //! STARTTLS; to test STARTTLS enforcement connect from 127.0.0.2 (or use a fault server).
+//!
+//! `Dovecot::start_with(users, Setup::icloud_like(), ca)` looks like imap.mail.me.com to a client: the folders
+//! `INBOX`, `Drafts`, `Sent Messages`, `Deleted Messages`, `Junk`, `Archive` (or the ones a `MailUser` names with
+//! `with_folders`), `/` as the hierarchy separator, no special-use flags on any folder and no `SPECIAL-USE` in the
+//! capabilities, so a client only finds the Sent folder by its name. `Setup::without_starttls_submission()` closes
+//! the STARTTLS port (587) while SMTP over TLS (465) stays open.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -40,6 +46,13 @@ pub enum Accepts {
     FullAddressOnly,
 }
 
+/// The folders besides INBOX that iCloud gives every account (none carries a special-use flag there).
+pub const ICLOUD_FOLDERS: [&str; 5] = ["Drafts", "Sent Messages", "Deleted Messages", "Junk", "Archive"];
+
+/// Folders named as other servers name them, for an account whose Sent and Trash are not iCloud's: a client file
+/// that names "Sent Messages" without having read the server's list cannot work with it.
+pub const ITEMS_FOLDERS: [&str; 5] = ["Drafts", "Sent Items", "Deleted Items", "Junk", "Archive"];
+
 /// A mailbox on the test server.
 #[derive(Clone, Debug)]
 pub struct MailUser {
@@ -47,17 +60,44 @@ pub struct MailUser {
     pub address: String,
     pub password: String,
     pub accepts: Accepts,
+    /// The folders besides INBOX, created (and subscribed) at start; `None`: none on a classic server,
+    /// `ICLOUD_FOLDERS` on an iCloud-like one.
+    pub folders: Option<Vec<String>>,
 }
 
 impl MailUser {
     /// A user who may log in with the name part or the full address.
     pub fn new(address: &str, password: &str) -> MailUser {
-        MailUser { address: address.to_owned(), password: password.to_owned(), accepts: Accepts::Both }
+        MailUser { address: address.to_owned(), password: password.to_owned(), accepts: Accepts::Both, folders: None }
     }
 
     pub fn accepting(mut self, accepts: Accepts) -> MailUser {
         self.accepts = accepts;
         self
+    }
+
+    /// The folders (besides INBOX) this user's mailbox has: plain ASCII names without `.` or `/`.
+    pub fn with_folders(mut self, folders: &[&str]) -> MailUser {
+        self.folders = Some(folders.iter().map(|f| (*f).to_owned()).collect());
+        self
+    }
+
+    /// The folders this user gets on a server started with `setup`.
+    fn folders_on(&self, setup: &Setup) -> Vec<String> {
+        match (&self.folders, setup.icloud_like) {
+            (Some(folders), _) => folders.clone(),
+            (None, true) => ICLOUD_FOLDERS.iter().map(|f| (*f).to_owned()).collect(),
+            (None, false) => Vec::new(),
+        }
+    }
+
+    /// A login form this user may sign in with.
+    fn accepted_login(&self) -> &str {
+        if self.accepts == Accepts::FullAddressOnly {
+            &self.address
+        } else {
+            self.name_part()
+        }
     }
 
     pub fn name_part(&self) -> &str {
@@ -70,20 +110,73 @@ impl MailUser {
     }
 }
 
+/// How the server presents itself.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    /// iCloud's folder names and separator, no special-use flags, no `SPECIAL-USE` capability.
+    pub icloud_like: bool,
+    /// Whether the STARTTLS submission port (587) listens; when not, `Dovecot::submission_port` refuses connections.
+    pub starttls_submission: bool,
+    /// Folders every user gets (Dovecot creates them at login), with special-use flags where given; a non-empty
+    /// list also makes `/` the separator. Per-user folders without flags: `MailUser::with_folders`.
+    pub folders: Vec<Folder>,
+}
+
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup { icloud_like: false, starttls_submission: true, folders: Vec::new() }
+    }
+}
+
+impl Setup {
+    /// What the suites have always had: Dovecot's defaults, INBOX only unless a user names folders.
+    pub fn classic() -> Setup {
+        Setup::default()
+    }
+
+    /// A server that looks like imap.mail.me.com (see the module's documentation).
+    pub fn icloud_like() -> Setup {
+        Setup { icloud_like: true, ..Setup::default() }
+    }
+
+    /// Port 587 closed (connections refused), SMTP over TLS (465) open: a network that blocks 587.
+    pub fn without_starttls_submission(mut self) -> Setup {
+        self.starttls_submission = false;
+        self
+    }
+}
+
+/// Dovecot 2.3.19's own post-login capability list without `SPECIAL-USE` (which imap.mail.me.com lacks too). Dovecot
+/// adds that word only when a folder has a `special_use` line; the explicit list keeps it out whatever the config
+/// grows. The harness suite compares it with a classic server's list, so a Dovecot update cannot make it drift unseen.
+pub const ICLOUD_LIKE_CAPABILITY: &str = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY \
+THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE \
+UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY \
+MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY";
+
 /// A running Dovecot; stopped (and its folder removed) when dropped.
 pub struct Dovecot {
     /// IMAP, TLS from the first byte.
     pub imaps_port: u16,
-    /// Submission with STARTTLS (like port 587).
+    /// Submission with STARTTLS (like port 587); with `Setup::without_starttls_submission` a port nothing listens on.
     pub submission_port: u16,
     /// Submission with TLS from the first byte (like port 465).
     pub submissions_port: u16,
     users: Vec<MailUser>,
+    setup: Setup,
     relay: Relay,
     // Field order matters: Dovecot stops before its folder and CA are removed.
     service: Service,
     ca: TestCa,
     dir: tempfile::TempDir,
+}
+
+/// A folder every user has (created at login), with its RFC 6154 special-use flag if any (`\Sent`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Folder {
+    /// The name as a client sees it (UTF-8; Dovecot sends it in modified UTF-7), levels separated by `/`.
+    pub name: &'static str,
+    pub special_use: Option<&'static str>,
 }
 
 impl Dovecot {
@@ -92,8 +185,24 @@ impl Dovecot {
         Self::start_with_ca(users, TestCa::new())
     }
 
+    /// Like `start`, and every user has `folders` besides INBOX, with `/` between levels as on iCloud.
+    pub fn start_with_folders(users: &[MailUser], folders: &[Folder]) -> std::io::Result<Dovecot> {
+        Self::start_with(users, Setup { folders: folders.to_vec(), ..Setup::classic() }, TestCa::new())
+    }
+
     /// Like `start`, with a CA the caller made (to serve several servers from one CA).
     pub fn start_with_ca(users: &[MailUser], ca: TestCa) -> std::io::Result<Dovecot> {
+        Self::start_with(users, Setup::classic(), ca)
+    }
+
+    /// An iCloud-like server (see `Setup::icloud_like`) with a fresh CA.
+    pub fn start_icloud_like(users: &[MailUser]) -> std::io::Result<Dovecot> {
+        Self::start_with(users, Setup::icloud_like(), TestCa::new())
+    }
+
+    /// Starts Dovecot as `setup` says for `users` with the certificate from `ca`, creates each user's folders, and
+    /// waits until every listener accepts connections.
+    pub fn start_with(users: &[MailUser], setup: Setup, ca: TestCa) -> std::io::Result<Dovecot> {
         crate::processes::become_subreaper();
         let dir = tempfile::Builder::new().prefix("icloud-mail-dovecot-").tempdir()?;
         let root = dir.path().to_path_buf();
@@ -107,6 +216,9 @@ impl Dovecot {
             let home = root.join("mail").join(maildir_name(&user.address));
             for sub in ["cur", "new", "tmp"] {
                 std::fs::create_dir_all(home.join("Maildir").join(sub))?;
+            }
+            for folder in user.folders_on(&setup) {
+                check_folder_name(&folder)?;
             }
             check_passwd_field(&user.password)?;
             for (login, accepted) in user.login_forms() {
@@ -140,6 +252,7 @@ impl Dovecot {
             submission_port,
             submissions_port,
             relay_port: relay.port,
+            setup: &setup,
         });
         let config_path = root.join("dovecot.conf");
         std::fs::write(&config_path, config)?;
@@ -149,8 +262,14 @@ impl Dovecot {
             Command::new("/usr/sbin/dovecot").arg("-F").arg("-c").arg(&config_path),
             &root.join("dovecot.stderr"),
         )?;
-        let mut dovecot = Dovecot { imaps_port, submission_port, submissions_port, users: users.to_vec(), relay, service, ca, dir };
-        for port in [imaps_port, submission_port, submissions_port] {
+        let mut dovecot =
+            Dovecot { imaps_port, submission_port, submissions_port, users: users.to_vec(), setup: setup.clone(), relay, service, ca, dir };
+        let listening = if setup.starttls_submission {
+            vec![imaps_port, submission_port, submissions_port]
+        } else {
+            vec![imaps_port, submissions_port]
+        };
+        for port in listening {
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let deadline = std::time::Instant::now() + Duration::from_secs(15);
             while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
@@ -165,7 +284,68 @@ impl Dovecot {
             }
         }
         wait_for_port(SocketAddr::from(([127, 0, 0, 1], dovecot.relay.port)), Duration::from_secs(5), "the delivery relay");
+        for user in users {
+            let folders = user.folders_on(&setup);
+            for folder in &folders {
+                dovecot.doveadm(&["mailbox", "create", "-s", "-u", user.accepted_login(), folder])?;
+            }
+            // Every folder subscribed, INBOX too, as iCloud has them (Thunderbird shows subscribed folders only).
+            if !folders.is_empty() {
+                dovecot.doveadm(&["mailbox", "subscribe", "-u", user.accepted_login(), "INBOX"])?;
+            }
+        }
         Ok(dovecot)
+    }
+
+    /// Runs `doveadm` against this server's config (it reaches the running server's auth for user lookups).
+    fn doveadm(&self, args: &[&str]) -> std::io::Result<()> {
+        let out = Command::new("/usr/bin/doveadm").arg("-c").arg(self.dir.path().join("dovecot.conf")).args(args).output()?;
+        if !out.status.success() {
+            return Err(std::io::Error::other(format!(
+                "doveadm {args:?} failed ({}): {}\n--- dovecot.log ---\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr),
+                self.log()
+            )));
+        }
+        Ok(())
+    }
+
+    /// How this server was set up.
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// The folders besides INBOX the user with this address has (as created at start).
+    pub fn folders(&self, address: &str) -> Vec<String> {
+        self.users.iter().find(|u| u.address.eq_ignore_ascii_case(address)).map(|u| u.folders_on(&self.setup)).unwrap_or_default()
+    }
+
+    /// The Maildir of one of the user's folders (`INBOX` or a name from `folders`).
+    pub fn folder_maildir(&self, address: &str, folder: &str) -> PathBuf {
+        let maildir = self.maildir(address);
+        if folder.eq_ignore_ascii_case("INBOX") {
+            maildir
+        } else {
+            maildir.join(format!(".{folder}"))
+        }
+    }
+
+    /// Every message in one of the user's folders (new and seen), oldest first by file name.
+    pub fn folder_messages(&self, address: &str, folder: &str) -> Vec<Vec<u8>> {
+        let maildir = self.folder_maildir(address, folder);
+        let mut files: Vec<PathBuf> = ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(maildir.join(sub)).ok())
+            .flat_map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()))
+            .collect();
+        files.sort();
+        files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
+    }
+
+    /// Puts a message straight into one of the user's folders.
+    pub fn deliver_to_folder(&self, address: &str, folder: &str, message: &[u8]) -> std::io::Result<PathBuf> {
+        deliver_to_maildir(&self.folder_maildir(address, folder), message)
     }
 
     /// The name the certificate is for and clients should connect to.
@@ -203,14 +383,7 @@ impl Dovecot {
 
     /// Every message in the user's INBOX (new and seen), oldest first by file name.
     pub fn messages(&self, address: &str) -> Vec<Vec<u8>> {
-        let maildir = self.maildir(address);
-        let mut files: Vec<PathBuf> = ["new", "cur"]
-            .iter()
-            .filter_map(|sub| std::fs::read_dir(maildir.join(sub)).ok())
-            .flat_map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()))
-            .collect();
-        files.sort();
-        files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
+        self.folder_messages(address, "INBOX")
     }
 
     /// Puts a message straight into a user's INBOX (as a mail server delivering it would).
@@ -238,11 +411,35 @@ struct ConfigParts<'a> {
     submission_port: u16,
     submissions_port: u16,
     relay_port: u16,
+    setup: &'a Setup,
+}
+
+/// The inbox namespace with `/` between levels and the given folders (created at login), for an iCloud-like server
+/// or one with `Setup::folders`; or nothing (Dovecot's defaults: `.` between levels, INBOX only).
+fn folders_config(setup: &Setup) -> String {
+    if !setup.icloud_like && setup.folders.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("namespace inbox {\n  inbox = yes\n  prefix =\n  separator = /\n");
+    for folder in &setup.folders {
+        let special = folder.special_use.map(|flag| format!("\n    special_use = {flag}")).unwrap_or_default();
+        text.push_str(&format!("  mailbox \"{}\" {{\n    auto = create{special}\n  }}\n", folder.name));
+    }
+    text.push_str("}\n");
+    text
 }
 
 fn config_text(p: &ConfigParts) -> String {
     let root = p.root.display();
     let dh = if Path::new("/usr/share/dovecot/dh.pem").exists() { "ssl_dh = </usr/share/dovecot/dh.pem\n" } else { "" };
+    // 587 closed: Dovecot does not listen there, and nothing else does (the port was free a moment ago).
+    let submission = if p.setup.starttls_submission { p.submission_port } else { 0 };
+    let icloud = if p.setup.icloud_like {
+        // The namespace with '/' as separator comes from folders_config; the folders carry no special_use.
+        format!("# iCloud-like: Dovecot's capabilities without SPECIAL-USE.\nimap_capability = {ICLOUD_LIKE_CAPABILITY}\n")
+    } else {
+        String::new()
+    };
     format!(
         r#"# Written by the icloud-mail-tests harness: loopback only, throwaway users and CA.
 instance_name = icloud-mail-test-{imaps}
@@ -273,10 +470,10 @@ userdb {{
   driver = passwd-file
   args = username_format=%u {passwd}
 }}
-submission_relay_host = 127.0.0.1
+{folders}submission_relay_host = 127.0.0.1
 submission_relay_port = {relay}
 submission_relay_trusted = yes
-# Login processes started ahead and reused (Dovecot's "high-performance" mode): a connection does not wait for a
+{icloud}# Login processes started ahead and reused (Dovecot's "high-performance" mode): a connection does not wait for a
 # fork, so timings measure the client more than this machine's process start-up.
 service imap-login {{
   service_count = 0
@@ -321,10 +518,10 @@ service pop3-login {{
         key = p.key.display(),
         passwd = p.passwd.display(),
         imaps = p.imaps_port,
-        submission = p.submission_port,
         submissions = p.submissions_port,
         relay = p.relay_port,
         uid = MAIL_UID,
+        folders = folders_config(p.setup),
     )
 }
 
@@ -348,6 +545,19 @@ fn chown_tree(path: &Path) -> std::io::Result<()> {
 
 fn maildir_name(address: &str) -> String {
     address.to_ascii_lowercase().replace(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'), "_")
+}
+
+/// Folder names the harness can map to a Maildir++ folder and back without encoding: printable ASCII without the
+/// separators `.` and `/`, not INBOX.
+fn check_folder_name(name: &str) -> std::io::Result<()> {
+    if name.is_empty()
+        || name.eq_ignore_ascii_case("INBOX")
+        || !name.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        || name.contains(['.', '/'])
+    {
+        return Err(std::io::Error::other(format!("{name:?} is not a folder name this harness creates")));
+    }
+    Ok(())
 }
 
 /// passwd-file fields are separated by ':' and lines by '\n': refuse test data that would break the file.

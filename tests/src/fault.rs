@@ -45,6 +45,9 @@ pub enum Fault {
     SmtpStarttlsRefused,
     /// SMTP that offers STARTTLS and then shows an expired certificate; it records every plain-text line.
     SmtpStarttlsExpired,
+    /// IMAP over TLS with a valid certificate from the test CA that accepts any LOGIN and then never answers
+    /// again (a LIST hangs); it records every line after the login.
+    ImapSilentAfterLogin,
     /// Nothing listens: connections are refused at once.
     RefusedPort,
     /// The SYN is never answered: a listening socket whose backlog is full, so the kernel drops new SYNs.
@@ -88,6 +91,7 @@ impl FaultServer {
                     Fault::TlsExpired | Fault::SmtpStarttlsExpired => Some(server_config(&ca.expired_leaf())),
                     Fault::TlsWrongHost => Some(server_config(&ca.leaf_for_another_host())),
                     Fault::TlsSelfSigned => Some(server_config(&ca.self_signed())),
+                    Fault::ImapSilentAfterLogin => Some(server_config(&ca.leaf_for_loopback())),
                     _ => None,
                 };
                 let (stop, lines, threads) = (server.stop.clone(), server.lines.clone(), server.threads.clone());
@@ -175,6 +179,11 @@ fn serve(fault: Fault, stream: TcpStream, stop: &AtomicBool, lines: &Mutex<Vec<S
         Fault::SmtpWithoutStarttls | Fault::SmtpStarttlsRefused | Fault::SmtpStarttlsExpired => {
             smtp_session(fault, stream, stop, lines, tls);
         }
+        Fault::ImapSilentAfterLogin => {
+            if let Some(config) = tls {
+                imap_silent_after_login(stream, config, stop, lines);
+            }
+        }
         Fault::RefusedPort | Fault::NoSynAnswer => {}
     }
 }
@@ -192,6 +201,47 @@ fn tls_handshake_then_hold(mut stream: TcpStream, config: Arc<rustls::ServerConf
     let mut tls = rustls::Stream::new(&mut conn, &mut stream);
     let _ = tls.write_all(b"* OK fault server accepted TLS\r\n220 fault server accepted TLS\r\n");
     hold(stop);
+}
+
+fn imap_silent_after_login(mut stream: TcpStream, config: Arc<rustls::ServerConfig>, stop: &AtomicBool, lines: &Mutex<Vec<String>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(mut conn) = rustls::ServerConnection::new(config) else { return };
+    while conn.is_handshaking() {
+        if conn.complete_io(&mut stream).is_err() {
+            return;
+        }
+    }
+    // Short reads from here on, so the loop notices when the server is dropped.
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut tls = rustls::Stream::new(&mut conn, &mut stream);
+    if tls.write_all(b"* OK [CAPABILITY IMAP4rev1] fault server ready\r\n").is_err() {
+        return;
+    }
+    let (started, mut pending, mut logged_in) = (Instant::now(), Vec::new(), false);
+    let mut buf = [0u8; 1024];
+    while !stop.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(60) {
+        match std::io::Read::read(&mut tls, &mut buf) {
+            Ok(0) => return,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(_) => return,
+        }
+        while let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
+            let line = String::from_utf8_lossy(&pending[..end]).into_owned();
+            pending.drain(..end + 2);
+            let tag = line.split(' ').next().unwrap_or("*").to_owned();
+            if !logged_in && line.split(' ').nth(1).is_some_and(|c| c.eq_ignore_ascii_case("LOGIN")) {
+                // The password is not recorded.
+                lines.lock().unwrap().push(format!("{tag} LOGIN"));
+                logged_in = true;
+                if tls.write_all(format!("{tag} OK LOGIN completed\r\n").as_bytes()).is_err() {
+                    return;
+                }
+            } else {
+                lines.lock().unwrap().push(line);
+            }
+        }
+    }
 }
 
 fn smtp_session(fault: Fault, stream: TcpStream, stop: &AtomicBool, lines: &Mutex<Vec<String>>, tls: Option<Arc<rustls::ServerConfig>>) {

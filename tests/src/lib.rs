@@ -8,6 +8,7 @@ pub mod fault;
 pub mod keyring;
 pub mod processes;
 pub mod terminal;
+pub mod thunderbird;
 pub mod webdriver;
 
 /// A password no file contains by chance, shaped like an app-specific one (`abcd-efgh-ijkl-mnop`).

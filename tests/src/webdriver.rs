@@ -316,9 +316,27 @@ impl AppSession {
         self.request("GET", &format!("/element/{el}/property/{name}"), None)
     }
 
-    /// Runs a script in the page and returns its result.
+    /// Runs a script in the page and returns its result. WebKitWebDriver now and then answers a script run while the
+    /// page is busy (a step change, a running connection test on a loaded machine) with a bare 500 "unknown error"
+    /// and no message; every script here only reads or sets the same value again, so such an answer is retried a few
+    /// times, while a script that throws (an error with a message) fails at once.
     pub fn execute(&self, script: &str, args: Value) -> Value {
-        self.request("POST", "/execute/sync", Some(json!({"script": script, "args": args})))
+        let body = json!({"script": script, "args": args});
+        for _ in 0..4 {
+            let url = format!("{}/execute/sync", self.native);
+            match self.http.request("POST", &url).send_json(body.clone()) {
+                Ok(r) => return r.into_json::<Value>().map(|v| v["value"].clone()).unwrap_or(Value::Null),
+                Err(ureq::Error::Status(500, r)) => {
+                    let text = r.into_string().unwrap_or_default();
+                    let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    let bare = answer["value"]["error"] == "unknown error" && answer["value"]["message"] == "";
+                    assert!(bare, "WebDriver POST /execute/sync failed with 500: {text}");
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(250)),
+            }
+        }
+        self.request("POST", "/execute/sync", Some(body))
     }
 
     /// Polls `cond` until it holds; panics with `what` after `timeout`.

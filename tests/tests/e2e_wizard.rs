@@ -224,6 +224,68 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
     assert!(leaked.is_empty(), "the password was written to {leaked:?}");
 }
 
+/// Issue #13's case in the real app: 587 blocked, an account that signs in only with its full address, an
+/// iCloud-like server whose Sent folder is "Sent Items". The test goes green on 465 with the full address, and
+/// every file saved afterwards says exactly that — and carries the name typed — never the preset's 587 and name
+/// part or iCloud's standard folder names.
+#[test]
+fn every_saved_file_gets_what_the_connection_test_proved_and_the_name_typed() {
+    use icloud_mail_tests::ca::TestCa;
+    use icloud_mail_tests::dovecot::{Accepts, Dovecot, MailUser, Setup, ITEMS_FOLDERS};
+    let password = "mnop-qrst-uvwx-abcd";
+    let sam = "sam.fullonly@icloud.com";
+    let user = MailUser::new(sam, password).accepting(Accepts::FullAddressOnly).with_folders(&ITEMS_FOLDERS);
+    let dovecot = Dovecot::start_with(&[user], Setup::icloud_like(), TestCa::new()).expect("start Dovecot");
+    let World { app, dovecot, keyring: _keyring, exports, blocked: _blocked } =
+        world("e2e_verified", dovecot, &[], Smtp::BlockedThenFallback);
+    let walk = Walk::new(sam, password);
+    app.walk_to(WizardStep::Address, &walk);
+    app.complete_step(&walk);
+    app.type_into("#name-input", "Sam Müller");
+    app.walk_to(WizardStep::Test, &walk);
+    app.wait_for_text("#verdict-imap", "Works");
+    app.wait_for_text("#verdict-smtp", "Works");
+    app.walk_to(WizardStep::Save, &walk);
+
+    // Each file, once it is in place (a save writes a hidden temporary file first, then renames it).
+    let saved = |needle: &str| {
+        std::fs::read_dir(exports.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(needle)))
+    };
+    for (format, needle) in [("msmtp", "msmtprc"), ("neomutt", "neomuttrc"), ("aerc", "aerc"), ("settings-text", "settings.txt")] {
+        app.click(&format!("#save-{format}"));
+        app.wait_for(Duration::from_secs(10), &format!("the {format} file"), |_| saved(needle).is_some());
+    }
+    let read = |needle: &str| std::fs::read_to_string(saved(needle).expect("saved above")).unwrap();
+    let port = dovecot.submissions_port.to_string();
+
+    let msmtp = read("msmtprc");
+    let value = |key: &str| msmtp.lines().map(str::trim).find_map(|l| l.strip_prefix(key).map(|v| v.trim().trim_matches('"').to_owned()));
+    assert_eq!(value("port ").as_deref(), Some(port.as_str()), "{msmtp}");
+    assert_eq!(value("tls_starttls ").as_deref(), Some("off"), "{msmtp}");
+    assert_eq!(value("user ").as_deref(), Some(sam), "{msmtp}");
+    assert_eq!(value("from ").as_deref(), Some(sam), "{msmtp}");
+
+    let neomutt = read("neomuttrc");
+    assert!(neomutt.contains(&format!("set imap_user = \"{sam}\"")), "IMAP signs in with the full address:\n{neomutt}");
+    assert!(neomutt.contains(&format!(":{port}/")), "SMTP on the fallback port:\n{neomutt}");
+    assert!(neomutt.contains("Sent%20Items") || neomutt.contains("Sent Items"), "the server's own Sent folder:\n{neomutt}");
+    assert!(!neomutt.contains("Sent Messages"), "no invented folder:\n{neomutt}");
+    assert!(neomutt.contains("Sam Müller"), "the name typed:\n{neomutt}");
+
+    let aerc = read("aerc");
+    assert!(aerc.contains("copy-to = Sent Items"), "{aerc}");
+    assert!(aerc.contains(&port), "{aerc}");
+
+    let card = read("settings.txt");
+    for expected in ["Sam Müller", sam, port.as_str(), "SSL/TLS", "Sent Items", "Deleted Items"] {
+        assert!(card.contains(expected), "the settings card lacks {expected:?}:\n{card}");
+    }
+    app.walk_to(WizardStep::Done, &walk);
+}
+
 /// Every step in the light and the dark theme. The pictures go to tests/artifacts; with UPDATE_SCREENSHOTS=1 they
 /// also replace the ones in docs/screenshots that the README shows:
 /// `UPDATE_SCREENSHOTS=1 dbus-run-session -- cargo test -p icloud-mail-tests --test e2e_wizard screenshots`.

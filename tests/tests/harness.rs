@@ -117,3 +117,132 @@ fn ca_issues_distinct_files() {
     assert!(ca.ca_path().exists() && a.key_path.exists() && b.cert_path.exists());
     assert!(std::fs::read_to_string(ca.ca_path()).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
 }
+
+/// What curl prints for one IMAP command after logging in (the server's untagged answers), over verified TLS.
+fn curl_imap_command(server: &Dovecot, user: &str, command: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(server.ca_path())
+        .arg(format!("imaps://{}:{}/", server.host(), server.imaps_port))
+        .args(["-u", &format!("{user}:{PASSWORD}"), "-X", command])
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "curl {command}: {}\n{}", String::from_utf8_lossy(&out.stderr), server.log());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `* LIST (flags) "sep" name` lines as (flags, separator, name), the name unquoted.
+fn list_lines(answer: &str) -> Vec<(String, String, String)> {
+    answer
+        .lines()
+        .filter_map(|l| l.trim_end().strip_prefix("* LIST ("))
+        .map(|rest| {
+            let (flags, rest) = rest.split_once(") ").expect("flags end");
+            let (sep, name) = rest.strip_prefix('"').and_then(|r| r.split_once("\" ")).expect("quoted separator");
+            let name = name.strip_prefix('"').and_then(|n| n.strip_suffix('"')).unwrap_or(name);
+            (flags.to_owned(), sep.to_owned(), name.to_owned())
+        })
+        .collect()
+}
+
+fn capabilities(server: &Dovecot, user: &str) -> Vec<String> {
+    let answer = curl_imap_command(server, user, "CAPABILITY");
+    let line = answer.lines().find_map(|l| l.trim_end().strip_prefix("* CAPABILITY ")).unwrap_or_else(|| panic!("{answer}"));
+    line.split(' ').map(str::to_owned).collect()
+}
+
+#[test]
+fn icloud_like_server_lists_exactly_the_account_folders_without_special_use() {
+    use icloud_mail_tests::dovecot::{ICLOUD_FOLDERS, ITEMS_FOLDERS};
+    let server = Dovecot::start_icloud_like(&[
+        MailUser::new("jane@icloud.com", PASSWORD),
+        MailUser::new("items@icloud.com", PASSWORD).with_folders(&ITEMS_FOLDERS).accepting(Accepts::FullAddressOnly),
+        MailUser::new("short@icloud.com", PASSWORD).accepting(Accepts::NamePartOnly),
+    ])
+    .unwrap();
+    for (login, folders) in [("jane", ICLOUD_FOLDERS), ("items@icloud.com", ITEMS_FOLDERS), ("short", ICLOUD_FOLDERS)] {
+        let answer = curl_imap_command(&server, login, "LIST \"\" \"*\"");
+        let listed = list_lines(&answer);
+        let mut names: Vec<&str> = listed.iter().map(|(_, _, name)| name.as_str()).collect();
+        names.sort_unstable();
+        let mut expected: Vec<&str> = folders.iter().copied().chain(["INBOX"]).collect();
+        expected.sort_unstable();
+        assert_eq!(names, expected, "{login}: {answer}");
+        for (flags, sep, name) in &listed {
+            assert_eq!((flags.as_str(), sep.as_str()), ("\\HasNoChildren", "/"), "{login}: {name}: {answer}");
+        }
+        // Asked for special-use attributes (RFC 6154), the server names none: the roles are not on the wire.
+        let answer = curl_imap_command(&server, login, "LIST \"\" \"*\" RETURN (SPECIAL-USE)");
+        for role in ["\\Sent", "\\Drafts", "\\Trash", "\\Junk", "\\Archive", "\\All", "\\Flagged"] {
+            assert!(!answer.contains(role), "{login}: {role} in {answer}");
+        }
+        // All folders are subscribed, as on iCloud (Thunderbird lists subscribed folders).
+        let subscribed = list_lines(&curl_imap_command(&server, login, "LSUB \"\" \"*\"").replace("* LSUB (", "* LIST ("));
+        assert_eq!(subscribed.len(), folders.len() + 1, "{login}: {subscribed:?}");
+    }
+    // The login forms still hold: the full-address-only account refuses its name part and vice versa.
+    assert!(!curl_imap_login(&server, "items", PASSWORD));
+    assert!(!curl_imap_login(&server, "short@icloud.com", PASSWORD));
+    let items = server.folders("items@icloud.com");
+    assert!(items.contains(&"Sent Items".to_owned()) && !items.contains(&"Sent Messages".to_owned()), "{items:?}");
+
+    // The capability list is Dovecot's own (a classic server's, which has no special_use lines either), without
+    // SPECIAL-USE.
+    let classic = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
+    let mut expected = capabilities(&classic, "jane");
+    expected.retain(|c| c != "SPECIAL-USE");
+    let shown = capabilities(&server, "jane");
+    assert!(!shown.contains(&"SPECIAL-USE".to_owned()), "{shown:?}");
+    assert_eq!(shown, expected);
+}
+
+#[test]
+fn icloud_like_folders_take_mail_in_and_give_it_back() {
+    let server = Dovecot::start_icloud_like(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
+    server.deliver_to_folder("jane@icloud.com", "Sent Messages", b"Subject: kept copy\r\n\r\nbody\r\n").unwrap();
+    let answer = curl_imap_command(&server, "jane", "STATUS \"Sent Messages\" (MESSAGES)");
+    assert!(answer.contains("(MESSAGES 1)"), "{answer}");
+    // An IMAP APPEND (what a client does for its Sent copy) lands where folder_messages looks.
+    let message = std::env::temp_dir().join(format!("harness-append-{}.eml", std::process::id()));
+    std::fs::write(&message, "Subject: appended\r\n\r\nbody\r\n").unwrap();
+    let status = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(server.ca_path())
+        .arg(format!("imaps://{}:{}/Deleted%20Messages", server.host(), server.imaps_port))
+        .args(["-u", &format!("jane:{PASSWORD}"), "-T"])
+        .arg(&message)
+        .status()
+        .unwrap();
+    let _ = std::fs::remove_file(&message);
+    assert!(status.success(), "{}", server.log());
+    let trash = server.folder_messages("jane@icloud.com", "Deleted Messages");
+    assert_eq!(trash.len(), 1);
+    assert!(String::from_utf8_lossy(&trash[0]).contains("Subject: appended"));
+    assert!(server.messages("jane@icloud.com").is_empty());
+}
+
+#[test]
+fn port_587_can_be_closed_while_465_delivers() {
+    use icloud_mail_tests::dovecot::Setup;
+    let server = Dovecot::start_with(
+        &[MailUser::new("jane@icloud.com", PASSWORD)],
+        Setup::icloud_like().without_starttls_submission(),
+        TestCa::new(),
+    )
+    .unwrap();
+    let refused = TcpStream::connect_timeout(&([127, 0, 0, 1], server.submission_port).into(), Duration::from_secs(2)).unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let message = std::env::temp_dir().join(format!("harness-465-{}.eml", std::process::id()));
+    std::fs::write(&message, "From: jane@icloud.com\r\nTo: jane@icloud.com\r\nSubject: over 465\r\n\r\nbody\r\n").unwrap();
+    let status = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(server.ca_path())
+        .arg(format!("smtps://{}:{}", server.host(), server.submissions_port))
+        .args(["-u", &format!("jane@icloud.com:{PASSWORD}"), "--mail-from", "jane@icloud.com", "--mail-rcpt", "jane@icloud.com", "-T"])
+        .arg(&message)
+        .status()
+        .unwrap();
+    let _ = std::fs::remove_file(&message);
+    assert!(status.success(), "{}", server.log());
+    assert_eq!(server.messages("jane@icloud.com").len(), 1);
+}

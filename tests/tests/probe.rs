@@ -7,13 +7,14 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use icloud_mail_core::account::Folders;
 use icloud_mail_core::diagnosis::DiagnosisKind;
 use icloud_mail_core::probe::{probe, DnsConfig, ProbeEvent, ProbeReport, ProbeRequest, Side, Step, StepStatus, Timeouts};
 use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Secret};
 use icloud_mail_tests::ca::{TestCa, LOOPBACK_DNS_NAME};
 use icloud_mail_tests::dns::TestDns;
-use icloud_mail_tests::dovecot::{Accepts, Dovecot, MailUser};
+use icloud_mail_tests::dovecot::{Accepts, Dovecot, Folder, MailUser};
 use icloud_mail_tests::fault::{BlackHole, Fault, FaultServer};
 
 const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
@@ -174,6 +175,85 @@ fn a_blocked_587_falls_back_to_465_and_says_so() {
     let (report, _, _) = run(&req, PASSWORD);
     assert_eq!((report.smtp.kind(), report.smtp.port), (DiagnosisKind::ConnectionRefused, blocked.port));
     assert_eq!(report.smtp.attempts.len(), 2);
+}
+
+/// Folders like iCloud's, with a few that test the matching: a special-use flag on a name that is not iCloud's
+/// (`Gesendet` \Sent beside an unflagged `Sent Messages`), a non-ASCII name (modified UTF-7 on the wire), iCloud's
+/// name beside a variant (`Deleted Messages`, `Deleted Items`), a level below another.
+const FOLDERS: &[Folder] = &[
+    Folder { name: "Sent Messages", special_use: None },
+    Folder { name: "Gesendet", special_use: Some("\\Sent") },
+    Folder { name: "Entwürfe", special_use: Some("\\Drafts") },
+    Folder { name: "Deleted Items", special_use: None },
+    Folder { name: "Deleted Messages", special_use: None },
+    Folder { name: "Junk", special_use: Some("\\Junk") },
+    Folder { name: "Archive", special_use: Some("\\Archive") },
+    Folder { name: "Archive/2024", special_use: None },
+];
+
+fn expected_folders() -> Folders {
+    Folders {
+        inbox: Some("INBOX".into()),
+        sent: Some("Gesendet".into()),
+        drafts: Some("Entwürfe".into()),
+        trash: Some("Deleted Messages".into()),
+        junk: Some("Junk".into()),
+        archive: Some("Archive".into()),
+        delimiter: Some("/".into()),
+    }
+}
+
+#[test]
+fn the_folders_the_server_lists_are_reported_by_role() {
+    let server = Dovecot::start_with_folders(&[MailUser::new("jane@icloud.com", PASSWORD)], FOLDERS).unwrap();
+    let (report, _, alive) = run(&dovecot_request(&server, "jane@icloud.com"), PASSWORD);
+    assert!(report.is_ok(), "{report:#?}\n{}", server.log());
+    assert_eq!(report.imap.folders, Some(expected_folders()), "{report:#?}");
+    assert_eq!(report.imap.diagnosis.detail, None, "the list was read");
+    assert_eq!(report.smtp.folders, None);
+    assert_eq!(alive, 0);
+    // A verified account takes them, and the first username that worked.
+    let account = dovecot_request(&server, "jane@icloud.com").account.with_verified(&report).unwrap();
+    assert_eq!((account.folders, account.verified), (expected_folders(), true));
+
+    // Dovecot's defaults: INBOX alone, so every other role stays empty rather than guessed.
+    let plain = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
+    let (report, _, _) = run(&dovecot_request(&plain, "jane@icloud.com"), PASSWORD);
+    let folders = report.imap.folders.expect("the list was read");
+    assert_eq!(folders.roles().map(|(_, name)| name), [Some("INBOX"), None, None, None, None, None], "{folders:?}");
+    // A failed login reads no folders.
+    let (report, _, _) = run(&dovecot_request(&server, "jane@icloud.com"), "wrong-pass-word-here");
+    assert_eq!((report.imap.kind(), report.imap.folders), (DiagnosisKind::AuthRejected, None));
+}
+
+#[test]
+fn a_server_that_never_answers_the_folder_list_still_passes_in_time() {
+    let ca = TestCa::new();
+    let imap = FaultServer::start(Fault::ImapSilentAfterLogin, &ca);
+    let smtp = FaultServer::start(Fault::RefusedPort, &ca);
+    let overall = Duration::from_secs(8);
+    let req = request("jane@icloud.com", tls("localhost", imap.port), starttls("localhost", smtp.port), None, &ca, overall);
+    let started = Instant::now();
+    let (report, events, alive) = run(&req, PASSWORD);
+    let took = started.elapsed();
+    assert_eq!(report.imap.kind(), DiagnosisKind::Ok, "{report:#?}");
+    assert_eq!(report.imap.username.as_deref(), Some("jane"));
+    assert_eq!(report.imap.folders, None, "the folders are unknown, not guessed");
+    let detail = report.imap.diagnosis.detail.clone().unwrap_or_default();
+    assert!(detail.contains("LIST"), "the detail says why: {detail}");
+    assert!(took < overall, "took {took:?}");
+    assert!(
+        Duration::from_millis(report.imap.elapsed_ms) < overall,
+        "the verdict came {} ms in, past the {overall:?} deadline",
+        report.imap.elapsed_ms
+    );
+    assert!(
+        imap.received_lines().iter().any(|l| l.contains("LIST \"\" \"*\"") || l.contains("LIST \"\" *")),
+        "{:?}",
+        imap.received_lines()
+    );
+    assert_eq!(events.iter().rfind(|e| e.side == Side::Imap).map(|e| (e.step, e.status)), Some((Step::Done, StepStatus::Ok)));
+    assert_eq!(alive, 0);
 }
 
 /// One fault behind both sides (SMTP with the given security, no fallback); the kinds and the time taken.
@@ -346,6 +426,69 @@ fn cli_reports_ok_as_json_and_never_shows_the_password() {
     assert_eq!(report["smtp"]["security"], "starttls");
     assert!(!run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD));
     assert!(!server.log().contains(PASSWORD));
+}
+
+#[test]
+fn what_the_test_signed_in_with_is_what_export_verified_writes() {
+    // The case of issue #13: 587 blocked and an account that signs in only with its full address.
+    let server =
+        Dovecot::start_with_folders(&[MailUser::new("fullonly@icloud.com", PASSWORD).accepting(Accepts::FullAddressOnly)], FOLDERS)
+            .unwrap();
+    let blocked = FaultServer::start(Fault::RefusedPort, server.ca());
+    let ca_file = server.ca_path().display().to_string();
+    let (imap, smtp, fallback) =
+        (format!("localhost:{}", server.imaps_port), blocked.endpoint(), format!("localhost:{}", server.submissions_port));
+    let probe = cli(
+        &[
+            "probe",
+            "--address",
+            "fullonly@icloud.com",
+            "--password-stdin",
+            "--json",
+            "--imap",
+            &imap,
+            "--smtp",
+            &smtp,
+            "--smtp-fallback",
+            &fallback,
+            "--ca-file",
+            &ca_file,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(probe.code, 0, "{}\n{}", probe.stdout, probe.stderr);
+    let json: serde_json::Value = serde_json::from_str(probe.stdout.trim()).unwrap();
+    assert_eq!((json["address"].as_str(), json["login"].as_str()), (Some("fullonly@icloud.com"), Some("fullonly@icloud.com")));
+    assert_eq!(json["imap"]["username"], "fullonly@icloud.com");
+    assert_eq!(
+        json["imap"]["folders"],
+        serde_json::json!({"inbox": "INBOX", "sent": "Gesendet", "drafts": "Entwürfe", "trash": "Deleted Messages", "junk": "Junk", "archive": "Archive"})
+    );
+    assert_eq!(json["imap"]["delimiter"], "/");
+    assert_eq!((json["smtp"]["port"].as_u64(), json["smtp"]["security"].as_str()), (Some(u64::from(server.submissions_port)), Some("tls")));
+
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    std::fs::write(&report, &probe.stdout).unwrap();
+    let export = |format: &str| {
+        let run = cli(
+            &["export", "--address", "fullonly@icloud.com", "--verified", report.to_str().unwrap(), "--format", format, "--output", "-"],
+            "",
+        );
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        run.stdout
+    };
+    let msmtp = export("msmtp");
+    assert!(msmtp.contains(&format!("port {}\ntls on\ntls_starttls off\n", server.submissions_port)), "{msmtp}");
+    assert!(msmtp.contains("user \"fullonly@icloud.com\""), "{msmtp}");
+    let neomutt = export("neomutt");
+    assert!(neomutt.contains("set imap_user = \"fullonly@icloud.com\""), "{neomutt}");
+    assert!(neomutt.contains("set record = \"+Gesendet\"") && neomutt.contains("set postponed = \"+Entw%C3%BCrfe\""), "{neomutt}");
+    // Another account's report is refused.
+    let other =
+        cli(&["export", "--address", "jane@icloud.com", "--verified", report.to_str().unwrap(), "--format", "msmtp", "--output", "-"], "");
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(other.stderr.contains("fullonly@icloud.com") && other.stderr.contains("jane@icloud.com"), "{}", other.stderr);
 }
 
 #[test]

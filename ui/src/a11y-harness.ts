@@ -46,6 +46,7 @@ mockIPC((cmd, args) => {
       },
     ];
   if (cmd === "thunderbird_add") throw diagnosis("thunderbird_running");
+  if (cmd === "copy_password") return 60;
   if (cmd === "export_profile") return "/home/jane/Downloads/icloud-mail-jane@icloud.com.prf";
   // As the core lists them: by mail-app group in the save step's order, then the registry's order.
   if (cmd === "export_formats")

@@ -3,7 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { Address } from "./bindings/Address";
 import type { Diagnosis } from "./bindings/Diagnosis";
-import type { AddOutcome } from "./bindings/AddOutcome";
+import type { AddReport } from "./bindings/AddReport";
 import type { DomainReport } from "./bindings/DomainReport";
 import type { ExportFormat } from "./bindings/ExportFormat";
 import type { ExportFormatInfo } from "./bindings/ExportFormatInfo";
@@ -110,13 +110,21 @@ export async function thunderbirdProfiles(): Promise<Result<ThunderbirdProfile[]
   return call<ThunderbirdProfile[]>("thunderbird_profiles", {});
 }
 
+/** Adds the account to a Thunderbird profile, with the password the app holds (or the keychain's) stored in the
+ * profile; the report says whether it could be stored, and why not. */
 export function thunderbirdAdd(
   address: string,
   login: string | null,
   name: string | null,
   profile: string,
-): Promise<Result<AddOutcome>> {
-  return call<AddOutcome>("thunderbird_add", { address, login, name, profile });
+): Promise<Result<AddReport>> {
+  return call<AddReport>("thunderbird_add", { address, login, name, profile });
+}
+
+/** Puts the password on the clipboard (the app does; the page never receives it) and returns the seconds until the
+ * app empties the clipboard again. */
+export function copyPassword(address: string, login: string | null): Promise<Result<number>> {
+  return call<number>("copy_password", { address, login });
 }
 
 /** The MX check of the address's custom domain (iCloud+ or not); never fails, at worst `dns_failure`. */

@@ -15,6 +15,13 @@ export interface WizardState {
   nameInvalid?: boolean;
   /** What the save step did, for the summary: one plain sentence each. */
   done: string[];
+  /** Where the password went, for what the Done step says comes next. */
+  handoff?: {
+    /** Saved in the keychain (terminal clients read it there). */
+    keychain?: boolean;
+    /** Added to Thunderbird with the password stored (it signs in without asking) or without (it asks). */
+    thunderbird?: "stored" | "asks";
+  };
 }
 
 export interface StepContext {
@@ -126,6 +133,36 @@ export function text(tag: string, content: string, className?: string): HTMLElem
   const node = el(tag, className);
   node.textContent = content;
   return node;
+}
+
+/** A labelled text field: its label, the input (`<name>-input`), and the status box (`<name>-status`, announced
+ * politely) that the step fills as the field is checked. `describedBy` adds notes read after the status. */
+export function field(
+  name: string,
+  labelText: string,
+  input: { type: string; autocomplete: string; value: string; placeholder?: string; literal?: boolean },
+  describedBy: string[] = [],
+): { label: HTMLElement; input: HTMLInputElement; status: HTMLElement } {
+  const id = `${name}-input`;
+  const label = text("label", labelText);
+  label.setAttribute("for", id);
+  const node = el("input", "text-input") as HTMLInputElement;
+  node.id = id;
+  node.type = input.type;
+  node.autocomplete = input.autocomplete as AutoFill;
+  if (input.literal) {
+    // Addresses and passwords: no spelling fixes, no capital first letter.
+    node.spellcheck = false;
+    node.setAttribute("autocapitalize", "off");
+  }
+  if (input.placeholder) node.placeholder = input.placeholder;
+  node.setAttribute("aria-describedby", [`${name}-status`, ...describedBy].join(" "));
+  node.value = input.value;
+  const status = el("div", "status");
+  status.id = `${name}-status`;
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+  return { label, input: node, status };
 }
 
 function button(label: string, kind: string, id: string): HTMLButtonElement {

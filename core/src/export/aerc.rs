@@ -9,6 +9,13 @@
 //! - go-ini cuts a plain value at `#` or `;` (comments), drops one pair of enclosing quotes and joins a line that
 //!   ends in `\` with the next. A value that could meet any of these is enclosed in backticks, which go-ini reads
 //!   verbatim up to the last backtick on the line (`go_ini_value`); no crate writes go-ini's dialect.
+//!
+//! Versions: Debian 12 ships aerc 0.14, which refuses to send over `smtp://` to a server offering STARTTLS unless
+//! `smtp-starttls = yes` is set; aerc 0.15 and later always use STARTTLS for `smtp://`, ignore that setting and
+//! show a notice that it is deprecated. So a STARTTLS server gets the line, and a comment saying it may go on
+//! 0.15+. `copy-to` is a comma-separated list since aerc 0.20 (a `\,` in it is a comma of the name) and one name
+//! before: a Sent folder whose name holds `,`, `\` or outer blanks cannot be written for both, so the file leaves
+//! `copy-to` out and says so. `postpone` and `archive` are one name in every version.
 
 use base64::Engine;
 use ini::{EscapePolicy, Ini, LineSeparator, WriteOption};
@@ -87,18 +94,47 @@ impl Exporter for Aerc {
         let command = options.password_command.shell_command(&account.login.address);
 
         let mut conf = Ini::new();
-        conf.with_section(Some(account_name(account)))
+        let mut section = conf.with_section(Some(account_name(account)));
+        section
             .set("source", go_ini_value(&source))
             .set("source-cred-cmd", go_ini_value(&command))
             .set("outgoing", go_ini_value(&outgoing))
-            .set("outgoing-cred-cmd", go_ini_value(&command))
-            .set("from", go_ini_value(&mailbox(account.display_name.as_deref(), &account.address.address)))
-            .set("copy-to", "Sent Messages");
+            .set("outgoing-cred-cmd", go_ini_value(&command));
+        if smtp.security == Security::Starttls {
+            section.set("smtp-starttls", "yes");
+        }
+        section.set("from", go_ini_value(&mailbox(account.display_name.as_deref(), &account.address.address)));
+        let folders = &account.folders;
+        let mut notes = Vec::new();
+        match &folders.sent {
+            Some(sent) if sent.contains([',', '\\']) || sent.trim() != sent => notes.push(format!(
+                "# The Sent folder ({sent}) has a comma, a backslash or outer blanks in its name, which aerc 0.20+ and\n\
+                 # older versions read differently: set copy-to by hand (on 0.20+ write \\, for a comma, \\\\ for a backslash).\n"
+            )),
+            Some(sent) => {
+                section.set("copy-to", go_ini_value(sent));
+            }
+            None => {}
+        }
+        for (key, folder) in [("postpone", &folders.drafts), ("archive", &folders.archive)] {
+            if let Some(name) = folder {
+                section.set(key, go_ini_value(name));
+            }
+        }
         let mut text = format!(
             "# aerc account for iCloud Mail ({}), made by iCloud Mail Setup.\n\
              # The password is read from the keychain by the *-cred-cmd commands; this file holds none.\n",
             account.address.address
         );
+        if smtp.security == Security::Starttls {
+            text.push_str(
+                "# smtp-starttls is for aerc 0.14 (Debian 12), which needs it to send over smtp://; aerc 0.15 and later\n\
+                 # always use STARTTLS there and only note that the setting is deprecated: remove the line on those.\n",
+            );
+        }
+        for note in notes {
+            text.push_str(&note);
+        }
         if let Some(ca) = options.ca_file.as_deref().filter(|ca| !ca.chars().any(char::is_control)) {
             text.push_str(&format!(
                 "# aerc trusts the system's certificates only; to trust the extra CA too, start it as:\n#   SSL_CERT_FILE={} aerc\n",

@@ -13,6 +13,26 @@ use crate::provider::Security;
 
 pub struct Mbsync;
 
+/// The Maildir folder the file names (`~/Mail/<account>/`), under `home`.
+pub fn maildir_in(home: &std::path::Path, account: &Account) -> std::path::PathBuf {
+    home.join("Mail").join(account_name(account))
+}
+
+/// Creates the Maildir folder the file names (owner-only on Unix), so the first `mbsync` run works: mbsync creates
+/// the mail folders inside it, but not the folder itself. An existing folder is fine.
+pub fn create_maildir(home: &std::path::Path, account: &Account) -> Result<std::path::PathBuf, Diagnosis> {
+    let folder = maildir_in(home, account);
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&folder).map_err(|e| {
+        let facts = crate::diagnosis::Facts { path: Some(folder.display().to_string()), ..Default::default() };
+        Diagnosis::new(crate::diagnosis::DiagnosisKind::WriteFailed, facts, Some(e.to_string()))
+    })?;
+    Ok(folder)
+}
+
 /// An isync argument whose value is exactly `value` (no line breaks).
 pub fn mbsync_arg(value: &str) -> String {
     debug_assert!(!value.contains(['\n', '\r']));

@@ -5,6 +5,12 @@
 //! string NeoMutt treats `\` as an escape (`\n`, `\c`, octal…), expands `$VAR` and runs `` `command` ``; so those
 //! four characters are escaped with a backslash, which makes each stand for itself. Control characters never get
 //! here (`Account::new` refuses them in names; hosts and addresses cannot hold them).
+//!
+//! Folders (`neomutt_mailbox`): NeoMutt reads `+Name` as `$folder` followed by the name and parses the result as an
+//! IMAP URL, whose path it percent-decodes and which its URL pattern refuses when it holds `"`, `#`, `?`, `\`, `^`
+//! and the like. So every byte of a folder name but letters, digits, blanks and `._-~/` and the server's
+//! delimiter is written percent-encoded; NeoMutt decodes it back and sends the name to the server in modified
+//! UTF-7 itself.
 
 use super::{file_stem, url_host, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
@@ -24,6 +30,21 @@ pub fn neomutt_string(value: &str) -> String {
         out.push(c);
     }
     out.push('"');
+    out
+}
+
+/// A folder of the account's IMAP server, relative to `$folder`: `+` and the name, percent-encoded where NeoMutt's
+/// URL parsing would change it.
+pub fn neomutt_mailbox(name: &str, delimiter: Option<&str>) -> String {
+    let delimiter = delimiter.and_then(|d| d.bytes().next()).filter(u8::is_ascii_punctuation);
+    let mut out = String::from("+");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b" ._-~/".contains(&b) || Some(b) == delimiter && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
     out
 }
 
@@ -59,9 +80,15 @@ impl Exporter for Neomutt {
         }
         set("from", neomutt_string(&account.address.address));
         set("folder", neomutt_string(&format!("{imap_scheme}://{}:{}/", url_host(&imap.host), imap.port)));
-        set("spoolfile", neomutt_string("+INBOX"));
-        set("record", neomutt_string("+Sent Messages"));
-        set("postponed", neomutt_string("+Drafts"));
+        let folders = &account.folders;
+        let mailbox = |name: &str| neomutt_string(&neomutt_mailbox(name, folders.delimiter.as_deref()));
+        set("spoolfile", mailbox(folders.inbox.as_deref().unwrap_or("INBOX")));
+        // A role the server has no folder for is left to NeoMutt's own default.
+        for (variable, folder) in [("record", &folders.sent), ("postponed", &folders.drafts), ("trash", &folders.trash)] {
+            if let Some(name) = folder {
+                set(variable, mailbox(name));
+            }
+        }
         set("imap_user", neomutt_string(&account.imap_username()));
         set("imap_pass", password.clone());
         set("smtp_url", neomutt_string(&format!("{smtp_scheme}://{}:{}/", url_host(&smtp.host), smtp.port)));
@@ -82,6 +109,18 @@ impl Exporter for Neomutt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_names_survive_neomutts_url_parsing() {
+        assert_eq!(neomutt_mailbox("Sent Messages", Some("/")), "+Sent Messages");
+        assert_eq!(neomutt_mailbox("INBOX.Sent", Some(".")), "+INBOX.Sent");
+        assert_eq!(neomutt_mailbox("Work/2024", Some("/")), "+Work/2024");
+        assert_eq!(neomutt_mailbox(r#"a"b#c?d%e\f^g'h"#, Some("/")), "+a%22b%23c%3Fd%25e%5Cf%5Eg%27h");
+        assert_eq!(neomutt_mailbox("Entwürfe", None), "+Entw%C3%BCrfe");
+        assert_eq!(neomutt_mailbox("100%", Some("%")), "+100%25", "a % is always encoded");
+        // Inside NeoMutt's double-quoted string, nothing of it needs escaping but what neomutt_string escapes.
+        assert_eq!(neomutt_string(&neomutt_mailbox("$HOME `id`", Some("/"))), r#""+%24HOME %60id%60""#);
+    }
 
     #[test]
     fn special_characters_stand_for_themselves() {

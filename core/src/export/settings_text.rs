@@ -5,7 +5,7 @@ use super::{file_stem, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
 use crate::diagnosis::{Diagnosis, Facts};
 use crate::i18n::Lang;
-use crate::provider::{Endpoint, Security};
+use crate::provider::{Endpoint, LoginForm, Security};
 
 pub struct SettingsText;
 
@@ -38,6 +38,18 @@ pub(crate) struct Labels {
     pub password: String,
     pub password_note: String,
     pub new_outlook_note: String,
+    pub folders: String,
+    pub folders_note: String,
+    pub alternatives: String,
+}
+
+/// One folder role on the card: its label, the folder's name, or the words for "none on the server".
+pub(crate) struct FolderCard {
+    /// Short id for the HTML (`sent`, `drafts`, …).
+    pub id: &'static str,
+    pub label: String,
+    pub name: Option<String>,
+    pub none: String,
 }
 
 /// Everything on the card.
@@ -47,6 +59,12 @@ pub(crate) struct Card {
     /// The primary iCloud address that signs in, shown only when it differs from the sender address.
     pub login: Option<String>,
     pub servers: [ServerCard; 2],
+    /// Sent, drafts, deleted, junk, archive: where the mail app should put them.
+    pub folders: Vec<FolderCard>,
+    /// What to try when something does not work: the other form of the username, the other SMTP port.
+    pub alternatives: Vec<String>,
+    /// Set when the settings are those a connection test signed in with.
+    pub verified: Option<String>,
     pub labels: Labels,
 }
 
@@ -64,7 +82,39 @@ impl Card {
         let address = account.address.address.clone();
         let about = Facts { address: Some(address.clone()), ..Facts::default() };
         let word = |key: &str| lang.plain(&format!("card.{key}"));
+        let folder = |id: &'static str, name: &Option<String>| FolderCard {
+            id,
+            label: word(&format!("folder_{id}")),
+            name: name.clone(),
+            none: word("folder_none"),
+        };
+        let f = &account.folders;
+        let folders = vec![
+            folder("sent", &f.sent),
+            folder("drafts", &f.drafts),
+            folder("trash", &f.trash),
+            folder("junk", &f.junk),
+            folder("archive", &f.archive),
+        ];
+        // The second login form of each side is what the connection test tries after a refusal (Apple: IMAP with
+        // the full address when the name part is refused); the fallback is SMTP's other port (465, SSL/TLS).
+        let mut alternatives = Vec::new();
+        let second = |forms: &[LoginForm]| forms.get(1).map(|form| account.username(*form));
+        for (key, username) in
+            [("alt_imap_username", second(&account.provider.imap_login_forms)), ("alt_smtp_username", second(&account.provider.smtp_login_forms))]
+        {
+            if let Some(username) = username {
+                alternatives.push(lang.text(&format!("card.{key}"), &Facts { username: Some(username), ..Facts::default() }));
+            }
+        }
+        if let Some(fallback) = account.provider.smtp_fallback.as_ref().filter(|f| f.security == Security::Tls) {
+            let facts = Facts { host: Some(fallback.host.clone()), port: Some(fallback.port), ..Facts::default() };
+            alternatives.push(lang.text("card.alt_smtp_port", &facts));
+        }
         Card {
+            folders,
+            alternatives,
+            verified: account.verified.then(|| word("verified")),
             servers: [
                 ServerCard {
                     title: word("incoming"),
@@ -101,6 +151,9 @@ impl Card {
                 password: word("password"),
                 password_note: word("password_note"),
                 new_outlook_note: word("new_outlook_note"),
+                folders: word("folders"),
+                folders_note: word("folders_note"),
+                alternatives: word("alternatives"),
             },
             name: account.display_name.clone(),
             login: (account.login != account.address).then(|| account.login.address.clone()),
@@ -146,7 +199,21 @@ impl Exporter for SettingsText {
                 server.password
             ));
         }
+        out.push_str(&format!("\n{}\n", l.folders));
+        for folder in &card.folders {
+            out.push_str(&format!("  {}: {}\n", folder.label, folder.name.as_deref().unwrap_or(&folder.none)));
+        }
+        out.push_str(&format!("  ({})\n", l.folders_note));
+        if !card.alternatives.is_empty() {
+            out.push_str(&format!("\n{}\n", l.alternatives));
+            for alternative in &card.alternatives {
+                out.push_str(&format!("  - {alternative}\n"));
+            }
+        }
         out.push_str(&format!("\n{}\n\n{}\n", l.password_note, l.new_outlook_note));
+        if let Some(verified) = &card.verified {
+            out.push_str(&format!("\n{verified}\n"));
+        }
         Ok(out.into_bytes())
     }
 }

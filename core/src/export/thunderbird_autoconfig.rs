@@ -1,17 +1,25 @@
 //! Thunderbird's autoconfig file (`config-v1.1.xml`, clientConfig 1.1), for admins who host
-//! `autoconfig.<domain>` and for custom domains, where Thunderbird's own lookup would guess the wrong login.
+//! `autoconfig.<domain>/mail/config-v1.1.xml`.
+//!
+//! Such a file is published for a whole domain, so it holds no person's login: only Thunderbird's placeholders,
+//! which say "the name part of the address typed" (`%EMAILLOCALPART%`) and "the address typed"
+//! (`%EMAILADDRESS%`). That is right for iCloud addresses that sign in as themselves; an account that signs in
+//! with another login (an iCloud+ custom domain, an alias) would need one person's primary iCloud address in a
+//! file for everyone, so it is refused (`autoconfig_personal_login`) and pointed at `thunderbird add` and the
+//! settings card instead. The login form a connection test found to work picks the placeholder, and SMTP's
+//! fallback (465, SSL/TLS) is listed as a second `outgoingServer`, which Thunderbird offers when the first fails.
 
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
 use super::{render_failed, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
-use crate::diagnosis::Diagnosis;
-use crate::provider::{Endpoint, Security, ICLOUD_DOMAINS};
+use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::provider::{Endpoint, LoginForm, Security, ICLOUD_DOMAINS};
 
 pub struct ThunderbirdAutoconfig;
 
-/// Thunderbird's own placeholders (AccountConfig.sys.mjs), used where they give the right login.
+/// Thunderbird's own placeholders (AccountConfig.sys.mjs).
 const EMAIL_LOCAL_PART: &str = "%EMAILLOCALPART%";
 const EMAIL_ADDRESS: &str = "%EMAILADDRESS%";
 
@@ -26,27 +34,39 @@ impl Exporter for ThunderbirdAutoconfig {
     }
 
     fn render(&self, account: &Account, _options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
-        // For an iCloud address that signs in as itself, the placeholders say the same as Thunderbird's ISPDB entry
-        // and serve every address of the three domains; otherwise (custom domains, another login) the file names
-        // the primary iCloud login explicitly, because Thunderbird's MX fallback would use the custom name part.
-        let generic = account.address.is_icloud() && account.login == account.address;
-        let domains: Vec<&str> = if generic { ICLOUD_DOMAINS.to_vec() } else { vec![account.address.domain.as_str()] };
-        let (imap_user, smtp_user) =
-            if generic { (EMAIL_LOCAL_PART.to_owned(), EMAIL_ADDRESS.to_owned()) } else { (account.imap_username(), account.smtp_username()) };
-        let display_name = if generic { "iCloud Mail".to_owned() } else { format!("iCloud Mail ({})", account.address.domain_unicode) };
+        if !(account.address.is_icloud() && account.login == account.address) {
+            let facts = Facts {
+                domain: Some(account.address.domain_unicode.clone()),
+                address: Some(account.address.address.clone()),
+                username: Some(account.login.address.clone()),
+                ..Facts::default()
+            };
+            let why = "an autoconfig file serves a whole domain and cannot carry one person's login";
+            return Err(Diagnosis::new(DiagnosisKind::AutoconfigPersonalLogin, facts, Some(why.into())));
+        }
+        let placeholder = |form: Option<&LoginForm>| match form {
+            Some(LoginForm::FullAddress) => EMAIL_ADDRESS,
+            _ => EMAIL_LOCAL_PART,
+        };
+        let imap_user = placeholder(account.provider.imap_login_forms.first());
+        let smtp_user = placeholder(account.provider.smtp_login_forms.first());
+        let mut outgoing = vec![&account.provider.smtp];
+        outgoing.extend(account.provider.smtp_fallback.as_ref());
 
         let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
         let result: std::io::Result<()> = (|| {
             w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
             w.create_element("clientConfig").with_attribute(("version", "1.1")).write_inner_content(|w| {
                 w.create_element("emailProvider").with_attribute(("id", account.address.domain.as_str())).write_inner_content(|w| {
-                    for domain in &domains {
+                    for domain in ICLOUD_DOMAINS {
                         w.create_element("domain").write_text_content(BytesText::new(domain))?;
                     }
-                    w.create_element("displayName").write_text_content(BytesText::new(&display_name))?;
+                    w.create_element("displayName").write_text_content(BytesText::new("iCloud Mail"))?;
                     w.create_element("displayShortName").write_text_content(BytesText::new("iCloud"))?;
-                    server(w, "incomingServer", "imap", &account.provider.imap, &imap_user)?;
-                    server(w, "outgoingServer", "smtp", &account.provider.smtp, &smtp_user)?;
+                    server(w, "incomingServer", "imap", &account.provider.imap, imap_user)?;
+                    for endpoint in &outgoing {
+                        server(w, "outgoingServer", "smtp", endpoint, smtp_user)?;
+                    }
                     w.create_element("documentation").with_attribute(("url", "https://support.apple.com/102525")).write_inner_content(|w| {
                         w.create_element("descr").with_attribute(("lang", "en")).write_text_content(BytesText::new(
                             "iCloud Mail server settings. Sign in with an app-specific password.",

@@ -3,9 +3,12 @@
 //! than one extra login: Apple locks accounts that fail too often.
 
 use async_imap::imap_proto::{Response, Status};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 use super::classify::{self, Failure};
-use super::{Attempt, Ctx, Side, SideReport, Step, StepStatus};
+use super::login::{self, Login, LoginAnswer, Tries};
+use super::{folders, Ctx, Side, SideReport, Step, StepStatus};
 use crate::diagnosis::DiagnosisKind;
 use crate::provider::Endpoint;
 use crate::secret::Secret;
@@ -14,34 +17,33 @@ use crate::secret::Secret;
 const LOGOUT_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 pub(crate) async fn probe_imap(ctx: &Ctx<'_>, endpoint: &Endpoint, usernames: &[String], secret: &Secret) -> SideReport {
-    let mut attempts = Vec::new();
-    let mut tried = None;
-    let outcome = run(ctx, endpoint, usernames, secret, &mut attempts, &mut tried).await;
-    if let Err(failure) = &outcome {
-        if attempts.is_empty() {
-            attempts.push(ctx.attempt(endpoint, None, failure.kind, failure.server_text.clone()));
+    let mut listed = None;
+    let mut tries = match greeted(ctx, endpoint).await {
+        Ok(client) => {
+            let mut login = ImapLogin { client: Some(client), session: None, secret };
+            let tries = login::with_each_form(ctx, Side::Imap, endpoint, usernames, &mut login).await;
+            if let Some(mut session) = login.session.take() {
+                // Signed in: the person's folders by role, from one LIST, then a courteous logout.
+                listed = Some(folders::read(ctx, &mut session).await);
+                let _ = tokio::time::timeout(LOGOUT_GRACE.min(ctx.remaining()), session.logout()).await;
+            }
+            tries
         }
+        Err(failure) => Tries::failed_before_login(ctx, endpoint, failure),
+    };
+    // A login that got no answer at all before the deadline is a try of its own, with no username.
+    if let (Err(failure), true) = (&tries.outcome, tries.attempts.is_empty()) {
+        tries.attempts.push(ctx.attempt(endpoint, None, failure.kind, failure.server_text.clone()));
     }
-    let report = ctx.side_report(endpoint, outcome, tried, attempts);
-    ctx.emit(
-        Side::Imap,
-        Step::Done,
-        if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed },
-        &endpoint.host,
-        endpoint.port,
-        Some(report.kind()),
-    );
-    report
+    let mut report = ctx.side_report(endpoint, tries);
+    folders::apply(&mut report, listed);
+    ctx.done(Side::Imap, report)
 }
 
-async fn run(
-    ctx: &Ctx<'_>,
-    endpoint: &Endpoint,
-    usernames: &[String],
-    secret: &Secret,
-    attempts: &mut Vec<Attempt>,
-    tried: &mut Option<String>,
-) -> Result<String, Failure> {
+type ImapClient = async_imap::Client<TlsStream<TcpStream>>;
+
+/// Connects, secures and reads the greeting: a client ready to log in.
+async fn greeted(ctx: &Ctx<'_>, endpoint: &Endpoint) -> Result<ImapClient, Failure> {
     let (host, port) = (endpoint.host.as_str(), endpoint.port);
     let step = |step, status| ctx.emit(Side::Imap, step, status, host, port, None);
     let tcp = ctx.connect(Side::Imap, endpoint).await?;
@@ -58,33 +60,33 @@ async fn run(
         Err(e) => Err(unreadable_greeting(&e)),
     });
     step(Step::Greeting, if greeting.is_ok() { StepStatus::Ok } else { StepStatus::Failed });
-    greeting?;
+    greeting.map(|()| client)
+}
 
-    // At most two forms, whatever the preset says: one extra login attempt, never more.
-    let forms = &usernames[..usernames.len().min(2)];
-    for (i, username) in forms.iter().enumerate() {
-        step(Step::Auth, StepStatus::Started);
-        *tried = Some(username.clone());
-        match ctx.within(Step::Auth, client.login(username, secret.expose())).await? {
-            Ok(mut session) => {
-                attempts.push(ctx.attempt(endpoint, Some(username), DiagnosisKind::Ok, None));
-                step(Step::Auth, StepStatus::Ok);
-                let _ = tokio::time::timeout(LOGOUT_GRACE.min(ctx.remaining()), session.logout()).await;
-                return Ok(username.clone());
+/// LOGIN on one connection: async-imap hands the client back after a refusal, so the next form uses the same
+/// connection; the session of a login that worked is kept for the logout.
+struct ImapLogin<'a> {
+    client: Option<ImapClient>,
+    session: Option<async_imap::Session<TlsStream<TcpStream>>>,
+    secret: &'a Secret,
+}
+
+impl Login for ImapLogin<'_> {
+    async fn log_in(&mut self, username: &str) -> LoginAnswer {
+        let Some(client) = self.client.take() else {
+            return LoginAnswer::Refused(Failure::new(DiagnosisKind::ProtocolError, "the connection was lost during a login"));
+        };
+        match client.login(username, self.secret.expose()).await {
+            Ok(session) => {
+                self.session = Some(session);
+                LoginAnswer::Accepted
             }
             Err((err, back)) => {
-                let failure = classify::from_imap(&err);
-                attempts.push(ctx.attempt(endpoint, Some(username), failure.kind, failure.server_text.clone()));
-                step(Step::Auth, StepStatus::Failed);
-                if failure.kind == DiagnosisKind::AuthRejected && i + 1 < forms.len() {
-                    client = back;
-                    continue;
-                }
-                return Err(failure);
+                self.client = Some(back);
+                LoginAnswer::Refused(classify::from_imap(&err))
             }
         }
     }
-    Err(Failure::new(DiagnosisKind::AuthRejected, "no username to try"))
 }
 
 /// The first thing an IMAP server says must be an untagged OK (or PREAUTH); BYE means it turned us away.

@@ -6,8 +6,11 @@
 
 mod classify;
 mod dns;
+pub mod folders;
 mod imap;
+mod login;
 mod smtp;
+mod smtp_stream;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -153,6 +156,11 @@ pub struct SideReport {
     pub unreachable_port: Option<u16>,
     /// Every try, in order.
     pub attempts: Vec<Attempt>,
+    /// IMAP after a login: the folders the server listed, by role. None for SMTP, before a login, and when the
+    /// list could not be read (the `ok` verdict's detail then says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub folders: Option<crate::account::Folders>,
 }
 
 impl SideReport {
@@ -300,17 +308,12 @@ impl Ctx<'_> {
         }
     }
 
-    /// A side's report from its final outcome and its tries.
-    fn side_report(
-        &self,
-        endpoint: &Endpoint,
-        outcome: Result<String, Failure>,
-        username: Option<String>,
-        attempts: Vec<Attempt>,
-    ) -> SideReport {
+    /// A side's report from what it tried on `endpoint` (the server the verdict is about).
+    fn side_report(&self, endpoint: &Endpoint, tries: login::Tries) -> SideReport {
+        let login::Tries { outcome, tried, attempts } = tries;
         let (kind, server_text, detail, username) = match outcome {
             Ok(worked) => (DiagnosisKind::Ok, None, None, Some(worked)),
-            Err(f) => (f.kind, f.server_text, Some(f.detail), username),
+            Err(f) => (f.kind, f.server_text, Some(f.detail), tried),
         };
         let facts = Facts { host: Some(endpoint.host.clone()), port: Some(endpoint.port), username: username.clone(), ..Facts::default() };
         SideReport {
@@ -323,7 +326,15 @@ impl Ctx<'_> {
             server_text,
             unreachable_port: None,
             attempts,
+            folders: None,
         }
+    }
+
+    /// Reports a side's verdict as its `done` step, and hands the report on.
+    fn done(&self, side: Side, report: SideReport) -> SideReport {
+        let status = if report.is_ok() { StepStatus::Ok } else { StepStatus::Failed };
+        self.emit(side, Step::Done, status, &report.host, report.port, Some(report.kind()));
+        report
     }
 
     fn attempt(&self, endpoint: &Endpoint, username: Option<&str>, kind: DiagnosisKind, server_text: Option<String>) -> Attempt {

@@ -10,6 +10,7 @@ use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportOptions, P
 use icloud_mail_core::{Facts, Lang};
 
 use super::args::{AccountArgs, NameArg, Output, ServerArgs};
+use super::verified::VerifiedArg;
 use super::{EXIT_FAILED, EXIT_OK};
 
 /// Where terminal clients get the password.
@@ -43,8 +44,13 @@ pub fn formats_help() -> String {
     help.push_str(
         "\nNo file ever holds the password. Without --output the file gets the format's usual name in the current folder. \
          An existing file is replaced only with --force; files are written atomically (on Linux and macOS readable by \
-         you only). The settings card is written in the language of --lang.\n\n\
-         Exit codes: 0 written, 1 not written (file exists, folder not writable), 2 bad arguments.",
+         you only). The settings card is written in the language of --lang.\n\n",
+    );
+    help.push_str(super::verified::HELP);
+    help.push_str(
+        "\n\n\
+         Exit codes: 0 written, 1 not written (file exists, folder not writable, a format this account cannot use, \
+         a --verified test that did not pass), 2 bad arguments.",
     );
     help
 }
@@ -58,6 +64,8 @@ pub struct ExportArgs {
     pub name: NameArg,
     #[command(flatten)]
     pub servers: ServerArgs,
+    #[command(flatten)]
+    pub verified: VerifiedArg,
     /// The client format (see below).
     #[arg(long, value_name = "F", value_parser = format_parser())]
     pub format: ExportFormat,
@@ -116,9 +124,9 @@ fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
 }
 
 pub fn run(args: ExportArgs, out: Output) -> u8 {
-    let account = match args.account.account(args.name.name.clone(), &args.servers) {
+    let account = match super::verified::account(&args.account, args.name.name.clone(), &args.servers, &args.verified, &out) {
         Ok(account) => account,
-        Err(d) => return out.report(&d, super::EXIT_USAGE),
+        Err(code) => return code,
     };
     let options = match options(&args, out.lang) {
         Ok(options) => options,
@@ -145,7 +153,20 @@ pub fn run(args: ExportArgs, out: Output) -> u8 {
             let experimental =
                 if args.format.exporter().experimental() { format!(" ({})", out.text("step.save.experimental")) } else { String::new() };
             eprintln!("{wrote}{experimental}: {}", args.format.description(out.lang));
+            if args.format == ExportFormat::Mbsync {
+                // mbsync works on the first run: the local folder the file names exists, and the one command is said.
+                let Some(home) = home_dir() else { return EXIT_OK };
+                if let Err(d) = export::mbsync::create_maildir(&home, &account) {
+                    return out.report(&d, EXIT_FAILED);
+                }
+                eprintln!("{}", out.words("cli.mbsync_next", &Facts { path: Some(path.display().to_string()), ..Facts::default() }));
+            }
         }
     }
     EXIT_OK
+}
+
+/// The home folder mbsync expands `~` to.
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os(if cfg!(windows) { "USERPROFILE" } else { "HOME" }).filter(|h| !h.is_empty()).map(PathBuf::from)
 }

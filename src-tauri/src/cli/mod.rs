@@ -11,6 +11,7 @@ pub(crate) mod export;
 mod keychain;
 mod probe;
 mod thunderbird;
+mod verified;
 
 pub use args::{Output, ServerArgs};
 
@@ -49,6 +50,10 @@ pub struct WindowOptions {
     /// In the wizard: the folder "Save" puts exported files in (default: your Downloads folder).
     #[arg(long, value_name = "DIR")]
     pub export_dir: Option<std::path::PathBuf>,
+    /// For tests: empty the clipboard this many seconds after "Copy password" (1–60) instead of 60. It can only
+    /// shorten the time a password stays on the clipboard.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub clipboard_clear_after: Option<u64>,
 }
 
 /// What the process was asked to do.
@@ -69,6 +74,10 @@ pub enum Command {
     /// Add the account to a Thunderbird profile.
     #[command(subcommand)]
     Thunderbird(thunderbird::ThunderbirdCommand),
+    /// Internal: stores a password in a Thunderbird profile's login store with Thunderbird's own NSS (started by
+    /// `thunderbird add`; the request and the password come on standard input).
+    #[command(name = "thunderbird-login-helper", hide = true)]
+    ThunderbirdLoginHelper,
     /// Check an address the way the wizard does and say what kind it is.
     CheckAddress {
         /// The email address to check.
@@ -88,6 +97,7 @@ impl Command {
             Command::Export(_) => false,
             Command::Thunderbird(command) => command.json(),
             Command::CheckAddress { json, .. } => *json,
+            Command::ThunderbirdLoginHelper => true,
         }
     }
 }
@@ -113,6 +123,10 @@ pub fn run(command: Command, out: Output) -> ExitCode {
         Command::Export(args) => export::run(args, out),
         Command::Thunderbird(command) => thunderbird::run(command, out),
         Command::CheckAddress { address, .. } => check_address(&address, out),
+        Command::ThunderbirdLoginHelper => icloud_mail_core::export::thunderbird_profile::nss_helper::helper_main(
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        ),
     };
     ExitCode::from(code)
 }
@@ -137,5 +151,35 @@ fn check_address(input: &str, out: Output) -> u8 {
             EXIT_OK
         }
         Err(d) => out.report(&d, EXIT_FAILED),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+    use icloud_mail_core::export::thunderbird_profile::nss_helper::HELPER_SUBCOMMAND;
+
+    use super::{Cli, Command};
+
+    /// `thunderbird add` starts this very program with the core's name for the helper: the two must agree, and the
+    /// helper stays out of --help.
+    #[test]
+    fn the_login_helper_is_a_hidden_subcommand_under_the_cores_name() {
+        let cli = Cli::try_parse_from(["icloud-mail-setup", HELPER_SUBCOMMAND]).unwrap();
+        assert!(matches!(cli.command, Some(Command::ThunderbirdLoginHelper)));
+        let help = Cli::command().render_long_help().to_string();
+        assert!(!help.contains(HELPER_SUBCOMMAND), "{help}");
+    }
+
+    #[test]
+    fn the_password_flags_of_thunderbird_add_exclude_each_other_and_the_clipboard_time_is_bounded() {
+        let add = ["icloud-mail-setup", "thunderbird", "add", "--address", "jane@icloud.com"];
+        assert!(Cli::try_parse_from(add.iter().chain(&["--password-stdin"])).is_ok());
+        assert!(Cli::try_parse_from(add.iter().chain(&["--password-from-keychain"])).is_ok());
+        assert!(Cli::try_parse_from(add.iter().chain(&["--password-stdin", "--password-from-keychain"])).is_err());
+        assert!(Cli::try_parse_from(["icloud-mail-setup", "--clipboard-clear-after", "5"]).is_ok());
+        for bad in ["0", "61", "x"] {
+            assert!(Cli::try_parse_from(["icloud-mail-setup", "--clipboard-clear-after", bad]).is_err(), "{bad}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest, SideReport, StepStatus, Timeouts};
-use icloud_mail_core::Lang;
+use icloud_mail_core::{Account, Lang};
 use serde_json::{json, Value};
 
 use super::args::{read_password, AccountArgs, Output, ServerArgs};
@@ -23,8 +23,11 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
     after_help = "Examples:\n  \
         printf '%s\\n' \"$APP_PASSWORD\" | icloud-mail-setup probe --address jane@icloud.com --password-stdin\n  \
         icloud-mail-setup probe --address jane@family.example --login jane.doe@icloud.com --password-stdin --json < pw.txt\n\n\
-        JSON: one object with \"imap\" and \"smtp\" (each: kind, host, port, security, username, elapsed_ms, message, hint, \
-        server_text, detail, attempts, …) and \"domain\" for custom domains. kind is one of ok, auth_rejected, \
+        JSON: one object with \"address\" and \"login\" (the account tested), \"imap\" and \"smtp\" (each: kind, host, port, \
+        security, username, elapsed_ms, message, hint, server_text, detail, attempts, …; for imap also folders: \
+        inbox, sent, drafts, trash, junk, archive, each a folder name or null, and delimiter) and \"domain\" for \
+        custom domains. Save it to a file and give it to export --verified or thunderbird add --verified: they then \
+        write exactly the servers, usernames and folders this test signed in with. kind is one of ok, auth_rejected, \
         tls_certificate_expired, tls_certificate_wrong_host, tls_certificate_untrusted, tls_handshake_failed, \
         starttls_unavailable, connection_refused, timeout, dns_failure, server_closed, protocol_error.\n\n\
         Exit codes: 0 both sides ok, 1 a server said no or could not be reached, 2 bad usage."
@@ -87,7 +90,7 @@ pub fn run(args: ProbeArgs, out: Output) -> u8 {
     drop(secret);
 
     if args.json {
-        println!("{}", report_json(&report, out.lang));
+        println!("{}", report_json(&report, &request.account, out.lang));
     } else {
         print!("{}", readable(&report, &out));
     }
@@ -116,11 +119,24 @@ fn build_request(args: &ProbeArgs) -> Result<ProbeRequest, Problem> {
     Ok(request)
 }
 
-/// The report as the documented flat JSON (a public interface: admins script it): per side `kind`, `host`, `port`,
-/// `security`, `username`, `elapsed_ms`, `message`, `hint`, `server_text`, `detail`, `unreachable_port`, `note`,
-/// `attempts`; `domain` for a custom domain. The words are in `lang`.
-pub fn report_json(report: &ProbeReport, lang: Lang) -> Value {
-    let mut v = json!({ "imap": side_json(&report.imap, lang), "smtp": side_json(&report.smtp, lang) });
+/// The report as the documented flat JSON (a public interface: admins script it, and `export --verified` and
+/// `thunderbird add --verified` read it back): `address` and `login` (the account tested); per side `kind`, `host`,
+/// `port`, `security`, `username`, `elapsed_ms`, `message`, `hint`, `server_text`, `detail`, `unreachable_port`,
+/// `note`, `attempts`; for IMAP also `folders` (the six roles, each a folder name or null; null as a whole when the
+/// list was not read) and `delimiter`; `domain` for a custom domain. The words are in `lang`.
+pub fn report_json(report: &ProbeReport, account: &Account, lang: Lang) -> Value {
+    let mut imap = side_json(&report.imap, lang);
+    imap["folders"] = match &report.imap.folders {
+        Some(folders) => Value::Object(folders.roles().into_iter().map(|(role, name)| (role.to_owned(), json!(name))).collect()),
+        None => Value::Null,
+    };
+    imap["delimiter"] = json!(report.imap.folders.as_ref().and_then(|f| f.delimiter.as_deref()));
+    let mut v = json!({
+        "address": account.address.address,
+        "login": account.login.address,
+        "imap": imap,
+        "smtp": side_json(&report.smtp, lang),
+    });
     if let Some(domain) = &report.domain {
         v["domain"] = domain_json(domain, lang);
     }

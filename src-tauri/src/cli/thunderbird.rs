@@ -3,22 +3,39 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use icloud_mail_core::export::thunderbird_profile::{self, AddOutcome};
+use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, AddOutcome};
+use icloud_mail_core::keychain::Keychain;
 use icloud_mail_core::Facts;
 
-use super::args::{print_json, AccountArgs, NameArg, Output, ServerArgs};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::args::{print_json, read_password, AccountArgs, NameArg, Output, ServerArgs};
+use super::verified::VerifiedArg;
+use super::{EXIT_FAILED, EXIT_OK};
 
 #[derive(Debug, Subcommand)]
 pub enum ThunderbirdCommand {
     /// Add the account to a Thunderbird profile (quit Thunderbird first). Adding it twice changes nothing.
     #[command(after_help = "Without --profile, the profile Thunderbird opens by default is used. prefs.js is backed up \
-        first (prefs.js.bak-<time>) and written atomically; its existing lines stay as they are. Thunderbird asks for the \
-        app-specific password when it first connects.\n\n\
+        first (prefs.js.bak-<time>) and written atomically; its existing lines stay as they are.\n\n\
+        The password: with --password-stdin or --password-from-keychain it is also stored in the profile's own \
+        password store (logins.json, encrypted with the profile's key4.db by Thunderbird's own NSS library), so \
+        Thunderbird signs in without asking; logins.json and key4.db are backed up first (<name>.bak-<time>), one \
+        login per server and username is kept, and it is never written anywhere in clear. Without either flag the \
+        password store is not touched and Thunderbird asks for the app-specific password when it first connects. \
+        When a primary password protects Thunderbird's saved passwords, or Thunderbird's NSS cannot be loaded, the \
+        account is added all the same and the output says why the password was not stored.\n\n\
         Nothing is written when prefs.js or user.js sets an account pref in a form this program cannot read, or when \
         user.js (which Thunderbird applies at every start) sets the account list.\n\n\
-        Exit codes: 0 added or already there, 1 not changed (Thunderbird running, no profile, several defaults, \
-        prefs.js or user.js in the way), 2 bad arguments.")]
+        With --verified REPORT.json (saved from probe --json) the account gets exactly what that connection test \
+        signed in with: its servers (SMTP's fallback port when the first was blocked), the username that worked for \
+        each protocol and the folders the server listed, as the identity's Sent, Drafts and Archives folders, the \
+        server's Trash and the Junk target. A report for another address or login is refused (exit 2), as is one in \
+        which a side did not pass (exit 1); --imap, --smtp and --smtp-fallback cannot be combined with it (exit 2).\n\n\
+        JSON output: the outcome (\"added\" or \"already_present\" with the keys written), \"password_stored\": \
+        true|false, \"password_reason\" (a diagnosis, when a password was given but not stored) and \
+        \"password_backups\".\n\n\
+        Exit codes: 0 added or already there (and the password stored, when one was given), 1 not changed \
+        (Thunderbird running, no profile, several defaults, prefs.js or user.js in the way, no password in the \
+        keychain) or the password given could not be stored (the account is added all the same), 2 bad arguments.")]
     Add(Box<AddArgs>),
     /// List the Thunderbird profiles on this computer; `*` marks a default.
     List {
@@ -36,9 +53,23 @@ pub struct AddArgs {
     pub name: NameArg,
     #[command(flatten)]
     pub servers: ServerArgs,
+    #[command(flatten)]
+    pub verified: VerifiedArg,
     /// The profile folder to change (default: Thunderbird's default profile).
     #[arg(long, value_name = "DIR")]
     pub profile: Option<PathBuf>,
+    /// Also store the app-specific password in Thunderbird, read from standard input: one line from a pipe, or
+    /// typed at a terminal without being shown.
+    #[arg(long, conflicts_with = "password_from_keychain")]
+    pub password_stdin: bool,
+    /// Also store the app-specific password in Thunderbird, read from the keychain (saved with `keychain set`).
+    #[arg(long)]
+    pub password_from_keychain: bool,
+    /// The Thunderbird installation whose NSS library encrypts the password (default: Thunderbird's usual
+    /// folders, such as /usr/lib/thunderbird, C:\Program Files\Mozilla Thunderbird,
+    /// /Applications/Thunderbird.app/Contents/MacOS).
+    #[arg(long, value_name = "DIR")]
+    pub thunderbird_dir: Option<PathBuf>,
     /// Print one JSON object (the outcome, or the diagnosis) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -61,35 +92,76 @@ pub fn run(command: ThunderbirdCommand, out: Output) -> u8 {
 }
 
 fn add(args: AddArgs, out: Output) -> u8 {
-    let account = match args.account.account(args.name.name.clone(), &args.servers) {
+    let account = match super::verified::account(&args.account, args.name.name.clone(), &args.servers, &args.verified, &out) {
         Ok(account) => account,
-        Err(d) => return out.report(&d, EXIT_USAGE),
+        Err(code) => return code,
     };
-    let result =
-        thunderbird_profile::resolve_profile(args.profile.as_deref()).and_then(|dir| thunderbird_profile::add_account(&dir, &account));
-    let about = |path: &str| Facts { path: Some(path.to_owned()), address: Some(account.address.address.clone()), ..Facts::default() };
-    match result {
-        Ok(outcome) if out.json => {
-            print_json(&outcome);
-            EXIT_OK
+    // The password first: a missing one changes nothing.
+    let password = if args.password_stdin {
+        match read_password(&out) {
+            Ok(secret) => Some(secret),
+            Err(problem) => return out.usage(&problem),
         }
-        Ok(AddOutcome::Added { profile, backup, warnings, .. }) => {
-            println!("{}", out.words("cli.thunderbird_added", &about(&profile)));
+    } else if args.password_from_keychain {
+        match Keychain::native().and_then(|k| k.get(&account)) {
+            Ok(secret) => Some(secret),
+            Err(d) => return out.report(&d, EXIT_FAILED),
+        }
+    } else {
+        None
+    };
+    let program = match std::env::current_exe() {
+        Ok(program) => program,
+        Err(e) => return out.usage(&e.to_string()),
+    };
+    let result = thunderbird_profile::resolve_profile(args.profile.as_deref())
+        .and_then(|dir| nss_helper::add_with_password(&dir, &account, password.as_ref(), args.thunderbird_dir.as_deref(), &program));
+    let about = |path: &str| Facts { path: Some(path.to_owned()), address: Some(account.address.address.clone()), ..Facts::default() };
+    let report = match result {
+        Ok(report) => report,
+        Err(d) => return out.report(&d, EXIT_FAILED),
+    };
+    let code = if password.is_some() && !report.password_stored { EXIT_FAILED } else { EXIT_OK };
+    if out.json {
+        // The reason is printed as every diagnosis is with --json: kind, message, hint, detail and its facts.
+        let mut json = serde_json::to_value(&report).unwrap_or_default();
+        if let (Some(reason), Some(map)) = (&report.password_reason, json.as_object_mut()) {
+            map.insert("password_reason".into(), out.diagnosis_json(reason));
+        }
+        print_json(&json);
+        return code;
+    }
+    match &report.outcome {
+        AddOutcome::Added { profile, backup, warnings, .. } => {
+            println!("{}", out.words("cli.thunderbird_added", &about(profile)));
             if let Some(backup) = backup {
-                println!("{}", out.words("cli.thunderbird_backup", &about(&backup)));
+                println!("{}", out.words("cli.thunderbird_backup", &about(backup)));
             }
-            println!("{}", out.text("cli.thunderbird_will_ask"));
-            for warning in &warnings {
+            for warning in warnings {
                 out.report(warning, EXIT_OK);
             }
-            EXIT_OK
         }
-        Ok(AddOutcome::AlreadyPresent { profile, .. }) => {
-            println!("{}", out.words("cli.thunderbird_present", &about(&profile)));
-            EXIT_OK
+        AddOutcome::AlreadyPresent { profile, .. } => {
+            // With a password to store, something may still change: only the settings are left as they were.
+            let key = if password.is_some() { "cli.thunderbird_present_settings" } else { "cli.thunderbird_present" };
+            println!("{}", out.words(key, &about(profile)));
         }
-        Err(d) => out.report(&d, EXIT_FAILED),
     }
+    for backup in &report.password_backups {
+        println!("{}", out.words("cli.thunderbird_logins_backup", &about(backup)));
+    }
+    if report.password_stored {
+        println!("{}", out.words("cli.thunderbird_password_stored", &about("")));
+    } else {
+        if let Some(reason) = &report.password_reason {
+            out.report(reason, code);
+        }
+        println!("{}", out.text("cli.thunderbird_will_ask"));
+        if password.is_none() {
+            println!("{}", out.text("cli.thunderbird_password_how"));
+        }
+    }
+    code
 }
 
 fn list(out: Output) -> u8 {

@@ -3,7 +3,7 @@
 import { describe, words } from "../diagnosis";
 import { t } from "../i18n";
 import { checkAddress, checkDomain, checkName, osFullName } from "../ipc";
-import { el, text, type Step, type StepContext } from "../wizard";
+import { el, field, text, type Step, type StepContext } from "../wizard";
 
 /** How long typing must pause before the address is checked. */
 export const CHECK_DELAY_MS = 150;
@@ -28,22 +28,24 @@ export function addressStep(): Step {
 
     const loginBox = el("div", "login-box");
     loginBox.hidden = true;
-    const label = text("label", t("step.address.login_label"));
-    label.setAttribute("for", "login-input");
-    const login = el("input", "text-input") as HTMLInputElement;
-    login.id = "login-input";
-    login.type = "email";
-    login.autocomplete = "username";
-    login.spellcheck = false;
-    login.setAttribute("autocapitalize", "off");
-    login.setAttribute("aria-describedby", "login-why login-status");
-    login.placeholder = t("step.address.placeholder");
-    login.value = ctx.state.login ?? "";
+    const {
+      label,
+      input: login,
+      status: loginStatus,
+    } = field(
+      "login",
+      t("step.address.login_label"),
+      {
+        type: "email",
+        autocomplete: "username",
+        value: ctx.state.login ?? "",
+        placeholder: t("step.address.placeholder"),
+        literal: true,
+      },
+      ["login-why"],
+    );
     const why = text("p", t("step.address.login_why", { domain }), "note");
     why.id = "login-why";
-    const loginStatus = el("div", "status");
-    loginStatus.id = "login-status";
-    loginStatus.setAttribute("role", "status");
     loginBox.append(label, login, why, loginStatus);
     let loginTimer: ReturnType<typeof setTimeout> | undefined;
     let loginGeneration = 0;
@@ -104,38 +106,31 @@ export function addressStep(): Step {
     render(ctx: StepContext) {
       const form = el("form", "address-form") as HTMLFormElement;
       form.noValidate = true;
-      const label = text("label", t("step.address.label"));
-      label.setAttribute("for", "address-input");
-      input = el("input", "text-input") as HTMLInputElement;
-      input.id = "address-input";
-      input.type = "email";
-      input.autocomplete = "email";
-      input.spellcheck = false;
-      input.setAttribute("autocapitalize", "off");
-      input.placeholder = t("step.address.placeholder");
-      input.setAttribute("aria-describedby", "address-status");
-      input.value = ctx.state.address?.address ?? "";
-      const status = el("div", "status");
-      status.id = "address-status";
-      status.setAttribute("role", "status");
-      status.setAttribute("aria-live", "polite");
+      const address = field("address", t("step.address.label"), {
+        type: "email",
+        autocomplete: "email",
+        value: ctx.state.address?.address ?? "",
+        placeholder: t("step.address.placeholder"),
+        literal: true,
+      });
+      const { label, status } = address;
+      input = address.input;
       form.append(label, input, status, text("p", t("step.address.help"), "note"));
 
       // The sender's name: optional, prefilled from the computer's account, checked as typed by the same rule as
       // every export.
-      const nameLabel = text("label", t("step.address.name_label"));
-      nameLabel.setAttribute("for", "name-input");
-      const nameInput = el("input", "text-input") as HTMLInputElement;
-      nameInput.id = "name-input";
-      nameInput.type = "text";
-      nameInput.autocomplete = "name";
-      nameInput.setAttribute("aria-describedby", "name-note name-status");
-      nameInput.value = ctx.state.name ?? "";
+      const {
+        label: nameLabel,
+        input: nameInput,
+        status: nameStatus,
+      } = field(
+        "name",
+        t("step.address.name_label"),
+        { type: "text", autocomplete: "name", value: ctx.state.name ?? "" },
+        ["name-note"],
+      );
       const nameNote = text("p", t("step.address.name_note"), "note");
       nameNote.id = "name-note";
-      const nameStatus = el("div", "status");
-      nameStatus.id = "name-status";
-      nameStatus.setAttribute("role", "status");
       form.append(nameLabel, nameInput, nameNote, nameStatus);
       let nameGeneration = 0;
       const checkTypedName = async () => {

@@ -32,8 +32,9 @@ let formats: ExportFormatInfo[];
 /** What the native save dialog does when the app opens it: the path chosen, or null (cancelled). */
 let dialog: string | null;
 let calls: { cmd: string; args: Record<string, unknown> }[];
-/** What thunderbird_add answers: a refusal, or an outcome. */
-let tbAdd: "running" | "added_with_warning";
+/** What thunderbird_add answers: a refusal, or an outcome (with the password stored, or locked out by a primary
+ * password). */
+let tbAdd: "running" | "added_with_warning" | "added_primary_password";
 const diag = (kind: string, facts = {}) => ({ kind, detail: null, facts });
 
 beforeEach(() => {
@@ -78,13 +79,24 @@ beforeEach(() => {
           server_key: "server3",
           identity_key: "id3",
           smtp_key: "smtp2",
-          warnings: [
-            diag("thunderbird_user_js_account_prefs", {
-              path: "/home/j/.thunderbird/a/user.js",
-              pref: "mail.server.server1.hostname",
-            }),
-          ],
+          warnings:
+            tbAdd === "added_with_warning"
+              ? [
+                  diag("thunderbird_user_js_account_prefs", {
+                    path: "/home/j/.thunderbird/a/user.js",
+                    pref: "mail.server.server1.hostname",
+                  }),
+                ]
+              : [],
+          password_stored: tbAdd !== "added_primary_password",
+          password_reason:
+            tbAdd === "added_primary_password"
+              ? diag("thunderbird_primary_password", { path: "/home/j/.thunderbird/a.default-release" })
+              : undefined,
+          password_backups: [],
         };
+      case "copy_password":
+        return 60;
       case "export_formats":
         return formats;
       case "export_profile":
@@ -155,7 +167,61 @@ describe("save step", () => {
     click("#next");
     expect(w.current).toBe("done");
     expect(document.querySelector("#summary")!.textContent).toContain("saved in your keychain");
+    expect(document.querySelector("#next-steps")!.textContent).toContain(t("done.next_terminal"));
+    // The app keeps the tested password for the hand-off until the person leaves the Done step.
+    expect(calls.some((c) => c.cmd === "forget_password")).toBe(false);
+    click("#back");
+    expect(w.current).toBe("save");
     expect(calls.some((c) => c.cmd === "forget_password")).toBe(true);
+  });
+
+  it("says Thunderbird signs in without asking when the password was stored, and so does Done", async () => {
+    tbAdd = "added_with_warning";
+    start();
+    await settle();
+    click("#tb-add-0");
+    await settle();
+    expect(document.querySelector("#tb-profiles")!.textContent).toContain("signs in without asking");
+    expect(document.querySelector("#copy-password-tb-0")).toBeNull();
+    click("#next");
+    const next = document.querySelector("#next-steps")!.textContent ?? "";
+    expect(next).toContain(t("done.next_thunderbird_signs_in"));
+    expect(next).not.toContain(t("done.next_thunderbird_asks"));
+    // Terminal clients read the keychain, where nothing was saved: the page does not claim otherwise.
+    expect(next).toContain(t("done.next_terminal_unsaved"));
+    expect(next).not.toContain(t("done.next_terminal"));
+    expect(document.querySelector("#summary")!.textContent).toContain(
+      t("done.thunderbird_with_password", { name: "default-release" }),
+    );
+  });
+
+  it("says why Thunderbird did not get the password, and offers it to paste", async () => {
+    tbAdd = "added_primary_password";
+    start();
+    await settle();
+    click("#tb-add-0");
+    await settle();
+    const shown = document.querySelector("#tb-profiles")!.textContent ?? "";
+    expect(shown).toContain(t("step.save.thunderbird_added_asks", { name: "default-release" }));
+    expect(shown).toContain(
+      t("diagnosis.thunderbird_primary_password.message", { path: "/home/j/.thunderbird/a.default-release" }),
+    );
+    click("#copy-password-tb-0");
+    await settle();
+    expect(calls.find((c) => c.cmd === "copy_password")!.args).toEqual({ address: "jane@icloud.com", login: null });
+    expect(document.querySelector("#copy-password-tb-0-status")!.textContent).toBe(t("copy.copied", { seconds: 60 }));
+    click("#next");
+    expect(document.querySelector("#next-steps")!.textContent).toContain(t("done.next_thunderbird_asks"));
+  });
+
+  it("offers Copy password where the mail app asks for it, and only there", async () => {
+    start();
+    await settle();
+    const offered = [...document.querySelectorAll(".save-files .copy-password button")].map((b) => b.id);
+    expect(offered).toEqual(["copy-password-outlook", "copy-password-apple_mail", "copy-password-other_app"]);
+    for (const id of offered) expect(document.getElementById(id)!.textContent).toBe(en["copy.button"]);
+    click("#next");
+    expect(document.querySelector("#copy-password-done")).not.toBeNull();
   });
 
   it("asks before replacing a saved password", async () => {
@@ -271,7 +337,11 @@ describe("save step", () => {
     dialog = "/home/j/Documents/chosen.mbsyncrc";
     click("#save-as-mbsync");
     await settle();
-    expect(row.querySelector(".outcome")!.textContent).toBe("Saved to /home/j/Documents/chosen.mbsyncrc");
+    expect(row.querySelector(".outcome")!.textContent).toBe(
+      "Saved to /home/j/Documents/chosen.mbsyncrc" +
+        t("step.save.mbsync_next", { path: "/home/j/Documents/chosen.mbsyncrc" }),
+    );
+    expect(row.querySelector(".outcome")!.textContent).toContain('mbsync -c "/home/j/Documents/chosen.mbsyncrc" -a');
     click("#next");
     expect(document.querySelector("#summary")!.textContent).toContain(
       "mbsync (isync): /home/j/Documents/chosen.mbsyncrc",

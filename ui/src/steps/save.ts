@@ -7,6 +7,7 @@
 import type { ClientGroup } from "../bindings/ClientGroup";
 import type { Diagnosis } from "../bindings/Diagnosis";
 import type { ExportFormatInfo } from "../bindings/ExportFormatInfo";
+import { copyPasswordControl } from "../copy-password";
 import { describe } from "../diagnosis";
 import { language, t } from "../i18n";
 import {
@@ -19,6 +20,9 @@ import {
 } from "../ipc";
 import { forgetPassword } from "../secret";
 import { el, text, type Step, type StepContext } from "../wizard";
+
+/** The mail-app groups whose app asks for the password itself (no keychain command, no profile to store it in). */
+const ASKS_FOR_PASSWORD: readonly ClientGroup[] = ["outlook", "apple_mail", "other_app"];
 
 /** The formats in the order given (the core's: by group, then registry), each group once, none left out. */
 export function byGroup(formats: readonly ExportFormatInfo[]): Map<ClientGroup, ExportFormatInfo[]> {
@@ -87,6 +91,7 @@ export function saveStep(): Step {
           forgetPassword();
           success(kOutcome, t(r.value === "replaced" ? "step.save.keychain_replaced" : "step.save.keychain_saved"));
           ctx.state.done.push(t("done.keychain"));
+          ctx.state.handoff = { ...ctx.state.handoff, keychain: true };
           saveButton.hidden = true;
           replaceButton.hidden = true;
         } else {
@@ -127,6 +132,8 @@ export function saveStep(): Step {
           if (!r.ok) return problem(outcome, r.error);
           if (r.value === null) return; // the person closed the save dialog: nothing was written
           success(outcome, t("step.save.saved_to", { path: r.value }));
+          // The app has made the mail folder the mbsync file names: one command is left.
+          if (format === "mbsync") outcome.append(text("p", t("step.save.mbsync_next", { path: r.value })));
           ctx.state.done.push(t("done.file", { what: label, path: r.value }));
         };
         saveIt.addEventListener("click", () => void write(false));
@@ -160,20 +167,33 @@ export function saveStep(): Step {
           add.addEventListener("click", async () => {
             const a = await thunderbirdAdd(address, login, name, profile.path);
             if (a.ok) {
-              success(
-                outcome,
-                t(a.value.outcome === "added" ? "step.save.thunderbird_added" : "step.save.thunderbird_present", {
-                  name: profile.name,
-                }),
-              );
-              ctx.state.done.push(t("done.thunderbird", { name: profile.name }));
+              const report = a.value;
+              const added = report.outcome === "added";
+              const key = report.password_stored
+                ? added
+                  ? "step.save.thunderbird_added"
+                  : "step.save.thunderbird_present_stored"
+                : added
+                  ? "step.save.thunderbird_added_asks"
+                  : "step.save.thunderbird_present";
+              success(outcome, t(key, { name: profile.name }));
+              const doneKey = report.password_stored ? "done.thunderbird_with_password" : "done.thunderbird";
+              ctx.state.done.push(t(doneKey, { name: profile.name }));
+              ctx.state.handoff = { ...ctx.state.handoff, thunderbird: report.password_stored ? "stored" : "asks" };
               // Added, but something in the profile deserves a look (user.js sets account prefs): say what and why.
-              if (a.value.outcome === "added") {
-                for (const warning of a.value.warnings) {
+              if (report.outcome === "added") {
+                for (const warning of report.warnings) {
                   const w = describe(warning);
                   outcome.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
                 }
               }
+              // The password could not be stored: say why, and offer it for pasting where Thunderbird asks.
+              if (report.password_reason) {
+                const w = describe(report.password_reason);
+                outcome.dataset.kind = report.password_reason.kind;
+                outcome.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
+              }
+              if (!report.password_stored) outcome.append(copyPasswordControl(`copy-password-tb-${i}`, address, login));
             } else problem(outcome, a.error);
           });
           row.append(
@@ -205,6 +225,9 @@ export function saveStep(): Step {
           box.setAttribute("role", "group");
           box.setAttribute("aria-labelledby", heading.id);
           box.append(heading, text("p", t(`group.${group}.how`), "note"), ...infos.map(formatRow));
+          // These mail apps ask for the password once: offer it for pasting there.
+          if (ASKS_FOR_PASSWORD.includes(group))
+            box.append(copyPasswordControl(`copy-password-${group}`, address, login));
           files.append(box);
         }
       });

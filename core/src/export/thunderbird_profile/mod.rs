@@ -14,6 +14,9 @@ use crate::account::Account;
 use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
 
 pub mod lock;
+pub mod logins;
+pub mod nss;
+pub mod nss_helper;
 pub mod prefs;
 mod roots;
 

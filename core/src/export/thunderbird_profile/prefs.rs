@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::account::Account;
+use crate::probe::folders::encode_modified_utf7;
 use crate::provider::Security;
 
 /// The effective preferences of a prefs.js text: name → value, the last line for a name winning. Lines that are
@@ -309,6 +310,7 @@ pub fn account_prefs(prefs: &BTreeMap<String, Value>, account: &Account, keys: &
         (format!("mail.server.{s}.type"), "imap".into()),
         (format!("mail.server.{s}.userName"), account.imap_username().into()),
     ]);
+    out.extend(folder_prefs(account, keys));
     if keys.smtp_is_new {
         if string_pref(prefs, "mail.smtp.defaultserver").is_none() {
             out.push(("mail.smtp.defaultserver".into(), o.as_str().into()));
@@ -327,9 +329,94 @@ pub fn account_prefs(prefs: &BTreeMap<String, Value>, account: &Account, keys: &
     out
 }
 
+/// Where Thunderbird puts sent mail, drafts, archived, deleted and junk mail for this account: the folders the
+/// account names (the server's, after a connection test). Thunderbird's own account setup writes "Sent" and
+/// "Drafts" and lets folder discovery correct them; these are right from the start. Picker mode "1" is "this
+/// folder" (the account settings' "Other" choice), which keeps the exact folder. Junk: the target folder only
+/// (`moveTargetMode` 1); whether junk is moved at all (`moveOnSpam`) stays the person's choice, off by default.
+/// A role the server has no folder for is left to Thunderbird's defaults.
+pub fn folder_prefs(account: &Account, keys: &NewKeys) -> Vec<(String, Value)> {
+    let (id, s) = (&keys.identity, &keys.server);
+    let folders = &account.folders;
+    let mut out = Vec::new();
+    let mut identity_folder = |name: &Option<String>, folder_pref: &str, mode_pref: &str| {
+        if let Some(name) = name {
+            out.push((format!("mail.identity.{id}.{folder_pref}"), folder_uri(account, name).into()));
+            out.push((format!("mail.identity.{id}.{mode_pref}"), "1".into()));
+        }
+    };
+    identity_folder(&folders.sent, "fcc_folder", "fcc_folder_picker_mode");
+    identity_folder(&folders.drafts, "draft_folder", "drafts_folder_picker_mode");
+    identity_folder(&folders.archive, "archive_folder", "archives_folder_picker_mode");
+    if let Some(junk) = &folders.junk {
+        out.push((format!("mail.server.{s}.moveTargetMode"), 1.into()));
+        out.push((format!("mail.server.{s}.spamActionTargetFolder"), folder_uri(account, junk).into()));
+    }
+    if let Some(trash) = &folders.trash {
+        out.push((format!("mail.server.{s}.trash_folder_name"), canonical_path(trash, folders.delimiter.as_deref()).into()));
+    }
+    out
+}
+
+/// A folder's path as Thunderbird writes it: `/` between levels whatever the server's delimiter, and on a server
+/// whose delimiter is not `/` a `/` inside a name as `^` (and `^` as `^^`), as `nsImapUrl::ConvertToCanonicalFormat`.
+pub fn canonical_path(name: &str, delimiter: Option<&str>) -> String {
+    match delimiter.and_then(|d| d.chars().next()).filter(|d| *d != '/') {
+        None => name.to_owned(),
+        Some(delimiter) => name
+            .chars()
+            .map(|c| match c {
+                '^' => "^^".to_owned(),
+                '/' => "^".to_owned(),
+                c if c == delimiter => "/".to_owned(),
+                c => c.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// Thunderbird's URI of a folder of this account's IMAP server, as it names the folder itself:
+/// `imap://<user>@<host>/<path>`, the user escaped as `nsMsgIncomingServer::GetServerURI` does (`@` as `%40`), the
+/// path in canonical form and in modified UTF-7 (the online name of a server without UTF8=ACCEPT), escaped as
+/// `MsgEscapeString(…, ESCAPE_URL_PATH)` does (`Sent Messages` as `Sent%20Messages`).
+pub fn folder_uri(account: &Account, name: &str) -> String {
+    let user = mozilla_escape(&account.imap_username(), |b| b.is_ascii_alphanumeric() || b"*-._".contains(&b));
+    let path_safe = |b: u8| b.is_ascii_alphanumeric() || b"*+-./_".contains(&b);
+    let host = mozilla_escape(&account.provider.imap.host, path_safe);
+    let path = canonical_path(&encode_modified_utf7(name), account.folders.delimiter.as_deref());
+    format!("imap://{user}@{host}/{}", mozilla_escape(&path, path_safe))
+}
+
+/// Mozilla's `NS_Escape`: every byte that `keep` does not allow as `%XX` (upper-case hex).
+fn mozilla_escape(text: &str, keep: impl Fn(u8) -> bool) -> String {
+    text.bytes().map(|b| if keep(b) { char::from(b).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_uris_are_written_as_thunderbird_writes_them() {
+        let mut account = crate::Account::new(crate::Address::parse("jane.doe@icloud.com").unwrap(), None, None).unwrap();
+        assert_eq!(folder_uri(&account, "Sent Messages"), "imap://jane.doe@imap.mail.me.com/Sent%20Messages");
+        account.provider.imap_login_forms.reverse();
+        assert_eq!(folder_uri(&account, "Drafts"), "imap://jane.doe%40icloud.com@imap.mail.me.com/Drafts");
+        // Quotes, percent signs, a `^`, non-ASCII (modified UTF-7 first, then escaped), a level below.
+        assert_eq!(
+            folder_uri(&account, "Work/\"Q\" 100% ^ Entwürfe"),
+            "imap://jane.doe%40icloud.com@imap.mail.me.com/Work/%22Q%22%20100%25%20%5E%20Entw%26APw-rfe"
+        );
+        // A server with `.` between levels: levels become `/`, a `/` inside a name becomes `^`.
+        account.folders.delimiter = Some(".".into());
+        assert_eq!(folder_uri(&account, "INBOX.Sent"), "imap://jane.doe%40icloud.com@imap.mail.me.com/INBOX/Sent");
+        assert_eq!(folder_uri(&account, "INBOX.a/b^c"), "imap://jane.doe%40icloud.com@imap.mail.me.com/INBOX/a%5Eb%5E%5Ec");
+        account.provider.imap.host = "::1".into();
+        assert_eq!(folder_uri(&account, "Junk"), "imap://jane.doe%40icloud.com@%3A%3A1/Junk");
+        assert_eq!(canonical_path("INBOX.Trash", Some(".")), "INBOX/Trash");
+        assert_eq!(canonical_path("Deleted Messages", Some("/")), "Deleted Messages");
+        assert_eq!(canonical_path("Gelöscht", None), "Gelöscht");
+    }
 
     #[test]
     fn lines_parse_with_the_last_one_winning() {

@@ -1,0 +1,124 @@
+//! `--verified REPORT.json` for `export` and `thunderbird add`: the outcome of a connection test becomes the
+//! account's settings. The file is what `probe --json` printed; only its flat, word-free fields are read (kinds,
+//! hosts, ports, security, usernames, folders, the address and login tested), never its translated sentences.
+//! The account is then `Account::with_verified`, so the file written holds exactly the servers, usernames and
+//! folders the test signed in with.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use icloud_mail_core::account::Folders;
+use icloud_mail_core::probe::{ProbeReport, SideReport};
+use icloud_mail_core::provider::Security;
+use icloud_mail_core::{Account, Address, Diagnosis, DiagnosisKind, Facts};
+use serde::Deserialize;
+
+use super::args::{AccountArgs, Output, ServerArgs};
+use super::{EXIT_FAILED, EXIT_USAGE};
+
+/// The settings of a connection test that passed.
+#[derive(Debug, Clone, Default, Args)]
+pub struct VerifiedArg {
+    /// Use the servers, usernames and folders of a connection test that passed: a file saved from
+    /// `probe --json` for the same --address (and --login). The report names the servers, so --imap, --smtp and
+    /// --smtp-fallback cannot be given with it.
+    #[arg(long, value_name = "REPORT.json", conflicts_with_all = ["imap", "smtp", "smtp_fallback"])]
+    pub verified: Option<PathBuf>,
+}
+
+/// What `--help` says about `--verified`, for the subcommands that take it.
+pub const HELP: &str = "With --verified REPORT.json (saved from probe --json) the file gets exactly what that connection test \
+    signed in with: its servers (SMTP's fallback port when the first was blocked), the username that worked for \
+    each protocol and the folders the server listed (sent, drafts, deleted, junk, archive). A report for another \
+    address or login is refused (exit 2), as is one in which a side did not pass (exit 1); --imap, --smtp and \
+    --smtp-fallback cannot be combined with it (exit 2).";
+
+/// The fields of `probe --json` that `--verified` needs.
+#[derive(Debug, Deserialize)]
+struct ReportFile {
+    address: String,
+    login: String,
+    imap: SideFile,
+    smtp: SideFile,
+}
+
+#[derive(Debug, Deserialize)]
+struct SideFile {
+    kind: DiagnosisKind,
+    host: String,
+    port: u16,
+    security: Security,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    unreachable_port: Option<u16>,
+    #[serde(default)]
+    folders: Option<Folders>,
+    #[serde(default)]
+    delimiter: Option<String>,
+}
+
+impl SideFile {
+    fn report(self) -> SideReport {
+        let facts = Facts { host: Some(self.host.clone()), port: Some(self.port), username: self.username.clone(), ..Facts::default() };
+        let folders = self.folders.map(|folders| Folders { delimiter: self.delimiter, ..folders });
+        SideReport {
+            diagnosis: Diagnosis::new(self.kind, facts, self.detail),
+            host: self.host,
+            port: self.port,
+            security: self.security,
+            username: self.username,
+            elapsed_ms: 0,
+            server_text: None,
+            unreachable_port: self.unreachable_port,
+            attempts: Vec::new(),
+            folders,
+        }
+    }
+}
+
+/// `address (login)`, or the address alone when it signs in as itself.
+fn who(address: &str, login: &str) -> String {
+    if address == login {
+        address.to_owned()
+    } else {
+        format!("{address} ({login})")
+    }
+}
+
+/// The account the arguments describe: with `--verified`, the one the report's test signed in with. A refusal is
+/// printed and its exit code returned.
+pub fn account(
+    account: &AccountArgs,
+    name: Option<String>,
+    servers: &ServerArgs,
+    verified: &VerifiedArg,
+    out: &Output,
+) -> Result<Account, u8> {
+    let base = account.account(name, servers).map_err(|d| out.report(&d, EXIT_USAGE))?;
+    let Some(path) = &verified.verified else { return Ok(base) };
+    let file = read(path).map_err(|problem| out.usage(&problem))?;
+    let same = |text: &str, known: &Address| Address::parse(text).is_ok_and(|parsed| parsed.address == known.address);
+    if !same(&file.address, &base.address) || !same(&file.login, &base.login) {
+        let facts = Facts {
+            username: Some(who(&file.address, &file.login)),
+            address: Some(who(&base.address.address, &base.login.address)),
+            path: Some(path.display().to_string()),
+            ..Facts::default()
+        };
+        let d = Diagnosis::new(DiagnosisKind::ReportOtherAccount, facts, Some(format!("--verified {}", path.display())));
+        return Err(out.report(&d, EXIT_USAGE));
+    }
+    let report = ProbeReport { imap: file.imap.report(), smtp: file.smtp.report(), domain: None };
+    base.with_verified(&report).map_err(|d| {
+        let code = if d.kind == DiagnosisKind::ReportNotPassed { EXIT_FAILED } else { EXIT_USAGE };
+        out.report(&d, code)
+    })
+}
+
+fn read(path: &Path) -> Result<ReportFile, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--verified {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("--verified {}: not a report saved from probe --json ({e})", path.display()))
+}

@@ -1,0 +1,122 @@
+//! Thunderbird for the suites: a throwaway profile that trusts the test CA (in its cert9.db), starts online on a
+//! loopback-only machine, and has the password for the IMAP login in logins.json (Thunderbird would otherwise ask,
+//! and nobody can answer headless). Thunderbird keeps its passwords in its own store, not in the system keychain,
+//! so this stands for the person typing the password at Thunderbird's first prompt.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{assert_ok, run_with_stdin as run};
+
+/// `LD_LIBRARY_PATH` for Thunderbird's own NSS (Debian's system NSS is too old for its key4.db).
+pub const THUNDERBIRD_LIBS: &str = "/usr/lib/thunderbird";
+
+/// Creates `profile` with the CA `ca` trusted, the prefs a headless loopback run needs, and the password for
+/// `username` at `origin` (e.g. `imap://localhost`) in logins.json, encrypted with the profile's key.
+pub fn prepare_profile(profile: &Path, ca: &Path, origin: &str, username: &str, password: &str) {
+    std::fs::create_dir_all(profile).unwrap();
+    let db = format!("sql:{}", profile.display());
+    assert_ok(&run(Command::new("certutil").args(["-N", "--empty-password", "-d", &db]), b""));
+    assert_ok(&run(Command::new("certutil").args(["-A", "-n", "icloud-mail-setup test CA", "-t", "C,,", "-d", &db, "-i"]).arg(ca), b""));
+    std::fs::write(
+        profile.join("prefs.js"),
+        "// Mozilla User Preferences\n\n\
+         user_pref(\"offline.autoDetect\", false);\n\
+         user_pref(\"offline.startup_state\", 2);\n\
+         user_pref(\"network.manage-offline-status\", false);\n\
+         user_pref(\"mail.shell.checkDefaultClient\", false);\n\
+         user_pref(\"mailnews.start_page.enabled\", false);\n\
+         user_pref(\"app.update.enabled\", false);\n",
+    )
+    .unwrap();
+    nss::seed_login(profile, origin, username, password);
+}
+
+/// The value of `user_pref(name, …)` in a prefs.js text, as JSON (prefs.js values are JSON literals).
+pub fn pref(prefs_js: &str, name: &str) -> Option<serde_json::Value> {
+    let prefix = format!("user_pref({}, ", serde_json::Value::from(name));
+    let line = prefs_js.lines().find(|l| l.starts_with(&prefix))?;
+    serde_json::from_str(line[prefix.len()..].strip_suffix(");")?).ok()
+}
+
+/// Thunderbird's password store, written with Thunderbird's own NSS: `PK11SDR_Encrypt` with the profile's key4.db,
+/// as Thunderbird's login manager does. Loaded at run time (dlopen) so nothing links against it at build time.
+mod nss {
+    use std::ffi::{c_char, c_int, c_uint, c_void, CString};
+    use std::path::Path;
+
+    #[repr(C)]
+    struct SecItem {
+        kind: c_int,
+        data: *mut u8,
+        len: c_uint,
+    }
+
+    type NssInit = unsafe extern "C" fn(*const c_char) -> c_int;
+    type NssShutdown = unsafe extern "C" fn() -> c_int;
+    type SdrEncrypt = unsafe extern "C" fn(*mut SecItem, *mut SecItem, *mut SecItem, *mut c_void) -> c_int;
+    type FreeItem = unsafe extern "C" fn(*mut SecItem, c_int);
+
+    fn symbol<T>(lib: *mut c_void, name: &str) -> T {
+        let name = CString::new(name).unwrap();
+        // SAFETY: dlsym on a handle from dlopen; the caller names the C signature the symbol has in NSS's headers.
+        let ptr = unsafe { libc::dlsym(lib, name.as_ptr()) };
+        assert!(!ptr.is_null(), "NSS lacks {name:?}");
+        // SAFETY: T is a function pointer type of the same size as the symbol's address.
+        unsafe { std::mem::transmute_copy(&ptr) }
+    }
+
+    fn encrypt(sdr: SdrEncrypt, free: FreeItem, plain: &str) -> String {
+        use base64::Engine;
+        let mut key_id = SecItem { kind: 0, data: std::ptr::null_mut(), len: 0 };
+        let mut data = SecItem { kind: 0, data: plain.as_ptr() as *mut u8, len: plain.len() as c_uint };
+        let mut out = SecItem { kind: 0, data: std::ptr::null_mut(), len: 0 };
+        // SAFETY: the items live across the call; NSS allocates `out`, freed below with SECITEM_FreeItem.
+        let rv = unsafe { sdr(&mut key_id, &mut data, &mut out, std::ptr::null_mut()) };
+        assert_eq!(rv, 0, "PK11SDR_Encrypt failed");
+        // SAFETY: NSS filled `out` with `len` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(out.data, out.len as usize) }.to_vec();
+        // SAFETY: frees the data NSS allocated; `0` keeps the item struct itself (it is ours, on the stack).
+        unsafe { free(&mut out, 0) };
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// Writes logins.json with one login for `origin` (e.g. `imap://localhost`).
+    pub fn seed_login(profile: &Path, origin: &str, username: &str, password: &str) {
+        // Thunderbird's libnss3 has no RUNPATH: its own libnssutil3 and SQLite go in first, so that the loader
+        // reuses them (by soname) instead of Debian's older system copies.
+        let mut lib = std::ptr::null_mut();
+        for name in ["libnssutil3.so", "libmozsqlite3.so", "libnss3.so"] {
+            let path = CString::new(format!("{}/{name}", super::THUNDERBIRD_LIBS)).unwrap();
+            // SAFETY: dlopen of a library file by path; the handle stays open for the rest of the test process.
+            lib = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+            // SAFETY: dlerror returns a NUL-terminated message or null.
+            let why = unsafe { libc::dlerror() };
+            let why = if why.is_null() { String::new() } else { unsafe { std::ffi::CStr::from_ptr(why) }.to_string_lossy().into_owned() };
+            assert!(!lib.is_null(), "cannot load {path:?} (package thunderbird): {why}");
+        }
+        let init: NssInit = symbol(lib, "NSS_InitReadWrite");
+        let shutdown: NssShutdown = symbol(lib, "NSS_Shutdown");
+        let sdr: SdrEncrypt = symbol(lib, "PK11SDR_Encrypt");
+        let free: FreeItem = symbol(lib, "SECITEM_FreeItem");
+        let dir = CString::new(format!("sql:{}", profile.display())).unwrap();
+        // SAFETY: NSS_InitReadWrite takes a NUL-terminated config directory.
+        assert_eq!(unsafe { init(dir.as_ptr()) }, 0, "NSS_InitReadWrite failed for {dir:?}");
+        let (user, pass) = (encrypt(sdr, free, username), encrypt(sdr, free, password));
+        // SAFETY: balanced with the init above; nothing NSS allocated is still in use.
+        unsafe { shutdown() };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let logins = serde_json::json!({
+            "nextId": 2,
+            "logins": [{
+                "id": 1, "hostname": origin, "httpRealm": origin, "formSubmitURL": null,
+                "usernameField": "", "passwordField": "",
+                "encryptedUsername": user, "encryptedPassword": pass,
+                "guid": "{8f6e3f7a-2a3c-4c4e-9a55-0f3f0d1c2b11}", "encType": 1,
+                "timeCreated": now, "timeLastUsed": now, "timePasswordChanged": now, "timesUsed": 1
+            }],
+            "potentiallyVulnerablePasswords": [], "dismissedBreachAlertsByLoginGUID": {}, "version": 3
+        });
+        std::fs::write(profile.join("logins.json"), logins.to_string()).unwrap();
+    }
+}

@@ -1,0 +1,143 @@
+//! The hand-off on the real app under Xvfb: after "Save in keychain" the app still holds the tested password (the
+//! test then deletes the keychain's copy), so "Add to Thunderbird" stores it in the profile (Thunderbird signs in
+//! without asking); "Copy password" puts it on
+//! the X clipboard (read back with xclip, an independent client), empties the clipboard after the time given with
+//! the test-only `--clipboard-clear-after`, and leaves alone whatever was copied since; after the person leaves the
+//! Done step the app has dropped the tested password and "Copy password" reads the keychain instead. Needs the app
+//! binary: `cargo build -p icloud-mail-setup`.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+use icloud_mail_tests::keyring::KeyringSession;
+use icloud_mail_tests::webdriver::{AppOptions, AppSession, Walk, WizardStep};
+use serde_json::json;
+
+const JANE: &str = "jane.doe@icloud.com";
+/// The test's clipboard time: long enough to read the clipboard, short enough not to wait a minute.
+const CLEAR_AFTER: u64 = 4;
+
+/// What `xclip -o -selection clipboard` reads on `display`: the text, or None when the clipboard is empty.
+fn clipboard(display: &str) -> Option<String> {
+    let out =
+        Command::new("xclip").args(["-o", "-selection", "clipboard"]).env("DISPLAY", display).output().expect("run xclip (package xclip)");
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned()).filter(|t| !t.is_empty())
+}
+
+/// Another program copying `text` (xclip in the foreground, owning the clipboard until it is killed).
+fn copy_elsewhere(display: &str, text: &str) -> Child {
+    let mut child = Command::new("xclip")
+        .args(["-i", "-selection", "clipboard", "-quiet"])
+        .env("DISPLAY", display)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run xclip");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while clipboard(display).as_deref() != Some(text) {
+        assert!(Instant::now() < deadline, "xclip never took the clipboard");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+fn wait(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_again() {
+    let password = icloud_mail_tests::fresh_password();
+    let dovecot = Dovecot::start(&[MailUser::new(JANE, &password)]).expect("start Dovecot");
+    let keyring = KeyringSession::with_keyring();
+    // One Thunderbird profile, listed in ~/.thunderbird/profiles.ini (it has no key4.db yet: NSS makes it).
+    let tb_root = keyring.home().join(".thunderbird");
+    let profile = tb_root.join("abc.default-release");
+    std::fs::create_dir_all(&profile).unwrap();
+    std::fs::write(tb_root.join("profiles.ini"), "[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\nDefault=1\n")
+        .unwrap();
+    let exports = tempfile::tempdir().unwrap();
+    let args = vec![
+        "--imap".into(),
+        format!("localhost:{}", dovecot.imaps_port),
+        "--smtp".into(),
+        format!("localhost:{}", dovecot.submission_port),
+        "--ca-file".into(),
+        dovecot.ca_path().display().to_string(),
+        "--export-dir".into(),
+        exports.path().display().to_string(),
+        "--clipboard-clear-after".into(),
+        CLEAR_AFTER.to_string(),
+    ];
+    let env = keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+    let app = AppSession::start("e2e_handoff", AppOptions { args, env, ..AppOptions::default() });
+    let (display, _) = app.display_and_bus();
+    let walk = Walk::new(JANE, &password);
+    app.walk_to(WizardStep::Save, &walk);
+
+    // Saved in the keychain first: the app keeps the tested password all the same.
+    app.click("#keychain-save");
+    app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
+    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE).as_deref(), Some(password.as_str()));
+    // The keychain's copy goes again, so what reaches Thunderbird and the clipboard below can only be the one the
+    // app still holds.
+    keyring.secret_tool(&["clear", "service", "icloud-mail-setup", "username", JANE]);
+    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE), None);
+    app.wait_for(Duration::from_secs(10), "the Thunderbird profile to be listed", |s| !s.find_all("#tb-add-0").is_empty());
+    app.click("#tb-add-0");
+    app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| s.text("#tb-profiles").contains("signs in without asking"));
+    let logins: serde_json::Value = serde_json::from_slice(&std::fs::read(profile.join("logins.json")).expect("logins.json")).unwrap();
+    assert_eq!(logins["logins"].as_array().map(Vec::len), Some(2), "{logins}");
+    assert!(app.find_all("#copy-password-tb-0").is_empty(), "no Copy password where Thunderbird does not ask");
+
+    // Copy password (Outlook's group): on the clipboard, then gone after the time.
+    app.click("#copy-password-outlook");
+    app.wait_for_text("#copy-password-outlook-status", &format!("emptied in {CLEAR_AFTER} s"));
+    assert_eq!(clipboard(&display).as_deref(), Some(password.as_str()));
+    let copied = Instant::now();
+    app.screenshot("save-copied");
+    wait("the clipboard to be emptied", Duration::from_secs(CLEAR_AFTER + 5), || clipboard(&display).is_none());
+    assert!(copied.elapsed() >= Duration::from_secs(CLEAR_AFTER - 1), "emptied too early: {:?}", copied.elapsed());
+
+    // Something else copied in between is left alone.
+    app.click("#copy-password-apple_mail");
+    wait("the password on the clipboard", Duration::from_secs(5), || clipboard(&display).as_deref() == Some(password.as_str()));
+    let mut other = copy_elsewhere(&display, "a note copied meanwhile");
+    std::thread::sleep(Duration::from_secs(CLEAR_AFTER + 2));
+    assert_eq!(clipboard(&display).as_deref(), Some("a note copied meanwhile"), "the app emptied someone else's copy");
+    let _ = other.kill();
+    let _ = other.wait();
+
+    // Done: what each mail app does next, and Copy password still works (the tested password is still held).
+    app.walk_to(WizardStep::Done, &walk);
+    let next = app.text("#next-steps");
+    assert!(next.contains("Thunderbird signs in without asking"), "{next}");
+    assert!(next.contains("read the password from your keychain"), "{next}");
+    assert!(next.contains("Outlook, Apple Mail"), "{next}");
+    app.screenshot("done");
+    app.click("#copy-password-done");
+    wait("the password on the clipboard", Duration::from_secs(5), || clipboard(&display).as_deref() == Some(password.as_str()));
+
+    // Leaving Done drops the tested password in the app; Copy password then reads the keychain.
+    app.click("#back");
+    app.wait_for(Duration::from_secs(10), "the save step", |s| s.step() == WizardStep::Save);
+    wait("the clipboard to be emptied", Duration::from_secs(CLEAR_AFTER + 5), || clipboard(&display).is_none());
+    app.click("#copy-password-other_app");
+    app.wait_for(Duration::from_secs(10), "the refusal", |s| s.text("#copy-password-other_app-status").contains("no longer held"));
+    assert_eq!(clipboard(&display), None);
+    keyring.secret_tool_store("icloud-mail-setup", JANE, &password);
+    app.click("#copy-password-other_app");
+    app.wait_for_text("#copy-password-other_app-status", "on the clipboard");
+    assert_eq!(clipboard(&display).as_deref(), Some(password.as_str()), "read back from the keychain");
+
+    let html = app.execute("return document.documentElement.outerHTML;", json!([]));
+    assert!(!html.as_str().unwrap_or_default().contains(&password), "the password reached the page");
+}
