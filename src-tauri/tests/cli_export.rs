@@ -499,7 +499,9 @@ fn the_mbsync_export_makes_its_mail_folder_and_says_the_command() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("mbsyncrc");
     let out = Command::new(env!("CARGO_BIN_EXE_icloud-mail-setup"))
+        // The home folder: HOME, and USERPROFILE on Windows.
         .env("HOME", home.path())
+        .env("USERPROFILE", home.path())
         .args(["--lang", "en", "export", "--address", "jane@icloud.com", "--format", "mbsync", "--output"])
         .arg(&file)
         .output()
