@@ -92,6 +92,7 @@ fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
         // Clients run from other folders: the path must be absolute, and should exist now.
         Some(path) => {
             let absolute = std::fs::canonicalize(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            let absolute = export::without_verbatim_prefix(absolute);
             Some(checked_text("--ca-file", &absolute)?)
         }
         None => None,
