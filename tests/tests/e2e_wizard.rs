@@ -256,7 +256,16 @@ fn every_saved_file_gets_what_the_connection_test_proved_and_the_name_typed() {
     };
     for (format, needle) in [("msmtp", "msmtprc"), ("neomutt", "neomuttrc"), ("aerc", "aerc"), ("settings-text", "settings.txt")] {
         app.click(&format!("#save-{format}"));
-        app.wait_for(Duration::from_secs(10), &format!("the {format} file"), |_| saved(needle).is_some());
+        app.wait_for(Duration::from_secs(30), &format!("the {format} file"), |s| {
+            // A refusal ends the wait at once, with the page's words.
+            let outcome = format!("#save-{format}");
+            let problem = s.execute(
+                &format!("const r = document.querySelector('{outcome}').closest('.format'); const o = r && r.querySelector('.outcome.problem'); return o ? o.innerText : '';"),
+                serde_json::json!([]),
+            );
+            assert_eq!(problem.as_str().unwrap_or_default(), "", "saving {format} failed");
+            saved(needle).is_some()
+        });
     }
     let read = |needle: &str| std::fs::read_to_string(saved(needle).expect("saved above")).unwrap();
     let port = dovecot.submissions_port.to_string();
