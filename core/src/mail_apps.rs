@@ -47,8 +47,7 @@ mod platform {
 
     /// Classic Outlook registers its program under App Paths when it is installed (new Outlook does not).
     pub fn classic_outlook_installed() -> bool {
-        let key: Vec<u16> =
-            "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\App Paths\\OUTLOOK.EXE".encode_utf16().chain(Some(0)).collect();
+        let key: Vec<u16> = "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\App Paths\\OUTLOOK.EXE".encode_utf16().chain(Some(0)).collect();
         let mut handle: HKEY = std::ptr::null_mut();
         // SAFETY: `key` is NUL-terminated UTF-16; `handle` receives an open key that is closed below.
         let status = unsafe { RegOpenKeyExW(HKEY_LOCAL_MACHINE, key.as_ptr(), 0, KEY_READ, &mut handle) };
