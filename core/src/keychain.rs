@@ -857,4 +857,37 @@ mod tests {
         assert!(no_default.detail.unwrap().starts_with("the Secret Service is running but has no default keyring"));
         assert_eq!(kind(SsError::Parse, false).kind, DiagnosisKind::KeychainError);
     }
+
+    /// The native store's own errors, as keyring hands them over, reach their kinds through `platform::classify`
+    /// (which downcasts to the store's error type: a version mismatch between keyring's and ours would miss here).
+    #[cfg(target_os = "macos")]
+    #[test]
+    fn security_framework_statuses_are_told_apart() {
+        use security_framework::base::Error as OsStatus;
+        let kind = |code: i32, no_access: bool| {
+            let inner: Box<dyn std::error::Error + Send + Sync> = Box::new(OsStatus::from_code(code));
+            let error = if no_access { keyring::Error::NoStorageAccess(inner) } else { keyring::Error::PlatformFailure(inner) };
+            diagnose(error, &entry())
+        };
+        assert_eq!(kind(-25308, false).kind, DiagnosisKind::KeychainLocked);
+        assert_eq!(kind(-128, false).kind, DiagnosisKind::KeychainAccessDenied);
+        let no_keychain = kind(-25294, true);
+        assert_eq!(no_keychain.kind, DiagnosisKind::KeychainUnavailable);
+        assert_eq!(no_keychain.facts.store.as_deref(), Some("macOS Keychain"));
+        assert_eq!(kind(-34018, false).kind, DiagnosisKind::KeychainError);
+    }
+
+    #[cfg(target_os = "windows")]
+    #[test]
+    fn credential_manager_codes_are_told_apart() {
+        let kind = |code: u32| {
+            let inner: Box<dyn std::error::Error + Send + Sync> = Box::new(keyring::windows::Error(code));
+            diagnose(keyring::Error::PlatformFailure(inner), &entry())
+        };
+        let no_session = kind(1312);
+        assert_eq!(no_session.kind, DiagnosisKind::KeychainNoSession);
+        assert_eq!(no_session.facts.store.as_deref(), Some("Windows Credential Manager"));
+        assert_eq!(kind(5).kind, DiagnosisKind::KeychainAccessDenied);
+        assert_eq!(kind(1783).kind, DiagnosisKind::KeychainError);
+    }
 }

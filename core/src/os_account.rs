@@ -46,8 +46,8 @@ mod platform {
         let mut buffer = vec![0u16; 512];
         let mut len = buffer.len() as u32;
         // SAFETY: the buffer holds `len` UTF-16 units; on success `len` is the number written (without the NUL).
-        let ok = unsafe { GetUserNameExW(NameDisplay, buffer.as_mut_ptr(), &mut len) };
-        if ok == 0 {
+        let ok: bool = unsafe { GetUserNameExW(NameDisplay, buffer.as_mut_ptr(), &mut len) };
+        if !ok {
             return None;
         }
         let name = String::from_utf16_lossy(&buffer[..len as usize]).trim().to_owned();
@@ -74,6 +74,14 @@ mod tests {
         assert_eq!(name_from_gecos("root", "root"), None);
         assert_eq!(name_from_gecos("", "jane"), None);
         assert_eq!(name_from_gecos(",,,", "jane"), None);
+    }
+
+    /// Every system's own call (getpwuid_r, GetUserNameExW) runs here; whatever it finds is a usable name or none.
+    #[test]
+    fn the_current_account_gives_a_trimmed_name_or_none() {
+        if let Some(name) = full_name() {
+            assert!(!name.is_empty() && name.trim() == name, "{name:?}");
+        }
     }
 
     /// The name comes from the account database as `getent` reads it (an independent reader).

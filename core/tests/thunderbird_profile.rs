@@ -153,19 +153,35 @@ fn windows_line_endings_are_kept_and_a_new_profile_gets_a_fresh_prefs_js() {
     assert_eq!(p["mail.smtp.defaultserver"], "smtp1");
 }
 
-#[cfg(unix)]
+/// Set for the child process that holds the lock (this test binary again), to the profile folder.
+const HOLD: &str = "ICLOUD_MAIL_SETUP_TEST_HOLD_THUNDERBIRD_LOCK";
+
+#[test]
+#[ignore = "the lock holder of a_locked_profile_is_refused…, run by it in a child process"]
+fn holds_the_lock_for_its_parent() {
+    let Some(profile) = std::env::var_os(HOLD) else { return };
+    let _held = tb::lock::lock_like_thunderbird(Path::new(&profile)).unwrap();
+    println!("thunderbird lock held");
+    let _ = std::io::stdin().read_line(&mut String::new());
+}
+
 #[test]
 fn a_locked_profile_is_refused_with_a_clear_message_and_left_alone() {
-    use std::os::fd::AsRawFd;
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
     let dir = profile_with(EXISTING_PREFS);
-    // Hold the lock as Thunderbird does: a classic fcntl write lock on the whole `.parentlock`.
-    let lock_file =
-        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.path().join(".parentlock")).unwrap();
-    // SAFETY: a zeroed flock is a valid plain C struct; fcntl on our own descriptor.
-    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
-    lock.l_type = libc::F_WRLCK as _;
-    lock.l_whence = libc::SEEK_SET as _;
-    assert_eq!(unsafe { libc::fcntl(lock_file.as_raw_fd(), libc::F_SETLK, &lock) }, 0);
+    // Thunderbird holds the lock from another process, taken the way it takes it on this system.
+    let mut holder = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "holds_the_lock_for_its_parent", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(HOLD, dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read from, and kept open until the child has exited: it still writes its test summary.
+    let mut stdout = std::io::BufReader::new(holder.stdout.take().unwrap());
+    let held = (&mut stdout).lines().map_while(Result::ok).any(|l| l.contains("thunderbird lock held"));
+    assert!(held, "the child did not take the lock");
 
     let err = tb::add_account(dir.path(), &account(None)).unwrap_err();
     assert_eq!(err.kind, DiagnosisKind::ThunderbirdRunning);
@@ -174,7 +190,9 @@ fn a_locked_profile_is_refused_with_a_clear_message_and_left_alone() {
     assert_eq!(std::fs::read_to_string(dir.path().join("prefs.js")).unwrap(), EXISTING_PREFS);
     assert!(backups(dir.path()).is_empty());
 
-    drop(lock_file);
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+    drop(stdout);
     assert!(
         matches!(tb::add_account(dir.path(), &account(None)).unwrap(), AddOutcome::Added { .. }),
         "the lock file left behind is no obstacle"

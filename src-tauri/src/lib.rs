@@ -3,6 +3,7 @@
 pub mod cli;
 mod clipboard;
 mod commands;
+pub mod console;
 pub mod startup;
 mod state;
 
@@ -21,7 +22,8 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         }
     };
     let servers = options.servers;
-    let ca_file = servers.ca_file.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
+    let ca_file =
+        servers.ca_file.as_ref().and_then(|p| std::fs::canonicalize(p).ok()).map(icloud_mail_core::export::without_verbatim_prefix);
     let servers = state::Servers {
         imap: servers.imap,
         smtp: servers.smtp,

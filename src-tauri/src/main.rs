@@ -6,25 +6,15 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     use icloud_mail_setup_lib::cli::{self, Launch};
+    use icloud_mail_setup_lib::console;
     icloud_mail_setup_lib::startup::mark_start();
     // A release build on Windows is a GUI program (no console window behind the wizard). Started with arguments
     // from a terminal, it borrows that terminal, so --help, --version and the subcommands' output show up there.
-    #[cfg(windows)]
-    if std::env::args_os().len() > 1 {
-        attach_parent_console();
+    if console::wants_console(std::env::args_os()) {
+        console::attach_parent_console();
     }
     match cli::parse_args() {
         Launch::Cli(command, out) => cli::run(command, out),
         Launch::Window(options) => icloud_mail_setup_lib::run_window(options),
-    }
-}
-
-#[cfg(windows)]
-fn attach_parent_console() {
-    use windows_sys::Win32::System::Console::{AttachConsole, ATTACH_PARENT_PROCESS};
-    // SAFETY: AttachConsole takes a process id and touches no memory of ours; with no parent console (started
-    // from Explorer) it fails and nothing changes. Redirected handles (pipes, files) are inherited either way.
-    unsafe {
-        AttachConsole(ATTACH_PARENT_PROCESS);
     }
 }

@@ -244,15 +244,27 @@ fn the_autodiscover_path_must_be_absolute() {
 #[test]
 fn thunderbird_add_twice_list_and_a_missing_profile() {
     let home = tempfile::tempdir().unwrap();
-    let root = home.path().join(".thunderbird");
+    // Where this system's Thunderbird keeps profiles.ini, under a throwaway home: HOME on Linux and macOS, APPDATA
+    // on Windows (both are set for every run).
+    let appdata = home.path().join("AppData").join("Roaming");
+    let root = if cfg!(windows) {
+        appdata.join("Thunderbird")
+    } else if cfg!(target_os = "macos") {
+        home.path().join("Library").join("Thunderbird")
+    } else {
+        home.path().join(".thunderbird")
+    };
+    let cli = |cwd: &Path| {
+        let mut cmd = cli(cwd);
+        cmd.env("HOME", home.path()).env("APPDATA", &appdata);
+        cmd
+    };
     std::fs::create_dir_all(root.join("abc.default-esr")).unwrap();
     std::fs::write(root.join("profiles.ini"), "[Profile0]\nName=default-esr\nIsRelative=1\nPath=abc.default-esr\nDefault=1\n").unwrap();
     let prefs = root.join("abc.default-esr/prefs.js");
     std::fs::write(&prefs, "user_pref(\"mail.accountmanager.accounts\", \"account1\");\n").unwrap();
 
-    let add = |extra: &[&str]| {
-        cli(home.path()).env("HOME", home.path()).args([&["thunderbird", "add"], &CUSTOM[..], extra].concat()).output().unwrap()
-    };
+    let add = |extra: &[&str]| cli(home.path()).args([&["thunderbird", "add"], &CUSTOM[..], extra].concat()).output().unwrap();
     let out = add(&["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -263,7 +275,7 @@ fn thunderbird_add_twice_list_and_a_missing_profile() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing was changed"), "{out:?}");
 
-    let out = cli(home.path()).env("HOME", home.path()).args(["thunderbird", "list", "--json"]).output().unwrap();
+    let out = cli(home.path()).args(["thunderbird", "list", "--json"]).output().unwrap();
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list[0]["name"], "default-esr");
     assert_eq!(list[0]["is_default"], true);
@@ -487,7 +499,9 @@ fn the_mbsync_export_makes_its_mail_folder_and_says_the_command() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("mbsyncrc");
     let out = Command::new(env!("CARGO_BIN_EXE_icloud-mail-setup"))
+        // The home folder: HOME, and USERPROFILE on Windows.
         .env("HOME", home.path())
+        .env("USERPROFILE", home.path())
         .args(["--lang", "en", "export", "--address", "jane@icloud.com", "--format", "mbsync", "--output"])
         .arg(&file)
         .output()

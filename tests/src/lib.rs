@@ -21,6 +21,21 @@ pub fn fresh_password() -> String {
 
 pub use webdriver::app_binary;
 
+/// Sixteen random letters, for subjects and names no other run shares.
+pub fn fresh_token() -> String {
+    fresh_password().replace('-', "")
+}
+
+/// Polls `ready` every 100 ms until it holds; fails naming `what` after `timeout`.
+#[track_caller]
+pub fn wait_until(what: &str, timeout: std::time::Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The workspace's root folder (where README.md, target/ and node_modules/ are).
 pub fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()

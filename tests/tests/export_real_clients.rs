@@ -5,7 +5,7 @@
 //! wrote. Needs the app binary built first: `cargo build -p icloud-mail-setup`.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use icloud_mail_tests::dovecot::{Dovecot, MailUser};
 use icloud_mail_tests::keyring::KeyringSession;
@@ -16,22 +16,9 @@ const ADDRESS: &str = "jane@family.example";
 
 use icloud_mail_tests::terminal::Terminal;
 use icloud_mail_tests::thunderbird;
-use icloud_mail_tests::{app_binary as app, fresh_password};
-
-/// Sixteen random letters, to make subjects and names no other run shares.
-fn fresh_token() -> String {
-    fresh_password().replace('-', "")
-}
+use icloud_mail_tests::{app_binary as app, fresh_password, fresh_token, wait_until};
 
 use icloud_mail_tests::{assert_ok, run_with_stdin as run};
-
-fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Whether Dovecot's log shows an IMAP login with the primary login's name part.
 fn imap_login(log: &str) -> bool {

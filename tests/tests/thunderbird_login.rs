@@ -7,23 +7,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use icloud_mail_tests::dovecot::{Dovecot, MailUser};
 use icloud_mail_tests::keyring::KeyringSession;
 use icloud_mail_tests::processes::Service;
-use icloud_mail_tests::{app_binary as app, assert_ok, fresh_password, run_with_stdin as run};
+use icloud_mail_tests::{app_binary as app, assert_ok, fresh_password, run_with_stdin as run, wait_until};
 use serde_json::Value;
 
 const LOGIN: &str = "jane.doe@icloud.com";
-
-fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Dovecot with Jane's mailbox, and a keyring session whose HOME holds the profiles.
 struct World {

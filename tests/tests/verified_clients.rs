@@ -10,7 +10,7 @@
 //! Needs the app binary built first: `cargo build -p icloud-mail-setup`.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use icloud_mail_tests::ca::TestCa;
 use icloud_mail_tests::dovecot::{Accepts, Dovecot, MailUser, Setup, ICLOUD_FOLDERS, ITEMS_FOLDERS};
@@ -18,7 +18,7 @@ use icloud_mail_tests::keyring::KeyringSession;
 use icloud_mail_tests::processes::Service;
 use icloud_mail_tests::terminal::Terminal;
 use icloud_mail_tests::thunderbird;
-use icloud_mail_tests::{app_binary as app, assert_ok, fresh_password, run_with_stdin as run};
+use icloud_mail_tests::{app_binary as app, assert_ok, fresh_password, fresh_token, run_with_stdin as run, wait_until};
 
 /// `Sent Items` and `Deleted Items`; signs in with the full address only (the probe's IMAP login tries the name
 /// part first, so the file must carry the form that worked).
@@ -26,19 +26,6 @@ const SAM: &str = "sam.items@icloud.com";
 /// iCloud's folders; signs in with the name part only (the probe's SMTP login tries the full address first, so
 /// the file must carry the form that worked).
 const KIM: &str = "kim.short@icloud.com";
-
-/// Sixteen random letters, for subjects no other run shares.
-fn fresh_token() -> String {
-    fresh_password().replace('-', "")
-}
-
-fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// POSIX shell quoting for a path in a tmux command line.
 fn sh(path: &Path) -> String {

@@ -26,6 +26,8 @@ describe("copy password", () => {
     const button = document.querySelector<HTMLButtonElement>("#copy-x")!;
     expect(button.textContent).toBe(t("copy.button"));
     expect(button.getAttribute("aria-label")).toBe(t("copy.label"));
+    // The visible words are part of the accessible name (WCAG 2.5.3, checked by axe in both languages too).
+    expect(button.getAttribute("aria-label")).toContain(button.textContent);
     button.click();
     await settle();
     const status = document.querySelector("#copy-x-status")!;

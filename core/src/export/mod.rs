@@ -267,12 +267,37 @@ impl PasswordCommand {
 /// then survives upgrades and moves), otherwise this program's full path (an app bundle, a build folder).
 pub fn app_program() -> String {
     let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else { return APP_PROGRAM.to_owned() };
+    let file_name = format!("{APP_PROGRAM}{}", std::env::consts::EXE_SUFFIX);
     let on_path = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(APP_PROGRAM)).find(|candidate| candidate.is_file()));
+        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(&file_name)).find(|candidate| candidate.is_file()));
     match on_path.and_then(|p| std::fs::canonicalize(p).ok()) {
         Some(found) if found == me => APP_PROGRAM.to_owned(),
-        _ => me.display().to_string(),
+        _ => without_verbatim_prefix(me).display().to_string(),
     }
+}
+
+/// A canonical path as people and other programs write it. On Windows `std::fs::canonicalize` returns the verbatim
+/// form (`\\?\C:\…`, `\\?\UNC\server\share\…`), which mail clients and most programs do not accept in their
+/// settings; elsewhere paths have no such form and are returned as they are.
+pub fn without_verbatim_prefix(path: std::path::PathBuf) -> std::path::PathBuf {
+    if !cfg!(windows) {
+        return path;
+    }
+    match path.to_str().and_then(plain_windows_path) {
+        Some(plain) => plain.into(),
+        None => path,
+    }
+}
+
+/// `C:\…` for `\\?\C:\…` and `\\server\share\…` for `\\?\UNC\server\share\…`; None for every other path (a
+/// verbatim path to a device or volume has no plain form).
+fn plain_windows_path(text: &str) -> Option<String> {
+    if let Some(share) = text.strip_prefix(r"\\?\UNC\") {
+        return Some(format!(r"\\{share}"));
+    }
+    let rest = text.strip_prefix(r"\\?\")?;
+    let drive = rest.as_bytes();
+    (drive.len() >= 3 && drive[0].is_ascii_alphabetic() && drive[1] == b':' && drive[2] == b'\\').then(|| rest.to_owned())
 }
 
 /// POSIX shell quoting (shlex): plain words stay as they are, anything else is single-quoted.
@@ -391,6 +416,21 @@ pub(crate) fn sync_folder(folder: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_verbatim_paths_get_their_plain_form() {
+        assert_eq!(
+            plain_windows_path(r"\\?\C:\Program Files\iCloud Mail Setup\icloud-mail-setup.exe").as_deref(),
+            Some(r"C:\Program Files\iCloud Mail Setup\icloud-mail-setup.exe")
+        );
+        assert_eq!(plain_windows_path(r"\\?\UNC\server\share\ca.pem").as_deref(), Some(r"\\server\share\ca.pem"));
+        assert_eq!(plain_windows_path(r"\\?\Volume{1234}\ca.pem"), None);
+        assert_eq!(plain_windows_path(r"C:\ca.pem"), None, "already plain");
+        // Only Windows has verbatim paths; elsewhere a path is never rewritten.
+        let odd = std::path::PathBuf::from(r"\\?\C:\x");
+        let expected = if cfg!(windows) { std::path::PathBuf::from(r"C:\x") } else { odd.clone() };
+        assert_eq!(without_verbatim_prefix(odd), expected);
+    }
 
     #[test]
     fn ids_are_the_public_interface() {

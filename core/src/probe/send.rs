@@ -10,7 +10,6 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use async_imap::extensions::idle::IdleResponse;
 use base64::Engine as _;
 use futures::TryStreamExt as _;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
@@ -219,8 +218,10 @@ impl Run<'_> {
 
 /// The inbox, selected and watched.
 struct Watch {
-    /// None only while IDLE holds it (async-imap takes the session by value and gives it back).
+    /// The session, or the IDLE that holds it (async-imap takes the session by value and gives it back); None only
+    /// in between, and after an error (the run then ends with that error).
     session: Option<Session>,
+    idling: Option<async_imap::extensions::idle::Handle<TlsStream<TcpStream>>>,
     idle: bool,
     uidplus: bool,
     moves: bool,
@@ -238,7 +239,7 @@ async fn watch_inbox(ctx: &Ctx<'_>, account: &Account, secret: &Secret) -> Resul
     let (idle, uidplus, moves) = (capabilities.has_str("IDLE"), capabilities.has_str("UIDPLUS"), capabilities.has_str("MOVE"));
     let inbox = account.folders.inbox.clone().unwrap_or_else(|| "INBOX".to_owned());
     ctx.within(super::Step::Auth, session.select(&inbox)).await?.map_err(|e| imap_failure(&e, "SELECT"))?;
-    Ok(Watch { session: Some(session), idle, uidplus, moves })
+    Ok(Watch { session: Some(session), idling: None, idle, uidplus, moves })
 }
 
 fn lost() -> Failure {
@@ -256,31 +257,43 @@ impl Watch {
         self.session.as_mut().ok_or_else(lost)
     }
 
+    async fn start_idle(&mut self) -> Result<(), Failure> {
+        let mut handle = self.session.take().ok_or_else(lost)?.idle();
+        handle.init().await.map_err(|e| imap_failure(&e, "IDLE"))?;
+        self.idling = Some(handle);
+        Ok(())
+    }
+
+    /// Waits in IDLE until the server tells of a change or `limit` passes, then ends the IDLE.
+    async fn idle_wait(&mut self, limit: Duration) -> Result<(), Failure> {
+        let Some(mut handle) = self.idling.take() else { return Ok(()) };
+        let (wait, stop) = handle.wait_with_timeout(limit);
+        // Any news (EXISTS, RECENT, FETCH) ends the wait, as does the limit.
+        let woke = wait.await;
+        drop(stop);
+        self.session = Some(handle.done().await.map_err(|e| imap_failure(&e, "DONE"))?);
+        woke.map(|_| ()).map_err(|e| imap_failure(&e, "IDLE"))
+    }
+
     /// The UIDs of the message carrying `token`, as soon as it is in the inbox; empty when `until` passed first.
-    /// With IDLE the server tells of each change; without, the inbox is searched every `POLL_EVERY`.
+    /// The inbox is brought up to date (NOOP: Dovecot's SEARCH alone does not see new mail) and searched at once —
+    /// many servers have delivered the message by the time they accept it — and then after each change the server
+    /// tells of in IDLE (renewed at least every `IDLE_AT_MOST`, in case a server told of the message before its IDLE
+    /// continuation), or every `POLL_EVERY` on a server without IDLE.
     async fn wait_for(&mut self, token: &str, until: Instant) -> Result<HashSet<u32>, Failure> {
         let query = format!("HEADER {TOKEN_HEADER} {token}");
         loop {
+            self.session()?.noop().await.map_err(|e| imap_failure(&e, "NOOP"))?;
             let found = self.session()?.uid_search(&query).await.map_err(|e| imap_failure(&e, "UID SEARCH"))?;
-            if !found.is_empty() || Instant::now() >= until {
+            let left = until.saturating_duration_since(Instant::now());
+            if !found.is_empty() || left.is_zero() {
                 return Ok(found);
             }
-            let left = until.saturating_duration_since(Instant::now());
-            if !self.idle {
+            if self.idle {
+                self.start_idle().await?;
+                self.idle_wait(left.min(IDLE_AT_MOST)).await?;
+            } else {
                 tokio::time::sleep(POLL_EVERY.min(left)).await;
-                continue;
-            }
-            let session = self.session.take().ok_or_else(lost)?;
-            let mut handle = session.idle();
-            handle.init().await.map_err(|e| imap_failure(&e, "IDLE"))?;
-            // Any news (EXISTS, RECENT, FETCH) ends the wait. The inbox is searched again at least every
-            // `IDLE_AT_MOST` all the same, in case a server told of the message before its IDLE continuation.
-            let (wait, _stop) = handle.wait_with_timeout(left.min(IDLE_AT_MOST));
-            let woke = wait.await;
-            self.session = Some(handle.done().await.map_err(|e| imap_failure(&e, "DONE"))?);
-            match woke {
-                Ok(IdleResponse::NewData(_)) | Ok(IdleResponse::Timeout) | Ok(IdleResponse::ManualInterrupt) => {}
-                Err(e) => return Err(imap_failure(&e, "IDLE")),
             }
         }
     }

@@ -9,8 +9,8 @@ use icloud_mail_core::export::outlook_reg::is_absolute_windows_path;
 use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportOptions, PasswordCommand};
 use icloud_mail_core::{Facts, Lang};
 
-use super::args::{AccountArgs, NameArg, Output, ServerArgs};
-use super::verified::VerifiedArg;
+use super::args::Output;
+use super::verified::SetupArgs;
 use super::{EXIT_FAILED, EXIT_OK};
 
 /// Where terminal clients get the password.
@@ -59,13 +59,7 @@ pub fn formats_help() -> String {
 #[command(after_help = formats_help())]
 pub struct ExportArgs {
     #[command(flatten)]
-    pub account: AccountArgs,
-    #[command(flatten)]
-    pub name: NameArg,
-    #[command(flatten)]
-    pub servers: ServerArgs,
-    #[command(flatten)]
-    pub verified: VerifiedArg,
+    pub setup: SetupArgs,
     /// The client format (see below).
     #[arg(long, value_name = "F", value_parser = format_parser())]
     pub format: ExportFormat,
@@ -93,11 +87,12 @@ fn checked_text(flag: &str, path: &Path) -> Result<String, String> {
 }
 
 fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
-    args.servers.extra_ca_pem()?;
-    let ca_file = match &args.servers.ca_file {
+    args.setup.servers.extra_ca_pem()?;
+    let ca_file = match &args.setup.servers.ca_file {
         // Clients run from other folders: the path must be absolute, and should exist now.
         Some(path) => {
             let absolute = std::fs::canonicalize(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            let absolute = export::without_verbatim_prefix(absolute);
             Some(checked_text("--ca-file", &absolute)?)
         }
         None => None,
@@ -123,7 +118,7 @@ fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
 }
 
 pub fn run(args: ExportArgs, out: Output) -> u8 {
-    let account = match super::verified::account(&args.account, args.name.name.clone(), &args.servers, &args.verified, &out) {
+    let account = match args.setup.account(&out) {
         Ok(account) => account,
         Err(code) => return code,
     };

@@ -7,8 +7,8 @@ use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, AddOutcome
 use icloud_mail_core::keychain::Keychain;
 use icloud_mail_core::Facts;
 
-use super::args::{print_json, read_password, AccountArgs, NameArg, Output, ServerArgs};
-use super::verified::VerifiedArg;
+use super::args::{print_json, read_password, Output};
+use super::verified::SetupArgs;
 use super::{EXIT_FAILED, EXIT_OK};
 
 #[derive(Debug, Subcommand)]
@@ -48,13 +48,7 @@ pub enum ThunderbirdCommand {
 #[derive(Debug, Args)]
 pub struct AddArgs {
     #[command(flatten)]
-    pub account: AccountArgs,
-    #[command(flatten)]
-    pub name: NameArg,
-    #[command(flatten)]
-    pub servers: ServerArgs,
-    #[command(flatten)]
-    pub verified: VerifiedArg,
+    pub setup: SetupArgs,
     /// The profile folder to change (default: Thunderbird's default profile).
     #[arg(long, value_name = "DIR")]
     pub profile: Option<PathBuf>,
@@ -92,7 +86,7 @@ pub fn run(command: ThunderbirdCommand, out: Output) -> u8 {
 }
 
 fn add(args: AddArgs, out: Output) -> u8 {
-    let account = match super::verified::account(&args.account, args.name.name.clone(), &args.servers, &args.verified, &out) {
+    let account = match args.setup.account(&out) {
         Ok(account) => account,
         Err(code) => return code,
     };

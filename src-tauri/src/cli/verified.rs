@@ -13,7 +13,7 @@ use icloud_mail_core::provider::Security;
 use icloud_mail_core::{Account, Address, Diagnosis, DiagnosisKind, Facts};
 use serde::Deserialize;
 
-use super::args::{AccountArgs, Output, ServerArgs};
+use super::args::{AccountArgs, NameArg, Output, ServerArgs};
 use super::{EXIT_FAILED, EXIT_USAGE};
 
 /// The settings of a connection test that passed.
@@ -90,6 +90,27 @@ fn who(address: &str, login: &str) -> String {
 
 /// The account the arguments describe: with `--verified`, the one the report's test signed in with. A refusal is
 /// printed and its exit code returned.
+/// Who a file or profile is made for: the account, the sender's name, and the servers — or, instead of servers, a
+/// report of a passed connection test (`--verified`). Shared by `export` and `thunderbird add`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub account: AccountArgs,
+    #[command(flatten)]
+    pub name: NameArg,
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    #[command(flatten)]
+    pub verified: VerifiedArg,
+}
+
+impl SetupArgs {
+    /// The account, or the exit code after the problem was printed.
+    pub fn account(&self, out: &Output) -> Result<Account, u8> {
+        account(&self.account, self.name.name.clone(), &self.servers, &self.verified, out)
+    }
+}
+
 pub fn account(
     account: &AccountArgs,
     name: Option<String>,

@@ -9,6 +9,13 @@ pub fn profile_in_use(profile: &Path) -> std::io::Result<bool> {
     imp::profile_in_use(profile)
 }
 
+/// Takes the profile's lock the way Thunderbird does on this system, until the file is dropped. For tests (here and
+/// in the suites that stand in for a running Thunderbird); the product itself never locks a profile.
+#[doc(hidden)]
+pub fn lock_like_thunderbird(profile: &Path) -> std::io::Result<std::fs::File> {
+    imp::lock_like_thunderbird(profile)
+}
+
 #[cfg(unix)]
 mod imp {
     use std::fs::File;
@@ -31,6 +38,20 @@ mod imp {
         Ok(symlink_owner_alive(profile))
     }
 
+    /// A classic fcntl write lock on the whole `.parentlock` (`nsProfileLock::LockWithFcntl`).
+    pub fn lock_like_thunderbird(profile: &Path) -> std::io::Result<File> {
+        let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(profile.join(".parentlock"))?;
+        // SAFETY: as in `write_lock_held`.
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        lock.l_type = libc::F_WRLCK as _;
+        lock.l_whence = libc::SEEK_SET as _;
+        // SAFETY: fcntl on a descriptor we own, with a pointer to a live, initialised flock.
+        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) } == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(file)
+    }
+
     /// Asks the kernel whether a write lock on the whole file would conflict with a lock someone holds.
     fn write_lock_held(file: &File) -> std::io::Result<bool> {
         // SAFETY: a zeroed `flock` is a valid value of this plain C struct; fcntl reads and writes only it.
@@ -50,7 +71,8 @@ mod imp {
         if result == -1 {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(i32::from(probe.l_type) != libc::F_UNLCK)
+        // F_UNLCK is a c_int on Linux and a c_short (the type of l_type) on macOS.
+        Ok(probe.l_type != libc::F_UNLCK as libc::c_short)
     }
 
     /// Linux Thunderbird also keeps a `lock` symlink whose target is `<ip>:+<pid>` (or `<ip>:<pid>`); it counts as
@@ -86,23 +108,68 @@ mod imp {
             Err(e) => Err(e),
         }
     }
+
+    /// `parent.lock` opened for reading and writing, shared with nobody, deleted when closed (`nsProfileLock::Lock`).
+    pub fn lock_like_thunderbird(profile: &Path) -> std::io::Result<std::fs::File> {
+        /// FILE_FLAG_DELETE_ON_CLOSE
+        const DELETE_ON_CLOSE: u32 = 0x0400_0000;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .share_mode(0)
+            .custom_flags(DELETE_ON_CLOSE)
+            .open(profile.join("parent.lock"))
+    }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::AsRawFd;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Command, Stdio};
 
-    /// Takes the lock exactly as Thunderbird does: a classic fcntl write lock on the whole `.parentlock`.
-    fn lock_like_thunderbird(path: &Path) -> std::fs::File {
-        let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).unwrap();
-        // SAFETY: as in `write_lock_held`.
-        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
-        lock.l_type = libc::F_WRLCK as _;
-        lock.l_whence = libc::SEEK_SET as _;
-        // SAFETY: fcntl on our own descriptor with a live flock.
-        assert_eq!(unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) }, 0);
-        file
+    /// Set for the child process that holds the lock, to the profile folder.
+    const HOLD: &str = "ICLOUD_MAIL_SETUP_TEST_HOLD_THUNDERBIRD_LOCK";
+
+    /// Thunderbird holds the lock from another process, and on macOS a classic fcntl lock held by the asking process
+    /// itself is invisible to it: so this test binary runs `holds_the_lock_for_its_parent` in a child, which takes the
+    /// lock as Thunderbird does and keeps it until its standard input closes.
+    fn hold_in_another_process(profile: &Path) -> Child {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "export::thunderbird_profile::lock::tests::holds_the_lock_for_its_parent"])
+            .args(["--ignored", "--nocapture", "--test-threads=1"])
+            .env(HOLD, profile)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut said = String::new();
+        for line in BufReader::new(child.stdout.as_mut().unwrap()).lines() {
+            let line = line.unwrap();
+            said.push_str(&line);
+            said.push('\n');
+            if line.contains("thunderbird lock held") {
+                return child;
+            }
+        }
+        panic!("the child process did not take the lock: {said} {:?}", child.wait());
+    }
+
+    /// Ends the holder (its standard input closes) and waits until it has exited.
+    fn release(mut holder: Child) {
+        drop(holder.stdin.take());
+        assert!(holder.wait().unwrap().success());
+    }
+
+    #[test]
+    #[ignore = "the lock holder of the other tests, run by them in a child process"]
+    fn holds_the_lock_for_its_parent() {
+        let Some(profile) = std::env::var_os(HOLD) else { return };
+        let _held = lock_like_thunderbird(Path::new(&profile)).unwrap();
+        println!("thunderbird lock held");
+        let _ = std::io::stdin().read_line(&mut String::new());
     }
 
     #[test]
@@ -110,13 +177,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(!profile_in_use(dir.path()).unwrap());
         std::fs::write(dir.path().join(".parentlock"), b"").unwrap();
+        std::fs::write(dir.path().join("parent.lock"), b"").unwrap();
         assert!(!profile_in_use(dir.path()).unwrap());
     }
 
     #[test]
-    fn the_fcntl_lock_is_seen() {
+    fn a_lock_held_by_another_process_is_seen_until_it_ends() {
         let dir = tempfile::tempdir().unwrap();
-        let held = lock_like_thunderbird(&dir.path().join(".parentlock"));
+        let holder = hold_in_another_process(dir.path());
+        assert!(profile_in_use(dir.path()).unwrap());
+        release(holder);
+        assert!(!profile_in_use(dir.path()).unwrap());
+    }
+
+    /// Linux: an open-file-description query sees a lock this very process holds, so the answer does not depend on
+    /// who asks (the test suites hold it in-process).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_lock_held_by_this_process_is_seen_on_linux() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_like_thunderbird(dir.path()).unwrap();
         assert!(profile_in_use(dir.path()).unwrap());
         drop(held);
         assert!(!profile_in_use(dir.path()).unwrap());

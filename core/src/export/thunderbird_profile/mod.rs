@@ -18,6 +18,9 @@ pub mod logins;
 pub mod nss;
 pub mod nss_helper;
 pub mod prefs;
+mod roots;
+
+pub use roots::{profile_roots, roots_for, Os};
 
 /// A Thunderbird profile found on this computer, as the page lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -50,26 +53,6 @@ pub enum AddOutcome {
     },
     /// The profile already has this account (same server, login and port): nothing was written.
     AlreadyPresent { profile: String, server_key: String },
-}
-
-/// Folders that may hold a `profiles.ini`, for this OS: the package's own, then Flatpak's and Snap's on Linux.
-pub fn profile_roots() -> Vec<PathBuf> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let mut roots = Vec::new();
-    if cfg!(windows) {
-        if let Some(appdata) = std::env::var_os("APPDATA") {
-            roots.push(PathBuf::from(appdata).join("Thunderbird"));
-        }
-    } else if cfg!(target_os = "macos") {
-        if let Some(home) = &home {
-            roots.push(home.join("Library/Thunderbird"));
-        }
-    } else if let Some(home) = &home {
-        roots.push(home.join(".thunderbird"));
-        roots.push(home.join(".var/app/org.mozilla.Thunderbird/.thunderbird"));
-        roots.push(home.join("snap/thunderbird/common/.thunderbird"));
-    }
-    roots
 }
 
 fn facts_path(path: &Path) -> Facts {

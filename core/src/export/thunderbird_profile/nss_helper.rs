@@ -171,8 +171,8 @@ mod tests {
         let err = run_helper(Path::new("/nonexistent/program"), &request, &Secret::new("pw".into())).unwrap_err();
         assert_eq!(err.kind, DiagnosisKind::ThunderbirdNssUnavailable);
         if cfg!(unix) {
-            // `true` reads nothing and answers nothing.
-            let err = run_helper(Path::new("/bin/true"), &request, &Secret::new("pw".into())).unwrap_err();
+            // `true` reads nothing and answers nothing (/usr/bin on Linux and macOS alike; macOS has no /bin/true).
+            let err = run_helper(Path::new("/usr/bin/true"), &request, &Secret::new("pw".into())).unwrap_err();
             assert_eq!(err.kind, DiagnosisKind::ThunderbirdNssUnavailable);
             assert!(err.detail.unwrap().contains("without an answer"));
         }
