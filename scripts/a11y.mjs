@@ -18,9 +18,13 @@ const scenarios = [
   { name: "password-warn", act: async (p) => { await toPassword(p); await p.fill("#password-input", "not-app-specific"); } },
   { name: "test-ok", act: async (p) => { await toTest(p); await p.waitForSelector(".verdict.ok"); } },
   { name: "test-refused", query: "&verdict=auth_rejected", act: async (p) => { await toTest(p); await p.waitForSelector(".verdict.problem"); await p.click("details summary"); } },
-  { name: "save", act: async (p) => { await toSave(p); await p.waitForSelector("#save-outlook-prf"); } },
-  { name: "save-outcomes", act: async (p) => { await toSave(p); await p.click("#keychain-save"); await p.waitForSelector("#keychain-outcome.problem"); await p.click("#tb-add-0"); await p.click("#save-outlook-prf"); await p.waitForSelector(".format .outcome.ok"); } },
-  { name: "done", act: async (p) => { await toSave(p); await p.click("#save-outlook-prf"); await p.waitForSelector(".format .outcome.ok"); await p.click("#next"); await p.waitForSelector("#summary"); } },
+  { name: "save-question", query: "&apps=none", act: async (p) => { await toSave(p); await p.waitForSelector("#app-outlook"); } },
+  { name: "save-thunderbird", act: async (p) => { await toSave(p); await p.waitForSelector("#tb-add-0"); await p.click("#tb-add-0"); await p.waitForSelector("#tb-profiles .outcome.problem"); } },
+  { name: "save-outlook", act: async (p) => { await toSave(p); await choose(p, "outlook"); await p.click("#save-outlook-prf"); await p.waitForSelector("#outlook-import-command"); await p.click("#copy-password-outlook"); await p.waitForSelector("#copy-password-outlook-status.ok"); } },
+  { name: "save-apple-mail", act: async (p) => { await toSave(p); await choose(p, "apple_mail"); await p.waitForSelector("#save-apple-mobileconfig"); } },
+  { name: "save-terminal", act: async (p) => { await toSave(p); await choose(p, "terminal"); await p.click("#keychain-save"); await p.waitForSelector("#keychain-outcome.problem"); await p.click("#save-msmtp"); await p.waitForSelector(".format .outcome.ok"); } },
+  { name: "save-all-files", act: async (p) => { await toSave(p); await choose(p, "admin"); await p.waitForSelector("#save-outlook-reg"); await p.click("#save-outlook-prf"); await p.waitForSelector(".format .outcome.ok"); } },
+  { name: "done", act: async (p) => { await toSave(p); await choose(p, "outlook"); await p.click("#save-outlook-prf"); await p.waitForSelector(".format .outcome.ok"); await p.click("#next"); await p.waitForSelector("#done-sentence"); await p.click("#done-details summary"); } },
   { name: "password-shown", act: async (p) => { await toPassword(p); await p.fill("#password-input", "abcd-efgh-ijkl-mnop"); await p.click("#password-toggle"); } },
 ];
 
@@ -34,7 +38,12 @@ async function toSave(page) {
   await toTest(page);
   await page.waitForSelector(".verdict.ok");
   await page.click("#next");
-  await page.waitForSelector("#keychain-save");
+  await page.waitForSelector("#mail-app");
+}
+async function choose(page, group) {
+  await page.waitForSelector(`#app-${group}`);
+  await page.check(`#app-${group}`);
+  await page.waitForSelector(`#save-path[data-group="${group}"]`);
 }
 async function next(page) {
   await page.click("#next");

@@ -18,6 +18,8 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::export::thunderbird_profile::AddOutcome::export_all(&cfg)?;
     crate::export::thunderbird_profile::logins::AddReport::export_all(&cfg)?;
     crate::keychain::KeychainStatus::export_all(&cfg)?;
+    crate::mail_apps::MailApp::export_all(&cfg)?;
+    crate::mail_apps::Settings::export_all(&cfg)?;
     crate::keychain::IfSaved::export_all(&cfg)?;
     crate::keychain::Saved::export_all(&cfg)?;
     crate::probe::ProbeReport::export_all(&cfg)?;

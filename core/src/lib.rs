@@ -9,6 +9,7 @@ pub mod export;
 pub mod host;
 pub mod i18n;
 pub mod keychain;
+pub mod mail_apps;
 pub mod os_account;
 pub mod probe;
 pub mod provider;

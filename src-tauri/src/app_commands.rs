@@ -17,5 +17,8 @@ app_commands![
     thunderbird_profiles,
     thunderbird_add,
     copy_password,
+    mail_apps_present,
+    load_settings,
+    save_choice,
     page_ready,
 ]

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
 use icloud_mail_core::export::thunderbird_profile::logins::AddReport;
 use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, ThunderbirdProfile};
-use icloud_mail_core::export::{self, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
+use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
+use icloud_mail_core::mail_apps::{self, MailApp, Settings};
 use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest};
 use icloud_mail_core::{Address, Facts, Lang, Secret};
 use tauri::ipc::Channel;
@@ -244,6 +245,39 @@ pub async fn thunderbird_add(
             }
         };
         nss_helper::add_with_password(&profile, &account, Some(&password), None, &program)
+    })
+    .await
+}
+
+/// The save step's question: every mail app it offers (the export registry's groups, in order), each marked when
+/// this computer has it (Thunderbird profiles found; classic Outlook registered with Windows).
+#[tauri::command]
+pub async fn mail_apps_present() -> Result<Vec<MailApp>, Diagnosis> {
+    blocking(|| Ok(mail_apps::mail_apps())).await
+}
+
+/// The app's own settings file: `<config dir>/icloud-mail-setup/settings.json`.
+fn settings_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|dir| mail_apps::settings_path(&dir))
+}
+
+/// What the app remembers from last time (the defaults when nothing is saved or the file cannot be read).
+#[tauri::command]
+pub async fn load_settings() -> Result<Settings, Diagnosis> {
+    blocking(|| Ok(settings_path().map(|p| mail_apps::load_settings(&p)).unwrap_or_default())).await
+}
+
+/// Remembers the mail app chosen on the save step for next time.
+#[tauri::command]
+pub async fn save_choice(mail_app: ClientGroup) -> Result<(), Diagnosis> {
+    blocking(move || {
+        let Some(path) = settings_path() else { return Ok(()) };
+        let mut settings = mail_apps::load_settings(&path);
+        if settings.mail_app == Some(mail_app) {
+            return Ok(());
+        }
+        settings.mail_app = Some(mail_app);
+        mail_apps::save_settings(&path, &settings)
     })
     .await
 }

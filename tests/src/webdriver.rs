@@ -460,6 +460,55 @@ impl AppSession {
         assert!(self.next_enabled(), "Next stays disabled on the {} step", step.id());
     }
 
+    /// On the save step: answers "Which mail app will you use?" with `group` (a `ClientGroup` id: `thunderbird`,
+    /// `outlook`, `apple_mail`, `other_app`, `terminal`, `admin`) and waits for that app's path. With the keyboard
+    /// it tabs into the question and moves with the arrow keys, as a person does in a radio group.
+    pub fn choose_mail_app(&self, group: &str, input: Input) {
+        self.wait_for(Duration::from_secs(10), "the mail-app question", |s| !s.find_all(&format!("#app-{group}")).is_empty());
+        match input {
+            Input::Mouse => self.click(&format!("#app-{group}")),
+            Input::Keyboard => {
+                // Tab reaches the group once (its checked choice, or the first); the arrows move within it.
+                for _ in 0..60 {
+                    if self.focused().starts_with("app-") {
+                        break;
+                    }
+                    self.press_keys(TAB);
+                }
+                let want = format!("app-{group}");
+                for _ in 0..6 {
+                    if self.focused() == want {
+                        break;
+                    }
+                    self.press_keys(ARROW_DOWN);
+                }
+                assert_eq!(self.focused(), want, "the arrow keys never reached the choice {group}");
+                // Space selects the focused choice when nothing was selected yet (the arrows already do otherwise).
+                if self.property(&format!("#{want}"), "checked") != json!(true) {
+                    self.press_keys(SPACE);
+                }
+            }
+        }
+        self.wait_for(Duration::from_secs(10), &format!("the {group} path"), |s| {
+            !s.find_all(&format!("#save-path[data-group=\"{group}\"]")).is_empty()
+        });
+    }
+
+    /// The mail app chosen on the save step (the checked choice), if any.
+    pub fn chosen_mail_app(&self) -> Option<String> {
+        let v = self.execute("const c = document.querySelector('input[name=\"mail-app\"]:checked'); return c ? c.value : null;", json!([]));
+        v.as_str().map(str::to_owned)
+    }
+
+    /// On the Done step: opens "Details" (where the file locations are) and returns its text.
+    pub fn done_details(&self) -> String {
+        if self.property("#done-details", "open") != json!(true) {
+            self.click("#done-details-toggle");
+        }
+        self.wait_for(Duration::from_secs(5), "Details to open", |s| s.property("#done-details", "open") == json!(true));
+        self.text("#summary")
+    }
+
     /// Walks from the step on screen to `target` the way a person does: completes each step (`complete_step`),
     /// presses Next (clicked, or Tab to it and Enter), and checks that the next step shows with focus on its
     /// heading. Arrives at `target` without completing it.
@@ -486,6 +535,8 @@ impl AppSession {
 /// W3C WebDriver key codes.
 pub const TAB: &str = "\u{E004}";
 pub const ENTER: &str = "\u{E007}";
+pub const SPACE: &str = "\u{E00D}";
+pub const ARROW_DOWN: &str = "\u{E015}";
 
 impl Drop for AppSession {
     fn drop(&mut self) {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use icloud_mail_tests::dovecot::{Dovecot, MailUser};
 use icloud_mail_tests::keyring::KeyringSession;
-use icloud_mail_tests::webdriver::{AppOptions, AppSession, Walk, WizardStep};
+use icloud_mail_tests::webdriver::{AppOptions, AppSession, Input, Walk, WizardStep};
 use serde_json::json;
 
 const JANE: &str = "jane.doe@icloud.com";
@@ -82,8 +82,11 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     let (display, _) = app.display_and_bus();
     let walk = Walk::new(JANE, &password);
     app.walk_to(WizardStep::Save, &walk);
+    app.wait_for(Duration::from_secs(10), "the question", |s| s.chosen_mail_app().is_some());
+    assert_eq!(app.chosen_mail_app().as_deref(), Some("thunderbird"), "the profile found makes Thunderbird the answer");
 
-    // Saved in the keychain first: the app keeps the tested password all the same.
+    // Saved in the keychain first (a terminal client's path): the app keeps the tested password all the same.
+    app.choose_mail_app("terminal", Input::Mouse);
     app.click("#keychain-save");
     app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
     assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE).as_deref(), Some(password.as_str()));
@@ -91,6 +94,7 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     // app still holds.
     keyring.secret_tool(&["clear", "service", "icloud-mail-setup", "username", JANE]);
     assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE), None);
+    app.choose_mail_app("thunderbird", Input::Mouse);
     app.wait_for(Duration::from_secs(10), "the Thunderbird profile to be listed", |s| !s.find_all("#tb-add-0").is_empty());
     app.click("#tb-add-0");
     app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| s.text("#tb-profiles").contains("signs in without asking"));
@@ -98,7 +102,8 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     assert_eq!(logins["logins"].as_array().map(Vec::len), Some(2), "{logins}");
     assert!(app.find_all("#copy-password-tb-0").is_empty(), "no Copy password where Thunderbird does not ask");
 
-    // Copy password (Outlook's group): on the clipboard, then gone after the time.
+    // Copy password (Outlook's path): on the clipboard, then gone after the time.
+    app.choose_mail_app("outlook", Input::Mouse);
     app.click("#copy-password-outlook");
     app.wait_for_text("#copy-password-outlook-status", &format!("emptied in {CLEAR_AFTER} s"));
     assert_eq!(clipboard(&display).as_deref(), Some(password.as_str()));
@@ -107,7 +112,10 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     wait("the clipboard to be emptied", Duration::from_secs(CLEAR_AFTER + 5), || clipboard(&display).is_none());
     assert!(copied.elapsed() >= Duration::from_secs(CLEAR_AFTER - 1), "emptied too early: {:?}", copied.elapsed());
 
-    // Something else copied in between is left alone.
+    // Something else copied in between is left alone (Apple Mail's path, its profile saved).
+    app.choose_mail_app("apple_mail", Input::Mouse);
+    app.click("#save-apple-mobileconfig");
+    app.wait_for(Duration::from_secs(10), "the profile to be saved", |s| s.text("#save-path").contains("Saved to"));
     app.click("#copy-password-apple_mail");
     wait("the password on the clipboard", Duration::from_secs(5), || clipboard(&display).as_deref() == Some(password.as_str()));
     let mut other = copy_elsewhere(&display, "a note copied meanwhile");
@@ -116,12 +124,14 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     let _ = other.kill();
     let _ = other.wait();
 
-    // Done: what each mail app does next, and Copy password still works (the tested password is still held).
+    // Done: what the chosen app (Apple Mail) does next, what was done under Details, and Copy password still works
+    // (the tested password is still held).
     app.walk_to(WizardStep::Done, &walk);
-    let next = app.text("#next-steps");
-    assert!(next.contains("Thunderbird signs in without asking"), "{next}");
-    assert!(next.contains("read the password from your keychain"), "{next}");
-    assert!(next.contains("Outlook, Apple Mail"), "{next}");
+    let next = app.text("#done-sentence");
+    assert!(next.contains("It asks for the app-specific password"), "{next}");
+    let details = app.done_details();
+    assert!(details.contains("The account and its app-specific password were added to Thunderbird"), "{details}");
+    assert!(details.contains("saved in your keychain"), "{details}");
     app.screenshot("done");
     app.click("#copy-password-done");
     wait("the password on the clipboard", Duration::from_secs(5), || clipboard(&display).as_deref() == Some(password.as_str()));
@@ -130,12 +140,13 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     app.click("#back");
     app.wait_for(Duration::from_secs(10), "the save step", |s| s.step() == WizardStep::Save);
     wait("the clipboard to be emptied", Duration::from_secs(CLEAR_AFTER + 5), || clipboard(&display).is_none());
-    app.click("#copy-password-other_app");
-    app.wait_for(Duration::from_secs(10), "the refusal", |s| s.text("#copy-password-other_app-status").contains("no longer held"));
+    app.wait_for(Duration::from_secs(10), "Apple Mail's path again", |s| !s.find_all("#copy-password-apple_mail").is_empty());
+    app.click("#copy-password-apple_mail");
+    app.wait_for(Duration::from_secs(10), "the refusal", |s| s.text("#copy-password-apple_mail-status").contains("no longer held"));
     assert_eq!(clipboard(&display), None);
     keyring.secret_tool_store("icloud-mail-setup", JANE, &password);
-    app.click("#copy-password-other_app");
-    app.wait_for_text("#copy-password-other_app-status", "on the clipboard");
+    app.click("#copy-password-apple_mail");
+    app.wait_for_text("#copy-password-apple_mail-status", "on the clipboard");
     assert_eq!(clipboard(&display).as_deref(), Some(password.as_str()), "read back from the keychain");
 
     let html = app.execute("return document.documentElement.outerHTML;", json!([]));

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use icloud_mail_tests::dovecot::Dovecot;
 use icloud_mail_tests::fault::{Fault, FaultServer};
-use icloud_mail_tests::webdriver::{AppOptions, AppSession, Walk, WizardStep, ENTER};
+use icloud_mail_tests::webdriver::{AppOptions, AppSession, Input, Walk, WizardStep, ENTER};
 
 #[test]
 fn address_step_validates_live_and_moves_forward_and_back() {
@@ -88,7 +88,13 @@ struct World {
 }
 
 fn world(suite: &str, dovecot: Dovecot, extra_env: &[(&str, &str)], smtp: Smtp) -> World {
+    world_with(suite, dovecot, extra_env, smtp, |_| {})
+}
+
+/// `world`, with `setup` run on the throwaway home folder before the app starts (a Thunderbird profile, say).
+fn world_with(suite: &str, dovecot: Dovecot, extra_env: &[(&str, &str)], smtp: Smtp, setup: impl FnOnce(&std::path::Path)) -> World {
     let keyring = icloud_mail_tests::keyring::KeyringSession::with_keyring();
+    setup(&keyring.home());
     let exports = tempfile::tempdir().expect("tempdir");
     let imap = format!("localhost:{}", dovecot.imaps_port);
     let (mut args, blocked) = match smtp {
@@ -188,6 +194,8 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
     app.wait_for_text("#verdict-imap", "Works");
     app.walk_to(WizardStep::Save, &walk);
     assert_eq!(app.text("h1.step-title"), "Save and set up your mail app");
+    // A terminal client: its path has the files and the keychain they read.
+    app.choose_mail_app("terminal", Input::Mouse);
 
     // The keychain: saved through the app, read back by an independent client.
     app.click("#keychain-save");
@@ -196,7 +204,7 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
 
     // An exported msmtp file, re-parsed: the servers and login the test used, and never the password.
     app.click("#save-msmtp");
-    app.wait_for(Duration::from_secs(10), "the msmtp file to be saved", |s| s.text(".save-files").contains("Saved to"));
+    app.wait_for(Duration::from_secs(10), "the msmtp file to be saved", |s| s.text("#save-path").contains("Saved to"));
     let file = std::fs::read_dir(exports.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -214,10 +222,16 @@ fn happy_path_from_welcome_to_done_saves_to_the_keychain_and_exports_a_file() {
 
     app.walk_to(WizardStep::Done, &walk);
     assert_eq!(app.text("h1.step-title"), "All done");
-    let summary = app.text("#summary");
+    assert_eq!(app.text("#done-sentence"), "Start your terminal mail client: it reads the password from your keychain and signs in.");
+    let summary = app.done_details();
     assert!(summary.contains("saved in your keychain"), "{summary}");
     assert!(summary.contains(&file.display().to_string()), "{summary}");
     app.screenshot("6-done");
+    // The terminal path wrote its one file and the keychain entry, nothing else.
+    assert_eq!(files_under(exports.path()).len(), 1, "{:?}", files_under(exports.path()));
+    assert!(!keyring.home().join(".thunderbird").exists(), "no Thunderbird profile was made");
+    assert_eq!(stray_home_files(&keyring.home()), Vec::<String>::new());
+    assert_eq!(remembered(&keyring.home()).as_deref(), Some("terminal"));
     let html = app.execute("return document.documentElement.outerHTML;", serde_json::json!([]));
     assert!(!html.as_str().unwrap_or_default().contains(password), "the password is still in the page");
     let leaked = keyring.files_containing(password.as_bytes());
@@ -255,8 +269,18 @@ fn every_saved_file_gets_what_the_connection_test_proved_and_the_name_typed() {
             .find(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(needle)))
     };
     for (format, needle) in [("msmtp", "msmtprc"), ("neomutt", "neomuttrc"), ("aerc", "aerc"), ("settings-text", "settings.txt")] {
+        app.choose_mail_app(if format == "settings-text" { "other_app" } else { "terminal" }, Input::Mouse);
         app.click(&format!("#save-{format}"));
-        app.wait_for(Duration::from_secs(10), &format!("the {format} file"), |_| saved(needle).is_some());
+        app.wait_for(Duration::from_secs(30), &format!("the {format} file"), |s| {
+            // A refusal ends the wait at once, with the page's words.
+            let outcome = format!("#save-{format}");
+            let problem = s.execute(
+                &format!("const r = document.querySelector('{outcome}').closest('.format'); const o = r && r.querySelector('.outcome.problem'); return o ? o.innerText : '';"),
+                serde_json::json!([]),
+            );
+            assert_eq!(problem.as_str().unwrap_or_default(), "", "saving {format} failed");
+            saved(needle).is_some()
+        });
     }
     let read = |needle: &str| std::fs::read_to_string(saved(needle).expect("saved above")).unwrap();
     let port = dovecot.submissions_port.to_string();
@@ -301,20 +325,38 @@ fn screenshots_of_every_step_in_light_and_dark() {
         let gtk_theme = if theme == "dark" { "Adwaita:dark" } else { "Adwaita" };
         // Every part of the world stays alive until the end of the theme's run (a `..` would drop them here).
         let World { app, dovecot: _dovecot, keyring: _keyring, exports: _exports, blocked: _blocked } =
-            world(&format!("screenshots_{theme}"), dovecot, &[("GTK_THEME", gtk_theme)], Smtp::Submission);
+            world_with(&format!("screenshots_{theme}"), dovecot, &[("GTK_THEME", gtk_theme)], Smtp::Submission, thunderbird_profile);
         let dark = app.execute("return matchMedia('(prefers-color-scheme: dark)').matches;", serde_json::json!([]));
         assert_eq!(dark, serde_json::json!(theme == "dark"), "the page did not follow the {theme} theme");
-        // Each step as a person leaves it: filled in, the test passed, the password saved.
+        // Each step as a person leaves it: filled in, the test passed. The save step three times: the question
+        // (Thunderbird preselected: this computer has a profile), Thunderbird's path with the account added, and
+        // Outlook's with its file saved and the import command; Done after Outlook.
         let walk = Walk::new(JANE, password);
         let mut shots = Vec::new();
+        let path_in_view = |app: &AppSession| {
+            app.execute("document.getElementById('save-path').scrollIntoView(); return true;", serde_json::json!([]));
+        };
         for (n, step) in WizardStep::ALL.into_iter().enumerate() {
             app.walk_to(step, &walk);
             app.complete_step(&walk);
-            if step == WizardStep::Save {
-                app.click("#keychain-save");
-                app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
+            match step {
+                WizardStep::Save => {
+                    app.wait_for(Duration::from_secs(10), "the Thunderbird profile", |s| !s.find_all("#tb-add-0").is_empty());
+                    shots.push(app.screenshot(&format!("5-save-question-{theme}")));
+                    app.click("#tb-add-0");
+                    app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| {
+                        s.text("#tb-profiles").contains("Added to Thunderbird")
+                    });
+                    path_in_view(&app);
+                    shots.push(app.screenshot(&format!("5-save-thunderbird-{theme}")));
+                    app.choose_mail_app("outlook", Input::Mouse);
+                    app.click("#save-outlook-prf");
+                    app.wait_for(Duration::from_secs(10), "the import command", |s| !s.find_all("#outlook-import-command").is_empty());
+                    path_in_view(&app);
+                    shots.push(app.screenshot(&format!("5-save-outlook-{theme}")));
+                }
+                _ => shots.push(app.screenshot(&format!("{}-{}-{theme}", n + 1, step.id()))),
             }
-            shots.push(app.screenshot(&format!("{}-{}-{theme}", n + 1, step.id())));
         }
         if update {
             std::fs::create_dir_all(&docs).expect("docs/screenshots");
@@ -331,8 +373,7 @@ fn keyboard_only_completion() {
     use icloud_mail_tests::dovecot::MailUser;
     let password = "mnop-qrst-uvwx-abcd";
     let dovecot = Dovecot::start(&[MailUser::new(JANE, password)]).expect("start Dovecot");
-    let World { app, keyring, dovecot: _dovecot, exports: _exports, blocked: _blocked } =
-        world("e2e_keyboard", dovecot, &[], Smtp::Submission);
+    let World { app, keyring, dovecot: _dovecot, exports, blocked: _blocked } = world("e2e_keyboard", dovecot, &[], Smtp::Submission);
     let walk = Walk::new(JANE, password).by_keyboard();
 
     app.wait_for_text("h1.step-title", "Set up iCloud Mail in your mail app");
@@ -341,14 +382,27 @@ fn keyboard_only_completion() {
     // each new step's heading.
     app.walk_to(WizardStep::Save, &walk);
     assert_eq!(app.text("h1.step-title"), "Save and set up your mail app");
+    // The question first: Tab into it, the arrow keys to "A terminal client".
+    app.choose_mail_app("terminal", Input::Keyboard);
+    assert_eq!(app.chosen_mail_app().as_deref(), Some("terminal"));
+    // The path in the order it reads: the client's file, then the keychain it reads the password from.
+    app.tab_to("save-msmtp");
+    app.press_keys(ENTER);
+    app.wait_for(Duration::from_secs(10), "the file to be saved", |s| s.text("#save-path").contains("Saved to"));
     app.tab_to("keychain-save");
     app.press_keys(ENTER);
     app.wait_for_text("#keychain-outcome", "Saved in your keychain.");
-    app.tab_to("save-msmtp");
-    app.press_keys(ENTER);
-    app.wait_for(Duration::from_secs(10), "the file to be saved", |s| s.text(".save-files").contains("Saved to"));
     app.walk_to(WizardStep::Done, &walk);
     assert_eq!(app.text("h1.step-title"), "All done");
+    assert!(app.text("#done-sentence").contains("reads the password from your keychain"));
+    // Details opens from the keyboard too.
+    app.tab_to("done-details-toggle");
+    app.press_keys(ENTER);
+    app.wait_for(Duration::from_secs(5), "Details to open", |s| s.property("#done-details", "open") == serde_json::json!(true));
+    let files =
+        std::fs::read_dir(exports.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect::<Vec<_>>();
+    assert_eq!(files.len(), 1, "one file saved: {files:?}");
+    assert!(app.text("#summary").contains(&files[0]), "Details says where the file went");
     assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE).as_deref(), Some(password));
     // Focus is visible: the focused button draws an outline.
     app.tab_to("back");
@@ -419,6 +473,227 @@ fn a_second_launch_focuses_the_open_window() {
     assert!(status.success(), "the second launch failed: {status}");
     // The first window is untouched and still has what was typed.
     assert_eq!(app.property("#address-input", "value"), serde_json::json!("jane@icloud.com"));
+}
+
+// --- the save step's question and its paths, each on the real app from the save step to Done ---
+
+/// One Thunderbird profile in `home`, listed in ~/.thunderbird/profiles.ini as the default (no key4.db yet: NSS
+/// makes it), as Thunderbird leaves it after its first start.
+fn thunderbird_profile(home: &std::path::Path) {
+    let root = home.join(".thunderbird");
+    std::fs::create_dir_all(root.join("abc.default-release")).unwrap();
+    std::fs::write(root.join("profiles.ini"), "[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\nDefault=1\n")
+        .unwrap();
+}
+
+/// Every file under `dir` (relative paths, sorted), to see what a path wrote and that nothing else was.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// A world at the save step after a passed connection test (Jane on the test Dovecot), `setup` run on its home
+/// first; returns the world and the password.
+fn at_save_step(suite: &str, setup: impl FnOnce(&std::path::Path)) -> (World, String) {
+    use icloud_mail_tests::dovecot::MailUser;
+    let password = icloud_mail_tests::fresh_password();
+    let dovecot = Dovecot::start(&[MailUser::new(JANE, &password)]).expect("start Dovecot");
+    let world = world_with(suite, dovecot, &[], Smtp::Submission, setup);
+    world.app.walk_to(WizardStep::Save, &Walk::new(JANE, &password));
+    (world, password)
+}
+
+/// The home folder's files besides the keyring's, the Thunderbird profile's and the app's settings: what else a
+/// path may have written there (nothing).
+fn stray_home_files(home: &std::path::Path) -> Vec<String> {
+    files_under(home)
+        .into_iter()
+        .filter(|f| !f.starts_with(".local/share/keyrings") && !f.starts_with(".thunderbird") && !f.starts_with(".cache"))
+        // The web view's own storage (WebKit's salts and caches under the app's identifier).
+        .filter(|f| !f.starts_with(".local/share/app.icloudmailsetup.wizard/"))
+        .filter(|f| f != ".config/icloud-mail-setup/settings.json")
+        .collect()
+}
+
+/// The choice the app remembered in its own settings file.
+fn remembered(home: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(home.join(".config/icloud-mail-setup/settings.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).expect("settings.json is JSON");
+    json["mail_app"].as_str().map(str::to_owned)
+}
+
+/// Thunderbird: a profile on this computer makes it the preselected answer; "Add to Thunderbird" writes the
+/// account and its password into that profile, and nothing goes to the export folder or the keychain.
+#[test]
+fn path_thunderbird_preselected_adds_the_account_to_the_profile_found_and_nothing_else() {
+    let (World { app, keyring, exports, dovecot: _d, blocked: _b }, password) = at_save_step("e2e_path_thunderbird", thunderbird_profile);
+    let walk = Walk::new(JANE, &password);
+    app.wait_for(Duration::from_secs(10), "the question", |s| s.chosen_mail_app().is_some());
+    assert_eq!(app.chosen_mail_app().as_deref(), Some("thunderbird"), "a Thunderbird profile exists: Thunderbird is preselected");
+    app.wait_for(Duration::from_secs(10), "the profile", |s| !s.find_all("#tb-add-0").is_empty());
+    assert!(app.find_all("#keychain-save, .format").is_empty(), "Thunderbird's path offers no keychain and no file");
+    app.click("#tb-add-0");
+    app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| s.text("#tb-profiles").contains("signs in without asking"));
+    app.walk_to(WizardStep::Done, &walk);
+    assert_eq!(app.text("#done-sentence"), "Open Thunderbird: your iCloud Mail account is there and signs in without asking.");
+    assert!(app.find_all("#copy-password-done").is_empty(), "Thunderbird does not ask: no Copy password");
+    assert!(app.done_details().contains("were added to Thunderbird (default-release)"));
+
+    let profile = keyring.home().join(".thunderbird/abc.default-release");
+    let prefs = std::fs::read_to_string(profile.join("prefs.js")).expect("prefs.js");
+    assert!(prefs.contains(JANE), "the account is in the profile:\n{prefs}");
+    let logins: serde_json::Value = serde_json::from_slice(&std::fs::read(profile.join("logins.json")).expect("logins.json")).unwrap();
+    assert_eq!(logins["logins"].as_array().map(Vec::len), Some(2), "{logins}");
+    assert_eq!(files_under(exports.path()), Vec::<String>::new(), "no file was saved");
+    assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE), None, "nothing went to the keychain");
+    assert_eq!(stray_home_files(&keyring.home()), Vec::<String>::new());
+    assert_eq!(remembered(&keyring.home()).as_deref(), Some("thunderbird"), "the choice is remembered");
+}
+
+/// The file paths: choosing the app, its one Save, and Done; exactly that file in the export folder, no Thunderbird
+/// profile, no keychain entry.
+/// `after_save` looks at the path once the file is saved (the export folder given).
+fn file_path(
+    suite: &str,
+    group: &str,
+    format: &str,
+    file_suffix: &str,
+    done: &str,
+    after_save: impl FnOnce(&AppSession, &std::path::Path),
+) -> (World, String) {
+    let (world, password) = at_save_step(suite, |_| {});
+    let app = &world.app;
+    app.wait_for(Duration::from_secs(10), "the question", |s| !s.find_all("#app-admin").is_empty());
+    assert_eq!(app.chosen_mail_app(), None, "nothing on this computer to preselect");
+    app.choose_mail_app(group, Input::Mouse);
+    app.click(&format!("#save-{format}"));
+    app.wait_for(Duration::from_secs(10), &format!("the {format} file"), |s| s.text("#save-path").contains("Saved to"));
+    after_save(app, world.exports.path());
+    app.walk_to(WizardStep::Done, &Walk::new(JANE, &password));
+    assert_eq!(app.text("#done-sentence"), done);
+    let files = files_under(world.exports.path());
+    assert_eq!(files.len(), 1, "exactly one file: {files:?}");
+    assert!(files[0].ends_with(file_suffix), "{files:?}");
+    assert!(app.done_details().contains(&files[0]), "Details says where it went");
+    let home = world.keyring.home();
+    assert!(!home.join(".thunderbird").exists(), "no Thunderbird profile was made");
+    assert_eq!(world.keyring.secret_tool_lookup("icloud-mail-setup", JANE), None, "nothing went to the keychain");
+    assert_eq!(stray_home_files(&home), Vec::<String>::new());
+    assert_eq!(remembered(&home).as_deref(), Some(group), "the choice is remembered");
+    (world, password)
+}
+
+#[test]
+fn path_outlook_saves_the_prf_and_shows_its_import_command() {
+    let (world, _) = file_path(
+        "e2e_path_outlook",
+        "outlook",
+        "outlook-prf",
+        ".prf",
+        "Import the profile into Outlook with the command from the last step, then open Outlook. It asks for the app-specific password once: \"Copy password\" puts it on the clipboard.",
+        |app, exports| {
+            // The exact command for the file saved.
+            let file = exports.join(&files_under(exports)[0]);
+            assert_eq!(app.text("#outlook-import-command"), format!("outlook.exe /importprf \"{}\"", file.display()));
+        },
+    );
+    assert!(!world.app.find_all("#copy-password-done").is_empty(), "Outlook asks: Copy password is on Done");
+    world.app.click("#back");
+    world.app.wait_for(Duration::from_secs(10), "the save step", |s| s.step() == WizardStep::Save);
+    world.app.wait_for(Duration::from_secs(10), "the path", |s| s.chosen_mail_app().as_deref() == Some("outlook"));
+}
+
+#[test]
+fn path_apple_mail_saves_the_mobileconfig() {
+    let (world, _) = file_path(
+        "e2e_path_apple_mail",
+        "apple_mail",
+        "apple-mobileconfig",
+        ".mobileconfig",
+        "Open the configuration profile on your Mac, iPhone or iPad and install it. It asks for the app-specific password: \"Copy password\" puts it on the clipboard.",
+        |app, _| {
+            let path = app.text("#save-path");
+            assert!(path.contains("On a Mac") && path.contains("On an iPhone or iPad"), "{path}");
+        },
+    );
+    assert!(!world.app.find_all("#copy-password-done").is_empty());
+}
+
+#[test]
+fn path_another_app_saves_the_settings_card() {
+    file_path(
+        "e2e_path_other_app",
+        "other_app",
+        "settings-html",
+        "-settings.html",
+        "Type the settings from the card into your mail app. When it asks for the app-specific password, \"Copy password\" puts it on the clipboard.",
+        |_, _| {},
+    );
+}
+
+/// "All files (for administrators)" still offers every format of the registry, each with Save and Save as…, and
+/// the keychain.
+#[test]
+fn path_all_files_offers_every_format_and_the_keychain() {
+    let (world, _) = file_path(
+        "e2e_path_admin",
+        "admin",
+        "outlook-reg",
+        ".reg",
+        "The files are saved; where each one went is under Details.",
+        |_, _| {},
+    );
+    let app = &world.app;
+    app.click("#back");
+    app.wait_for(Duration::from_secs(10), "the save step", |s| s.step() == WizardStep::Save);
+    app.wait_for(Duration::from_secs(10), "All files", |s| !s.find_all("#save-path[data-group=\"admin\"] .format").is_empty());
+    for format in icloud_mail_core::export::ExportFormat::ALL {
+        assert_eq!(app.find_all(&format!("#save-{format}")).len(), 1, "All files lacks Save for {format}");
+        assert_eq!(app.find_all(&format!("#save-as-{format}")).len(), 1, "All files lacks Save as… for {format}");
+    }
+    assert_eq!(app.find_all(".format").len(), icloud_mail_core::export::ExportFormat::ALL.len());
+    assert_eq!(app.find_all("#keychain-save").len(), 1, "All files has the keychain");
+}
+
+/// The save step's question, a path with its outcome, All files, and Done fit the smallest window (560 × 520) with
+/// text at 200 %: nothing is cut off sideways (content may scroll down).
+#[test]
+fn save_step_and_done_fit_the_smallest_window_at_double_text_size() {
+    let (World { app, exports: _e, keyring: _k, dovecot: _d, blocked: _b }, password) = at_save_step("e2e_save_zoom", thunderbird_profile);
+    app.set_window_size(560, 520);
+    app.execute("document.documentElement.style.fontSize = '200%'; return true;", serde_json::json!([]));
+    let check = |what: &str| {
+        let o = app.execute(
+            "const d = document.documentElement; return [d.scrollWidth, d.clientWidth, \
+             [...document.querySelectorAll('button, input, label, p, li, h1, h2, h3, h4, legend, pre, summary')].filter(e => e.getClientRects().length && e.getBoundingClientRect().right > d.clientWidth + 1).map(e => e.id || e.className || e.tagName)];",
+            serde_json::json!([]),
+        );
+        assert!(o[0].as_f64() <= o[1].as_f64() && o[2].as_array().is_some_and(|a| a.is_empty()), "{what} is cut off at 200 % text: {o}");
+        app.screenshot(&format!("{what}-200"));
+    };
+    app.wait_for(Duration::from_secs(10), "the profile", |s| !s.find_all("#tb-add-0").is_empty());
+    check("save-question");
+    app.choose_mail_app("outlook", Input::Mouse);
+    app.click("#save-outlook-prf");
+    app.wait_for(Duration::from_secs(10), "the import command", |s| !s.find_all("#outlook-import-command").is_empty());
+    check("save-outlook");
+    app.choose_mail_app("admin", Input::Mouse);
+    check("save-all-files");
+    app.walk_to(WizardStep::Done, &Walk::new(JANE, &password));
+    app.done_details();
+    check("done");
 }
 
 // --- the wizard in German ---
@@ -556,6 +831,12 @@ fn german_locale_every_screen_and_the_saved_settings_card_are_german() {
     // (into the app's --export-dir).
     app.walk_to(WizardStep::Save, &walk);
     german_screen(&app, "save", &english);
+    for group in ["thunderbird", "outlook", "apple_mail", "other_app", "terminal"] {
+        app.choose_mail_app(group, Input::Mouse);
+        german_screen(&app, &format!("save-{group}"), &english);
+    }
+    // "All files": every group's files at once.
+    app.choose_mail_app("admin", Input::Mouse);
     let groups = app.execute(
         "return [...document.querySelectorAll('.save-files .client')].map(g => [g.id, \
          [...g.querySelectorAll('.format button[id^=\"save-\"]:not([id^=\"save-as-\"])')].map(b => b.id)]);",
@@ -585,6 +866,7 @@ fn german_locale_every_screen_and_the_saved_settings_card_are_german() {
     german_screen(&app, "save-saved", &english);
 
     app.walk_to(WizardStep::Done, &walk);
+    app.done_details();
     let done = german_screen(&app, "done", &english);
     assert!(done.iter().any(|l| l.contains(&de_text("format.settings-html.name"))), "Done lists the card: {done:?}");
 

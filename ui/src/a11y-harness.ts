@@ -47,6 +47,16 @@ mockIPC((cmd, args) => {
     ];
   if (cmd === "thunderbird_add") throw diagnosis("thunderbird_running");
   if (cmd === "copy_password") return 60;
+  // The save step's question: Thunderbird found (preselected), unless the scenario wants the bare question.
+  if (cmd === "mail_apps_present") {
+    const found = new URLSearchParams(location.search).get("apps") !== "none";
+    return ["thunderbird", "outlook", "apple_mail", "other_app", "terminal", "admin"].map((group) => ({
+      group,
+      present: found && group === "thunderbird",
+    }));
+  }
+  if (cmd === "load_settings") return { mail_app: null };
+  if (cmd === "save_choice") return null;
   if (cmd === "export_profile") return "/home/jane/Downloads/icloud-mail-jane@icloud.com.prf";
   // As the core lists them: by mail-app group in the save step's order, then the registry's order.
   if (cmd === "export_formats")

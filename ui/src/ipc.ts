@@ -9,6 +9,9 @@ import type { ExportFormat } from "./bindings/ExportFormat";
 import type { ExportFormatInfo } from "./bindings/ExportFormatInfo";
 import type { Lang } from "./bindings/Lang";
 import type { KeychainStatus } from "./bindings/KeychainStatus";
+import type { ClientGroup } from "./bindings/ClientGroup";
+import type { MailApp } from "./bindings/MailApp";
+import type { Settings } from "./bindings/Settings";
 import type { ProbeEvent } from "./bindings/ProbeEvent";
 import type { Saved } from "./bindings/Saved";
 import type { ThunderbirdProfile } from "./bindings/ThunderbirdProfile";
@@ -125,6 +128,21 @@ export function thunderbirdAdd(
  * app empties the clipboard again. */
 export function copyPassword(address: string, login: string | null): Promise<Result<number>> {
   return call<number>("copy_password", { address, login });
+}
+
+/** The save step's choices (every mail-app group, in order), each marked when this computer has that app. */
+export function mailAppsPresent(): Promise<Result<MailApp[]>> {
+  return call<MailApp[]>("mail_apps_present", {});
+}
+
+/** What the app remembers from last time (the mail app chosen). */
+export function loadSettings(): Promise<Result<Settings>> {
+  return call<Settings>("load_settings", {});
+}
+
+/** Remembers the mail app chosen, in the app's own settings file. */
+export function saveChoice(mailApp: ClientGroup): Promise<Result<null>> {
+  return call<null>("save_choice", { mailApp });
 }
 
 /** The MX check of the address's custom domain (iCloud+ or not); never fails, at worst `dns_failure`. */

@@ -15,6 +15,10 @@ export interface WizardState {
   nameInvalid?: boolean;
   /** What the save step did, for the summary: one plain sentence each. */
   done: string[];
+  /** The mail app chosen on the save step (its path is what the Done step speaks of). */
+  mailApp?: import("./bindings/ClientGroup").ClientGroup;
+  /** The mail apps whose path did something (a file saved, the account added). */
+  acted?: import("./bindings/ClientGroup").ClientGroup[];
   /** Where the password went, for what the Done step says comes next. */
   handoff?: {
     /** Saved in the keychain (terminal clients read it there). */

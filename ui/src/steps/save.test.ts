@@ -1,14 +1,19 @@
-// The save step against a mocked core: keychain save and replace, a missing keychain that blocks nothing,
-// Thunderbird profiles, files saved where the person sees, every format offered under its mail app, and every
-// word in the person's language.
+// The save step against a mocked core: the question first (its choices the core's groups, preselected from what
+// the computer has or was chosen last), one path per choice (Thunderbird profiles, Outlook's file and import
+// command, Apple Mail's profile, the settings card, a terminal client's file and the keychain it reads, all files
+// for administrators), keychain save and replace, a missing keychain that blocks nothing, files saved where the
+// person sees, Done in a sentence with the details behind a disclosure, and every word in the person's language.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { ExportFormatInfo } from "../bindings/ExportFormatInfo";
 import { chooseLanguage, t } from "../i18n";
 import { password, setPassword } from "../secret";
 import { Wizard } from "../wizard";
-import { saveStep } from "./save";
+import { preselect, saveStep } from "./save";
 import { doneStep } from "./done";
+import type { ClientGroup } from "../bindings/ClientGroup";
+
+const GROUPS: ClientGroup[] = ["thunderbird", "outlook", "apple_mail", "other_app", "terminal", "admin"];
 import en from "../i18n/en.json";
 import de from "../i18n/de.json";
 
@@ -35,6 +40,12 @@ let calls: { cmd: string; args: Record<string, unknown> }[];
 /** What thunderbird_add answers: a refusal, or an outcome (with the password stored, or locked out by a primary
  * password). */
 let tbAdd: "running" | "added_with_warning" | "added_primary_password";
+/** The apps `mail_apps_present` says this computer has, and the choice `load_settings` remembers. */
+let present: ClientGroup[];
+let remembered: ClientGroup | null;
+/** The Thunderbird profiles found (the default: one). */
+let profiles: unknown[] | null;
+const mockThunderbirdProfiles = (list: unknown[]) => (profiles = list);
 const diag = (kind: string, facts = {}) => ({ kind, detail: null, facts });
 
 beforeEach(() => {
@@ -44,6 +55,9 @@ beforeEach(() => {
   dialog = "/home/j/Documents/chosen.file";
   calls = [];
   tbAdd = "running";
+  present = ["thunderbird"];
+  remembered = null;
+  profiles = null;
   setPassword("abcd-efgh-ijkl-mnop");
   mockIPC((cmd, args) => {
     const a = args as Record<string, unknown>;
@@ -62,6 +76,7 @@ beforeEach(() => {
           throw diag("keychain_entry_exists", { store: "Secret Service", username: "jane@icloud.com" });
         return keychain === "exists" ? "replaced" : "created";
       case "thunderbird_profiles":
+        if (profiles) return profiles;
         return [
           {
             name: "default-release",
@@ -104,7 +119,12 @@ beforeEach(() => {
           throw diag("output_exists", { path: "/home/j/Downloads/icloud-mail-jane@icloud.com.prf" });
         return a.saveAs ? dialog : `/home/j/Downloads/icloud-mail-jane@icloud.com.${a.format}`;
       case "forget_password":
+      case "save_choice":
         return null;
+      case "mail_apps_present":
+        return GROUPS.map((group) => ({ group, present: present.includes(group) }));
+      case "load_settings":
+        return { mail_app: remembered };
     }
     throw new Error(`unexpected ${cmd}`);
   });
@@ -116,6 +136,14 @@ afterEach(() => clearMocks());
 const settle = () => new Promise((r) => setTimeout(r, 0));
 const outcome = () => document.querySelector("#keychain-outcome")!.textContent ?? "";
 const click = (css: string) => document.querySelector<HTMLButtonElement>(css)!.click();
+/** Picks a mail app the way a person does (the radio button's change). */
+async function choose(group: ClientGroup) {
+  const radio = document.querySelector<HTMLInputElement>(`#app-${group}`)!;
+  radio.checked = true;
+  radio.dispatchEvent(new Event("change"));
+  await settle();
+}
+const sentence = () => document.querySelector("#done-sentence")!.textContent;
 
 function start(): Wizard {
   const address = {
@@ -155,47 +183,96 @@ function englishOnly(): Set<string> {
   );
 }
 
-describe("save step", () => {
-  it("saves to the keychain, forgets the password in the page, and says so on Done", async () => {
-    const w = start();
+describe("the question", () => {
+  it("asks which mail app first, its choices the core's groups in order, as one labelled radio group", async () => {
+    present = [];
+    start();
     await settle();
-    click("#keychain-save");
-    await settle();
-    expect(outcome()).toBe("Saved in your keychain.");
-    expect(calls.find((c) => c.cmd === "keychain_save")!.args.replace).toBe(false);
-    expect(password()).toBe("");
-    click("#next");
-    expect(w.current).toBe("done");
-    expect(document.querySelector("#summary")!.textContent).toContain("saved in your keychain");
-    expect(document.querySelector("#next-steps")!.textContent).toContain(t("done.next_terminal"));
-    // The app keeps the tested password for the hand-off until the person leaves the Done step.
-    expect(calls.some((c) => c.cmd === "forget_password")).toBe(false);
-    click("#back");
-    expect(w.current).toBe("save");
-    expect(calls.some((c) => c.cmd === "forget_password")).toBe(true);
+    const question = document.querySelector("fieldset#mail-app")!;
+    expect(question.querySelector("legend")!.textContent).toBe(en["step.save.question"]);
+    const radios = [...question.querySelectorAll<HTMLInputElement>("input[type=radio]")];
+    expect(radios.map((r) => r.value)).toEqual(GROUPS);
+    expect(new Set(radios.map((r) => r.name)).size).toBe(1);
+    for (const r of radios) {
+      const label = document.querySelector(`label[for="${r.id}"]`)!;
+      expect(label.querySelector(".choice-name")!.textContent).toBe(en[`choice.${r.value}.name` as keyof typeof en]);
+      expect(document.getElementById(r.getAttribute("aria-describedby")!)!.textContent).toBe(
+        en[`choice.${r.value}.note` as keyof typeof en],
+      );
+    }
+    // Nothing found, nothing remembered: nothing chosen, no path yet, and nothing else on the page.
+    expect(radios.some((r) => r.checked)).toBe(false);
+    expect(document.querySelector("#save-path")!.textContent).toBe(en["step.save.choose_first"]);
+    expect(document.querySelectorAll(".format, #keychain-save, .copy-password")).toHaveLength(0);
   });
 
-  it("says Thunderbird signs in without asking when the password was stored, and so does Done", async () => {
+  it("preselects Thunderbird when a profile was found, and the last choice over that", async () => {
+    start();
+    await settle();
+    expect(document.querySelector<HTMLInputElement>("#app-thunderbird")!.checked).toBe(true);
+    expect(document.querySelector("#save-path")!.getAttribute("data-group")).toBe("thunderbird");
+    expect(document.querySelector("#tb-add-0")).not.toBeNull();
+    document.body.innerHTML = '<div id="app"></div>';
+    remembered = "apple_mail";
+    start();
+    await settle();
+    expect(document.querySelector<HTMLInputElement>("#app-apple_mail")!.checked).toBe(true);
+    expect(document.querySelector("#save-apple-mobileconfig")).not.toBeNull();
+  });
+
+  it("preselects by what the computer has: Outlook where Windows has it, Apple Mail on a Mac", () => {
+    const apps = (has: ClientGroup[]) => GROUPS.map((group) => ({ group, present: has.includes(group) }));
+    expect(preselect(apps([]), null, "linux")).toBeNull();
+    expect(preselect(apps(["outlook"]), null, "windows")).toBe("outlook");
+    expect(preselect(apps([]), null, "macos")).toBe("apple_mail");
+    expect(preselect(apps(["thunderbird"]), null, "macos")).toBe("thunderbird");
+    expect(preselect(apps(["thunderbird"]), "terminal", "linux")).toBe("terminal");
+  });
+
+  it("remembers the choice: when it is made, and when the person goes on", async () => {
+    start();
+    await settle();
+    await choose("terminal");
+    expect(calls.filter((c) => c.cmd === "save_choice").map((c) => c.args)).toEqual([{ mailApp: "terminal" }]);
+    click("#next");
+    expect(calls.filter((c) => c.cmd === "save_choice")).toHaveLength(2);
+    click("#back");
+    await settle();
+    // Back on the step, the choice made is still the one shown.
+    expect(document.querySelector<HTMLInputElement>("#app-terminal")!.checked).toBe(true);
+  });
+
+  it("has words for every choice and its path in both languages", () => {
+    for (const catalogue of [en, de] as Record<string, string>[])
+      for (const group of GROUPS)
+        for (const key of ["choice.*.name", "choice.*.note", "path.*.setup_title", "path.*.setup", "path.*.password"])
+          expect(catalogue[key.replace("*", group)], key.replace("*", group)).toBeTruthy();
+  });
+});
+
+describe("one path per choice", () => {
+  it("Thunderbird: add to the profile found, the password stored, and Done says it signs in", async () => {
     tbAdd = "added_with_warning";
     start();
     await settle();
+    expect(document.querySelector("#save-path")!.textContent).toContain(en["path.thunderbird.then"]);
+    expect(document.querySelectorAll(".format, #keychain-save")).toHaveLength(0);
     click("#tb-add-0");
     await settle();
     expect(document.querySelector("#tb-profiles")!.textContent).toContain("signs in without asking");
     expect(document.querySelector("#copy-password-tb-0")).toBeNull();
     click("#next");
-    const next = document.querySelector("#next-steps")!.textContent ?? "";
-    expect(next).toContain(t("done.next_thunderbird_signs_in"));
-    expect(next).not.toContain(t("done.next_thunderbird_asks"));
-    // Terminal clients read the keychain, where nothing was saved: the page does not claim otherwise.
-    expect(next).toContain(t("done.next_terminal_unsaved"));
-    expect(next).not.toContain(t("done.next_terminal"));
-    expect(document.querySelector("#summary")!.textContent).toContain(
+    expect(sentence()).toBe(t("done.say.thunderbird_stored"));
+    expect(document.querySelector("#copy-password-done")).toBeNull();
+    const details = document.querySelector("details#done-details")!;
+    expect(details.hasAttribute("open")).toBe(false);
+    expect(details.querySelector("summary")!.textContent).toBe(en["done.details"]);
+    expect(details.querySelector("#summary")!.textContent).toContain(
       t("done.thunderbird_with_password", { name: "default-release" }),
     );
   });
 
-  it("says why Thunderbird did not get the password, and offers it to paste", async () => {
+  it("Thunderbird: says why it did not get the password, and offers it to paste, here and on Done", async () => {
     tbAdd = "added_primary_password";
     start();
     await settle();
@@ -211,23 +288,174 @@ describe("save step", () => {
     expect(calls.find((c) => c.cmd === "copy_password")!.args).toEqual({ address: "jane@icloud.com", login: null });
     expect(document.querySelector("#copy-password-tb-0-status")!.textContent).toBe(t("copy.copied", { seconds: 60 }));
     click("#next");
-    expect(document.querySelector("#next-steps")!.textContent).toContain(t("done.next_thunderbird_asks"));
-  });
-
-  it("offers Copy password where the mail app asks for it, and only there", async () => {
-    start();
-    await settle();
-    const offered = [...document.querySelectorAll(".save-files .copy-password button")].map((b) => b.id);
-    expect(offered).toEqual(["copy-password-outlook", "copy-password-apple_mail", "copy-password-other_app"]);
-    for (const id of offered) expect(document.getElementById(id)!.textContent).toBe(en["copy.button"]);
-    click("#next");
+    expect(sentence()).toBe(t("done.say.thunderbird_asks"));
     expect(document.querySelector("#copy-password-done")).not.toBeNull();
   });
 
+  it("Outlook: the .prf, the exact import command for where it went, and Copy password", async () => {
+    start();
+    await settle();
+    await choose("outlook");
+    expect([...document.querySelectorAll(".format button[id^='save-as-']")].map((b) => b.id)).toEqual([
+      "save-as-outlook-prf",
+    ]);
+    expect(document.querySelector("#save-path")!.textContent).toContain(en["path.outlook.setup"]);
+    dialog = "C:\\Users\\jane\\Documents\\icloud.prf";
+    click("#save-as-outlook-prf");
+    await settle();
+    expect(document.querySelector("#outlook-import-command")!.textContent).toBe(
+      'outlook.exe /importprf "C:\\Users\\jane\\Documents\\icloud.prf"',
+    );
+    expect([...document.querySelectorAll(".copy-password button")].map((b) => b.id)).toEqual(["copy-password-outlook"]);
+    click("#next");
+    expect(sentence()).toBe(t("done.say.outlook"));
+    expect(document.querySelector("#copy-password-done")).not.toBeNull();
+    expect(document.querySelector("#summary")!.textContent).toContain("C:\\Users\\jane\\Documents\\icloud.prf");
+  });
+
+  it("Apple Mail: the profile, how to open it on a Mac and an iPhone, and Copy password", async () => {
+    start();
+    await settle();
+    await choose("apple_mail");
+    const path = document.querySelector("#save-path")!.textContent ?? "";
+    expect(path).toContain(en["path.apple_mail.on_mac"]);
+    expect(path).toContain(en["path.apple_mail.on_iphone"]);
+    click("#save-apple-mobileconfig");
+    await settle();
+    expect(calls.filter((c) => c.cmd === "export_profile").map((c) => c.args.format)).toEqual(["apple-mobileconfig"]);
+    expect(document.querySelector("#copy-password-apple_mail")).not.toBeNull();
+    click("#next");
+    expect(sentence()).toBe(t("done.say.apple_mail"));
+  });
+
+  it("another app: the settings card (text and page) and Copy password", async () => {
+    start();
+    await settle();
+    await choose("other_app");
+    expect([...document.querySelectorAll(".format button[id^='save-as-']")].map((b) => b.id)).toEqual([
+      "save-as-settings-text",
+      "save-as-settings-html",
+    ]);
+    expect(document.querySelector("#copy-password-other_app")).not.toBeNull();
+    click("#save-settings-html");
+    await settle();
+    click("#next");
+    expect(sentence()).toBe(t("done.say.other_app"));
+  });
+
+  it("terminal: pick the client's file, and the keychain it reads says why it is there", async () => {
+    start();
+    await settle();
+    await choose("terminal");
+    expect([...document.querySelectorAll(".format button[id^='save-as-']")].map((b) => b.id)).toEqual([
+      "save-as-neomutt",
+      "save-as-aerc",
+      "save-as-mbsync",
+      "save-as-msmtp",
+    ]);
+    expect(document.querySelector(".save-keychain")!.textContent).toContain(en["step.save.keychain_why_terminal"]);
+    expect(document.querySelectorAll(".copy-password")).toHaveLength(0);
+    click("#keychain-save");
+    await settle();
+    expect(outcome()).toBe("Saved in your keychain.");
+    expect(calls.find((c) => c.cmd === "keychain_save")!.args.replace).toBe(false);
+    expect(password()).toBe("");
+    click("#save-msmtp");
+    await settle();
+    const w = document.querySelector("#app")!;
+    expect(w.textContent).toContain("Saved to /home/j/Downloads/icloud-mail-jane@icloud.com.msmtp");
+    click("#next");
+    expect(sentence()).toBe(t("done.say.terminal"));
+    expect(document.querySelector("#summary")!.textContent).toContain("saved in your keychain");
+    // The app keeps the tested password for the hand-off until the person leaves the Done step.
+    expect(calls.some((c) => c.cmd === "forget_password")).toBe(false);
+    click("#back");
+    expect(calls.some((c) => c.cmd === "forget_password")).toBe(true);
+    await settle();
+    // Back on the step: the keychain says it is saved, and offers no second save.
+    expect(outcome()).toBe("Saved in your keychain.");
+  });
+
+  it("terminal without the keychain: Done does not claim the client can read it", async () => {
+    start();
+    await settle();
+    await choose("terminal");
+    click("#save-neomutt");
+    await settle();
+    click("#next");
+    expect(sentence()).toBe(t("done.say.terminal_unsaved"));
+  });
+
+  it("All files: every format the core lists under its mail app's heading and words, plus the keychain", async () => {
+    start();
+    await settle();
+    await choose("admin");
+    const groups = [...document.querySelectorAll(".save-files .client")];
+    expect(groups.map((g) => g.id)).toEqual([
+      "group-outlook",
+      "group-apple_mail",
+      "group-other_app",
+      "group-terminal",
+      "group-admin",
+    ]);
+    for (const g of groups) {
+      const id = g.id.replace("group-", "");
+      expect(g.querySelector("h4")!.textContent).toBe(en[`group.${id}.name` as keyof typeof en]);
+      expect(g.querySelector("h4 + .note")!.textContent).toBe(en[`group.${id}.how` as keyof typeof en]);
+    }
+    const offered = [...document.querySelectorAll<HTMLButtonElement>(".format button[id^='save-as-']")].map((b) =>
+      b.id.replace("save-as-", ""),
+    );
+    expect(offered).toEqual(ALL_FORMATS.map((f) => f.format));
+    expect(document.querySelector("#keychain-save")).not.toBeNull();
+    const copies = [...document.querySelectorAll(".save-files .copy-password button")].map((b) => b.id);
+    expect(copies).toEqual(["copy-password-outlook", "copy-password-apple_mail", "copy-password-other_app"]);
+    const row = document.querySelector("#save-neomutt")!.closest(".format")!;
+    expect(row.querySelector(".format-label")!.textContent).toBe(en["format.neomutt.name"]);
+    expect(row.querySelector(".format-description")!.textContent).toBe(en["format.neomutt.description"]);
+    expect(document.querySelector("#save-outlook-reg")!.getAttribute("aria-label")).toBe(
+      "Save Outlook registry file (.reg) (experimental)",
+    );
+    expect(document.querySelector("#save-as-aerc")!.getAttribute("aria-label")).toBe("Save as… aerc");
+    expect(document.body.textContent).not.toContain("format.");
+    expect(document.body.textContent).not.toContain("group.");
+    expect(document.body.textContent).not.toContain("path.");
+    expect(document.body.textContent).not.toContain("choice.");
+    click("#save-thunderbird-autoconfig");
+    await settle();
+    click("#next");
+    expect(sentence()).toBe(t("done.say.admin"));
+  });
+
+  it("skips no format: one filed under Thunderbird goes with the profiles, and into All files", async () => {
+    formats = [
+      { format: "thunderbird-autoconfig", group: "thunderbird", experimental: false },
+      ...ALL_FORMATS.slice(1),
+    ];
+    start();
+    await settle();
+    expect(document.querySelector("#save-path #save-thunderbird-autoconfig")).not.toBeNull();
+    await choose("admin");
+    expect(document.querySelectorAll(".format")).toHaveLength(formats.length);
+  });
+
+  it("Thunderbird not found: says how to get a profile and offers the settings card instead", async () => {
+    mockThunderbirdProfiles([]);
+    start();
+    await settle();
+    await choose("thunderbird");
+    expect(document.querySelector("#tb-profiles")!.textContent).toContain(en["step.save.thunderbird_none"]);
+    expect(document.querySelector("#save-settings-text")).not.toBeNull();
+    expect(document.querySelector("#copy-password-thunderbird")).not.toBeNull();
+  });
+});
+
+describe("save step", () => {
   it("asks before replacing a saved password", async () => {
     keychain = "exists";
     start();
     await settle();
+    await choose("terminal");
     expect(outcome()).toContain("already saved");
     expect(document.querySelector<HTMLButtonElement>("#keychain-save")!.hidden).toBe(true);
     click("#keychain-replace");
@@ -240,11 +468,12 @@ describe("save step", () => {
     keychain = "unavailable";
     start();
     await settle();
+    await choose("terminal");
     expect(outcome()).toContain("No Secret Service was found to keep the password in.");
     expect(outcome()).toContain("gnome-keyring");
     click("#save-msmtp");
     await settle();
-    expect(document.querySelector(".save-files")!.textContent).toContain(
+    expect(document.querySelector("#save-path")!.textContent).toContain(
       "Saved to /home/j/Downloads/icloud-mail-jane@icloud.com.msmtp",
     );
     expect(calls.find((c) => c.cmd === "export_profile")!.args).toEqual({
@@ -282,52 +511,10 @@ describe("save step", () => {
     );
   });
 
-  it("offers every format the core lists, under its mail app's heading and words, in the core's order", async () => {
-    start();
-    await settle();
-    const groups = [...document.querySelectorAll(".save-files .client")];
-    expect(groups.map((g) => g.id)).toEqual([
-      "group-outlook",
-      "group-apple_mail",
-      "group-other_app",
-      "group-terminal",
-      "group-admin",
-    ]);
-    for (const g of groups) {
-      const id = g.id.replace("group-", "");
-      expect(g.querySelector("h3")!.textContent).toBe(en[`group.${id}.name` as keyof typeof en]);
-      expect(g.querySelector("h3 + .note")!.textContent).toBe(en[`group.${id}.how` as keyof typeof en]);
-    }
-    const offered = [...document.querySelectorAll<HTMLButtonElement>(".format button[id^='save-as-']")].map((b) =>
-      b.id.replace("save-as-", ""),
-    );
-    expect(offered).toEqual(ALL_FORMATS.map((f) => f.format));
-    const row = document.querySelector("#save-neomutt")!.closest(".format")!;
-    expect(row.querySelector(".format-label")!.textContent).toBe(en["format.neomutt.name"]);
-    expect(row.querySelector(".format-description")!.textContent).toBe(en["format.neomutt.description"]);
-    expect(document.querySelector("#save-outlook-reg")!.getAttribute("aria-label")).toBe(
-      "Save Outlook registry file (.reg) (experimental)",
-    );
-    expect(document.querySelector("#save-as-aerc")!.getAttribute("aria-label")).toBe("Save as… aerc");
-    expect(document.body.textContent).not.toContain("format.");
-    expect(document.body.textContent).not.toContain("group.");
-  });
-
-  it("skips no format: one filed under Thunderbird goes with the profiles", async () => {
-    formats = [
-      { format: "thunderbird-autoconfig", group: "thunderbird", experimental: false },
-      ...ALL_FORMATS.slice(1),
-    ];
-    start();
-    await settle();
-    expect(document.querySelector(".save-thunderbird #save-thunderbird-autoconfig")).not.toBeNull();
-    expect(document.querySelector("#group-thunderbird")).toBeNull();
-    expect(document.querySelectorAll(".format")).toHaveLength(formats.length);
-  });
-
   it("Save as… lets the app ask where; a closed dialog writes nothing, a chosen path is reported", async () => {
     start();
     await settle();
+    await choose("terminal");
     dialog = null;
     click("#save-as-mbsync");
     await settle();
@@ -351,24 +538,32 @@ describe("save step", () => {
   it("explains a file that could not be written", async () => {
     start();
     await settle();
+    await choose("outlook");
     click("#save-outlook-prf");
     await settle();
     const box = document.querySelector("#save-outlook-prf")!.closest(".format")!.querySelector(".outcome")!;
     expect(box.getAttribute("data-kind")).toBe("output_exists");
     expect(box.textContent).toContain("/home/j/Downloads/icloud-mail-jane@icloud.com.prf already exists.");
+    expect(document.querySelector("#outlook-import-command")).toBeNull();
   });
 
   it("speaks German throughout when the page does, and writes files with words in German", async () => {
     chooseLanguage(["de-DE"]);
     start();
     await settle();
-    click("#keychain-save");
     click("#tb-add-0");
+    await settle();
+    const english = englishOnly();
+    let shown = visibleWords();
+    expect(shown).toContain(de["step.save.question"]);
+    expect(shown).toContain(de["choice.admin.name"]);
+    expect(shown.filter((s) => english.has(s))).toEqual([]);
+    await choose("admin");
+    click("#keychain-save");
     click("#save-settings-html");
     click("#save-outlook-prf");
     await settle();
-    const english = englishOnly();
-    const shown = visibleWords();
+    shown = visibleWords();
     expect(shown.length).toBeGreaterThan(40);
     expect(shown.filter((s) => english.has(s))).toEqual([]);
     // The words built from several catalogue entries are German too.
@@ -383,6 +578,10 @@ describe("save step", () => {
     expect(shown).toContain(de["step.save.save_file_as"].replace("{what}", de["format.aerc.name"]));
     const card = calls.find((c) => c.cmd === "export_profile" && c.args.format === "settings-html")!;
     expect(card.args.lang).toBe("de");
+    for (const group of ["outlook", "apple_mail", "other_app", "terminal"] as const) {
+      await choose(group);
+      expect(visibleWords().filter((s) => english.has(s))).toEqual([]);
+    }
     click("#next");
     expect(visibleWords().filter((s) => english.has(s))).toEqual([]);
     expect(document.querySelector("#summary")!.textContent).toContain(de["format.settings-html.name"]);
