@@ -366,6 +366,11 @@ impl Dovecot {
 
     /// Every message in one of the user's folders (new and seen), oldest first by file name.
     pub fn folder_messages(&self, address: &str, folder: &str) -> Vec<Vec<u8>> {
+        self.folder_flags(address, folder).into_iter().map(|(message, _)| message).collect()
+    }
+
+    /// Each message of a folder with its maildir flags (the letters after `:2,`; `T` is `\Deleted`, `S` `\Seen`).
+    pub fn folder_flags(&self, address: &str, folder: &str) -> Vec<(Vec<u8>, String)> {
         let maildir = self.folder_maildir(address, folder);
         let mut files: Vec<PathBuf> = ["new", "cur"]
             .iter()
@@ -373,7 +378,14 @@ impl Dovecot {
             .flat_map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()))
             .collect();
         files.sort();
-        files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
+        files
+            .iter()
+            .filter_map(|f| {
+                let name = f.file_name()?.to_string_lossy().into_owned();
+                let flags = name.rsplit_once(":2,").map(|(_, flags)| flags.to_owned()).unwrap_or_default();
+                Some((std::fs::read(f).ok()?, flags))
+            })
+            .collect()
     }
 
     /// Puts a message straight into one of the user's folders.

@@ -144,6 +144,49 @@ fn a_server_without_idle_is_polled() {
     assert_eq!(contents(&server, JANE, "INBOX"), inbox);
 }
 
+fn test_messages(messages: &[Vec<u8>]) -> usize {
+    messages.iter().filter(|m| String::from_utf8_lossy(m).contains("X-iCloud-Mail-Setup-Test:")).count()
+}
+
+#[test]
+fn without_uidplus_the_message_is_moved_to_the_trash_and_nothing_else_is_touched() {
+    // No UID EXPUNGE without UIDPLUS, and never a plain EXPUNGE: the test message alone goes to Deleted Messages.
+    let server = server(Setup::icloud_like().with_capability_without("UIDPLUS"), JANE);
+    let old = b"From: someone@example.com\r\nTo: jane@icloud.com\r\nSubject: kept\r\n\r\nThis stays.\r\n";
+    server.deliver(JANE, old).unwrap();
+    let account = verified(&server, JANE, None);
+    let (inbox, trash) = (contents(&server, JANE, "INBOX"), contents(&server, JANE, "Deleted Messages"));
+
+    let (report, events, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(steps(&events).last(), Some(&(SendStep::Removed, StepStatus::Ok)));
+    assert_eq!(contents(&server, JANE, "INBOX"), inbox, "the inbox is as it was");
+    let after = contents(&server, JANE, "Deleted Messages");
+    assert_eq!((after.len(), test_messages(&after)), (trash.len() + 1, 1), "moved to the trash, once");
+}
+
+#[test]
+fn without_uidplus_or_move_the_message_is_copied_to_the_trash_and_only_it_is_marked_deleted() {
+    let server = server(Setup::icloud_like().with_capability_without("UIDPLUS").with_capability_without("MOVE"), JANE);
+    let old = b"From: someone@example.com\r\nTo: jane@icloud.com\r\nSubject: kept\r\n\r\nThis stays.\r\n";
+    server.deliver(JANE, old).unwrap();
+    let account = verified(&server, JANE, None);
+    let inbox = contents(&server, JANE, "INBOX");
+
+    let (report, _, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    let trash = contents(&server, JANE, "Deleted Messages");
+    assert_eq!(test_messages(&trash), 1, "a copy in the trash");
+    // The inbox still holds what it held; the test message is there only flagged deleted (no EXPUNGE was sent, which
+    // would have removed anything else marked deleted), so a mail app hides it.
+    let now = contents(&server, JANE, "INBOX");
+    assert!(inbox.iter().all(|m| now.contains(m)), "nothing that was there is gone");
+    let flags = server.folder_flags(JANE, "INBOX");
+    let deleted: Vec<_> = flags.iter().filter(|(_, f)| f.contains('T')).collect();
+    assert_eq!(deleted.len(), 1, "only the test message is marked deleted: {flags:?}");
+    assert!(String::from_utf8_lossy(deleted[0].0.as_slice()).contains("X-iCloud-Mail-Setup-Test:"));
+}
+
 // --- the command line ---
 
 struct CliRun {
