@@ -325,9 +325,18 @@ pub async fn check_domain(address: String) -> Result<DomainReport, Diagnosis> {
     Ok(probe::check_domain(&address.domain, &probe::DnsConfig::System, std::time::Duration::from_secs(5)).await)
 }
 
-/// The page calls this once its first step is on screen and usable, with the milliseconds since its navigation
-/// began. It only feeds the start-up trace (silent unless `ICLOUD_MAIL_SETUP_TRACE_STARTUP` is set).
+/// The page calls this once its first step is on screen and usable, with its own start: its navigation start
+/// (wall-clock ms) and, in ms from there, when the document was received and parsed, when its script began, when the
+/// step was built and when the first frame with it was painted. It only feeds the start-up trace (silent unless
+/// `ICLOUD_MAIL_SETUP_TRACE_STARTUP` is set).
 #[tauri::command]
-pub fn page_ready(page_ms: f64) {
-    crate::startup::milestone("first step ready", &format!(" (page: {page_ms:.0} ms)"));
+pub fn page_ready(time_origin: f64, response_end: f64, dom_interactive: f64, script_start: f64, step_built: f64, first_frame: f64) {
+    crate::startup::page_ready(crate::startup::PageTimes {
+        time_origin,
+        response_end,
+        dom_interactive,
+        script_start,
+        step_built,
+        first_frame,
+    });
 }

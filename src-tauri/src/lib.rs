@@ -33,12 +33,21 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         export_dir: options.export_dir,
     };
     let clear_after = options.clipboard_clear_after.map(std::time::Duration::from_secs).unwrap_or(clipboard::CLEAR_AFTER);
-    tauri::Builder::default()
-        .manage(state::AppState::new(servers).with_clipboard_clear_after(clear_after))
+    startup::milestone("window start", "");
+    let mut builder = tauri::Builder::default();
+    if let Some(marker) = startup::marker_plugin("startup-trace-first", "plugins begin") {
+        builder = builder.plugin(marker);
+    }
+    builder = builder
         // First, so a second launch hands over to the open window instead of starting a second wizard.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main_window(app)))
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_dialog::init());
+    if let Some(marker) = startup::marker_plugin("startup-trace-last", "plugins end") {
+        builder = builder.plugin(marker);
+    }
+    builder
+        .manage(state::AppState::new(servers).with_clipboard_clear_after(clear_after))
         .invoke_handler({
             macro_rules! app_commands {
                 [$($name:ident),* $(,)?] => { tauri::generate_handler![$(commands::$name),*] };

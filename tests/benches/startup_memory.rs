@@ -42,13 +42,45 @@ struct App {
 
 struct Sample {
     startup: Duration,
-    /// From the app's own trace: milliseconds from `main` to Tauri's setup hook, and the page's milliseconds from
-    /// its navigation start to its first painted frame.
-    setup_ms: f64,
-    page_ms: f64,
+    /// The app's own trace, in ms since its `main` began: each milestone line (`setup`, `plugins begin`, …,
+    /// `first step ready`) and the page's phases placed on that clock (`navigation start`) or in ms from it.
+    marks: HashMap<String, f64>,
     pss_kib: u64,
     processes: Vec<(String, u64)>,
 }
+
+impl Sample {
+    fn mark(&self, name: &str) -> f64 {
+        self.marks.get(name).copied().unwrap_or(f64::NAN)
+    }
+
+    /// Milliseconds from `from` to `to`, both on `main`'s clock.
+    fn between(&self, from: &str, to: &str) -> f64 {
+        self.mark(to) - self.mark(from)
+    }
+
+    /// A page phase's end on `main`'s clock (the page measures from its navigation start).
+    fn page(&self, name: &str) -> f64 {
+        self.mark("navigation start") + self.mark(name)
+    }
+}
+
+/// Where each millisecond of a start goes, in order; each phase ends where the next begins, so they add up to the
+/// whole start (spawn to the ready line).
+const PHASES: &[(&str, fn(&Sample) -> f64)] = &[
+    ("exec and dynamic linking (spawn → `main`)", |s| s.startup.as_secs_f64() * 1000.0 - s.mark("first step ready")),
+    ("arguments, settings (`main` → window start)", |s| s.mark("window start")),
+    ("window toolkit and Tauri runtime (→ first plugin)", |s| s.between("window start", "plugins begin")),
+    ("plugins set up", |s| s.between("plugins begin", "plugins end")),
+    ("window and web view created (→ setup hook)", |s| s.between("plugins end", "setup")),
+    ("WebKit processes start, navigation begins", |s| s.between("setup", "navigation start")),
+    ("document served (navigation → response end)", |s| s.mark("document received")),
+    ("document parsed (→ DOM interactive)", |s| s.mark("document parsed") - s.mark("document received")),
+    ("script fetched, parsed, modules run (→ main script)", |s| s.mark("script running") - s.mark("document parsed")),
+    ("first step built", |s| s.mark("step built") - s.mark("script running")),
+    ("style, layout, first painted frame", |s| s.mark("first frame") - s.mark("step built")),
+    ("IPC call back to the app", |s| s.mark("first step ready") - s.page("first frame")),
+];
 
 fn target_dir() -> PathBuf {
     workspace_root().join("target/bench")
@@ -165,19 +197,18 @@ fn measure(app: &App, xvfb: &Xvfb, bus: &SessionBus) -> Sample {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut seen = Vec::new();
-        let mut setup_ms = f64::NAN;
+        let mut marks = HashMap::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("first step ready") {
-                let page_ms = number_after(&line, "(page: ").unwrap_or(f64::NAN);
-                let _ = tx.send(Ok((Instant::now(), setup_ms, page_ms)));
-            } else if line.contains(": setup after ") {
-                setup_ms = number_after(&line, "setup after ").unwrap_or(f64::NAN);
-            }
+            read_marks(&line, &mut marks);
+            let ready = line.contains("first step ready");
             seen.push(line);
+            if ready {
+                let _ = tx.send(Ok((Instant::now(), marks.clone())));
+            }
         }
         let _ = tx.send(Err(seen.join("\n")));
     });
-    let (ready, setup_ms, page_ms) = match rx.recv_timeout(Duration::from_secs(60)) {
+    let (ready, marks) = match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(Ok(seen)) => seen,
         other => {
             let family = descendants(child.id());
@@ -189,13 +220,34 @@ fn measure(app: &App, xvfb: &Xvfb, bus: &SessionBus) -> Sample {
     let family = descendants(child.id());
     let processes: Vec<(String, u64)> = family.iter().filter_map(|&p| pss_kib(p).map(|k| (comm(p), k))).collect();
     stop(&mut child, &family);
-    Sample { startup: ready - started, setup_ms, page_ms, pss_kib: processes.iter().map(|(_, k)| k).sum(), processes }
+    Sample { startup: ready - started, marks, pss_kib: processes.iter().map(|(_, k)| k).sum(), processes }
 }
 
-/// The number right after `marker` in `line` ("… setup after 212 ms" → 212).
-fn number_after(line: &str, marker: &str) -> Option<f64> {
-    let rest = &line[line.find(marker)? + marker.len()..];
-    rest.split(|c: char| !(c.is_ascii_digit() || c == '.')).next()?.parse().ok()
+/// The trace's milestones: `<app>: <name> after <ms> ms…` and `<app>: page phases <name> <ms> ms, <name> <ms> ms, …`.
+fn read_marks(line: &str, marks: &mut HashMap<String, f64>) {
+    let Some((_, said)) = line.split_once(": ") else { return };
+    if let Some(phases) = said.strip_prefix("page phases ") {
+        for phase in phases.split(", ") {
+            if let Some((name, ms)) = phase.trim_end_matches(" ms").rsplit_once(' ') {
+                if let Ok(ms) = ms.parse() {
+                    marks.insert(name.to_owned(), ms);
+                }
+            }
+        }
+    } else if let Some((name, rest)) = said.split_once(" after ") {
+        if let Some(ms) = rest.split(' ').next().and_then(|ms| ms.parse().ok()) {
+            marks.insert(name.to_owned(), ms);
+        }
+    }
+}
+
+/// The value above which a run is in the slow mode: the middle of the widest gap between neighbouring values, if
+/// that gap is wider than 150 ms.
+fn mode_split(values: &[f64]) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let (low, gap) = sorted.windows(2).map(|w| (w[0], w[1] - w[0])).max_by(|a, b| a.1.total_cmp(&b.1))?;
+    (gap > 150.0).then_some(low + gap / 2.0)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -247,11 +299,12 @@ fn main() {
             if trace {
                 let parts: Vec<String> = s.processes.iter().map(|(n, k)| format!("{n} {:.1}", *k as f64 / 1024.0)).collect();
                 println!(
-                    "  run {run:>2} {:<18} {:>5} ms (setup {:>4.0}, page {:>4.0})  {:>6.1} MiB PSS ({}){}",
+                    "  run {run:>2} {:<18} {:>5} ms (setup {:>4.0}, navigation {:>4.0}, page {:>4.0})  {:>6.1} MiB PSS ({}){}",
                     apps[i].label,
                     s.startup.as_millis(),
-                    s.setup_ms,
-                    s.page_ms,
+                    s.mark("setup"),
+                    s.mark("navigation start"),
+                    s.mark("first frame"),
                     s.pss_kib as f64 / 1024.0,
                     parts.join(", "),
                     if run == 0 { "  [warm-up, discarded]" } else { "" }
@@ -275,8 +328,8 @@ fn main() {
     let startup = medians(startup_ms);
     let [(a_lo, a_hi), (b_lo, b_hi)] = extremes(startup_ms);
     let pss_mib = medians(|s| s.pss_kib as f64 / 1024.0);
-    let setup = medians(|s| s.setup_ms);
-    let page = medians(|s| s.page_ms);
+    let setup = medians(|s| s.mark("setup"));
+    let page = medians(|s| s.mark("first frame"));
     let debs = [deb_size("icloud-mail-setup_"), deb_size("tauri-hello-baseline_")];
 
     println!();
@@ -304,4 +357,49 @@ fn main() {
         debs[1] as f64 / 1048576.0,
         debs[0] as f64 / debs[1] as f64
     );
+
+    // The two modes of WebKit's start (see docs/benchmarks.md): some starts spend ~0.5 s more between the setup hook
+    // and the navigation start, in both apps. Runs are split at the widest gap in that time over both apps' runs (if
+    // that gap is over 150 ms); each mode's median and ratio compare like with like.
+    let waits: Vec<f64> = samples.iter().flatten().map(|s| s.between("setup", "navigation start")).collect();
+    let slow_above = mode_split(&waits);
+    println!();
+    match slow_above {
+        None => println!("One mode: no gap over 150 ms in the WebKit start (setup hook → navigation start) of any run."),
+        Some(limit) => {
+            println!("Two modes, split where the WebKit start (setup hook → navigation start) passes {limit:.0} ms:");
+            println!("| | iCloud Mail Setup | bare Tauri app | ratio |");
+            println!("|---|---|---|---|");
+            for (name, slow) in [("fast", false), ("slow", true)] {
+                let within = [0, 1].map(|i| {
+                    samples[i]
+                        .iter()
+                        .filter(|s| (s.between("setup", "navigation start") > limit) == slow)
+                        .map(startup_ms)
+                        .collect::<Vec<_>>()
+                });
+                let [a, b] = [&within[0], &within[1]].map(|v| if v.is_empty() { f64::NAN } else { median(v.clone()) });
+                println!(
+                    "| start to interactive, {name} mode | {a:.0} ms ({} of {runs} runs) | {b:.0} ms ({} of {runs} runs) | {:.2}× |",
+                    within[0].len(),
+                    within[1].len(),
+                    a / b
+                );
+            }
+        }
+    }
+
+    // Where the time goes: each phase's median (the medians need not add up to the median start).
+    println!();
+    println!("Phases, median of {runs} runs each (ms):");
+    println!("| phase | iCloud Mail Setup | bare Tauri app | difference |");
+    println!("|---|---|---|---|");
+    let mut sums = [0.0, 0.0];
+    for (name, phase) in PHASES {
+        let m = medians(*phase);
+        sums[0] += m[0];
+        sums[1] += m[1];
+        println!("| {name} | {:.1} | {:.1} | {:+.1} |", m[0], m[1], m[0] - m[1]);
+    }
+    println!("| sum of the medians | {:.0} | {:.0} | {:+.0} |", sums[0], sums[1], sums[0] - sums[1]);
 }

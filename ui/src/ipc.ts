@@ -173,7 +173,17 @@ export function checkDomain(address: string): Promise<DomainReport> {
   return invoke<DomainReport>("check_domain", { address });
 }
 
+/** The page's own start, in ms from its navigation start (`timeOrigin`: that start, wall-clock ms since the epoch). */
+export interface PageTimes {
+  timeOrigin: number;
+  responseEnd: number;
+  domInteractive: number;
+  scriptStart: number;
+  stepBuilt: number;
+  firstFrame: number;
+}
+
 /** Tells the app the first step is on screen and usable (the start-to-interactive benchmark's finish line). */
-export function pageReady(pageMs: number): Promise<void> {
-  return invoke<void>("page_ready", { pageMs });
+export function pageReady(times: PageTimes): Promise<void> {
+  return invoke<void>("page_ready", { ...times });
 }

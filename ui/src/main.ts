@@ -6,8 +6,22 @@ import { osFromUserAgent } from "./platform";
 import { Wizard } from "./wizard";
 import { steps } from "./steps";
 
+const scriptStart = performance.now();
 document.documentElement.dataset.os = osFromUserAgent(navigator.userAgent);
 chooseLanguage();
 new Wizard(document.getElementById("app")!, steps());
+const stepBuilt = performance.now();
 // After the first frame with the step on it has been painted.
-requestAnimationFrame(() => setTimeout(() => void pageReady(performance.now()).catch(() => undefined)));
+requestAnimationFrame(() =>
+  setTimeout(() => {
+    const navigation = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+    void pageReady({
+      timeOrigin: performance.timeOrigin,
+      responseEnd: navigation?.responseEnd ?? NaN,
+      domInteractive: navigation?.domInteractive ?? NaN,
+      scriptStart,
+      stepBuilt,
+      firstFrame: performance.now(),
+    }).catch(() => undefined);
+  }),
+);
