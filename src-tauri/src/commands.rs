@@ -326,16 +326,25 @@ pub async fn check_domain(address: String) -> Result<DomainReport, Diagnosis> {
 }
 
 /// The page calls this once its first step is on screen and usable, with its own start: its navigation start
-/// (wall-clock ms) and, in ms from there, when the document was received and parsed, when its script began, when the
-/// step was built and when the first frame with it was painted. It only feeds the start-up trace (silent unless
-/// `ICLOUD_MAIL_SETUP_TRACE_STARTUP` is set).
+/// (wall-clock ms) and, in ms from there, when the document was received and parsed, when its script began to run
+/// and when its modules had run, when the step was built and when the first frame with it was painted (`None`: the
+/// web view could not say). It only feeds the start-up trace (silent unless `ICLOUD_MAIL_SETUP_TRACE_STARTUP` is set).
 #[tauri::command]
-pub fn page_ready(time_origin: f64, response_end: f64, dom_interactive: f64, script_start: f64, step_built: f64, first_frame: f64) {
+pub fn page_ready(
+    time_origin: f64,
+    response_end: Option<f64>,
+    dom_interactive: Option<f64>,
+    script_start: Option<f64>,
+    modules_run: f64,
+    step_built: f64,
+    first_frame: f64,
+) {
     crate::startup::page_ready(crate::startup::PageTimes {
         time_origin,
         response_end,
         dom_interactive,
         script_start,
+        modules_run,
         step_built,
         first_frame,
     });

@@ -26,7 +26,7 @@ fn since_start() -> f64 {
 /// Prints `icloud-mail-setup: <milestone> after <ms> ms<detail>` when tracing is on.
 pub fn milestone(milestone: &str, detail: &str) {
     if tracing() {
-        eprintln!("icloud-mail-setup: {milestone} after {:.0} ms{detail}", since_start());
+        eprintln!("icloud-mail-setup: {milestone} after {:.1} ms{detail}", since_start());
     }
 }
 
@@ -49,9 +49,10 @@ pub fn marker_plugin<R: tauri::Runtime>(name: &'static str, milestone_name: &'st
 #[derive(Debug, Clone, Copy)]
 pub struct PageTimes {
     pub time_origin: f64,
-    pub response_end: f64,
-    pub dom_interactive: f64,
-    pub script_start: f64,
+    pub response_end: Option<f64>,
+    pub dom_interactive: Option<f64>,
+    pub script_start: Option<f64>,
+    pub modules_run: f64,
     pub step_built: f64,
     pub first_frame: f64,
 }
@@ -64,8 +65,13 @@ pub fn page_ready(page: PageTimes) {
     let navigation = STARTED.get().map(|(_, epoch)| page.time_origin - epoch).unwrap_or(f64::NAN);
     eprintln!(
         "icloud-mail-setup: page phases navigation start {navigation:.1} ms, document received {:.1} ms, \
-         document parsed {:.1} ms, script running {:.1} ms, step built {:.1} ms, first frame {:.1} ms",
-        page.response_end, page.dom_interactive, page.script_start, page.step_built, page.first_frame
+         document parsed {:.1} ms, script running {:.1} ms, modules run {:.1} ms, step built {:.1} ms, first frame {:.1} ms",
+        page.response_end.unwrap_or(f64::NAN),
+        page.dom_interactive.unwrap_or(f64::NAN),
+        page.script_start.unwrap_or(f64::NAN),
+        page.modules_run,
+        page.step_built,
+        page.first_frame
     );
     milestone("first step ready", &format!(" (page: {:.0} ms)", page.first_frame));
 }

@@ -76,8 +76,9 @@ const PHASES: &[(&str, fn(&Sample) -> f64)] = &[
     ("WebKit processes start, navigation begins", |s| s.between("setup", "navigation start")),
     ("document served (navigation → response end)", |s| s.mark("document received")),
     ("document parsed (→ DOM interactive)", |s| s.mark("document parsed") - s.mark("document received")),
-    ("script fetched, parsed, modules run (→ main script)", |s| s.mark("script running") - s.mark("document parsed")),
-    ("first step built", |s| s.mark("step built") - s.mark("script running")),
+    ("script fetched and parsed (→ its first module runs)", |s| s.mark("script running") - s.mark("document parsed")),
+    ("script's modules run", |s| s.mark("modules run") - s.mark("script running")),
+    ("first step built", |s| s.mark("step built") - s.mark("modules run")),
     ("style, layout, first painted frame", |s| s.mark("first frame") - s.mark("step built")),
     ("IPC call back to the app", |s| s.mark("first step ready") - s.page("first frame")),
 ];

@@ -173,12 +173,15 @@ export function checkDomain(address: string): Promise<DomainReport> {
   return invoke<DomainReport>("check_domain", { address });
 }
 
-/** The page's own start, in ms from its navigation start (`timeOrigin`: that start, wall-clock ms since the epoch). */
+/** The page's own start, in ms from its navigation start (`timeOrigin`: that start, wall-clock ms since the epoch):
+ * document received and parsed, script started (its first module) and its modules run, step built, first frame
+ * painted. `null` where the web view cannot say. */
 export interface PageTimes {
   timeOrigin: number;
-  responseEnd: number;
-  domInteractive: number;
-  scriptStart: number;
+  responseEnd: number | null;
+  domInteractive: number | null;
+  scriptStart: number | null;
+  modulesRun: number;
   stepBuilt: number;
   firstFrame: number;
 }

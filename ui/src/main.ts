@@ -1,12 +1,13 @@
 // Boot: choose the language and the platform's font, build the wizard with its steps, then tell the app the first
 // step is usable.
+import "./boot-mark";
 import { chooseLanguage } from "./i18n";
 import { pageReady } from "./ipc";
 import { osFromUserAgent } from "./platform";
 import { Wizard } from "./wizard";
 import { steps } from "./steps";
 
-const scriptStart = performance.now();
+const modulesRun = performance.now();
 document.documentElement.dataset.os = osFromUserAgent(navigator.userAgent);
 chooseLanguage();
 new Wizard(document.getElementById("app")!, steps());
@@ -17,9 +18,10 @@ requestAnimationFrame(() =>
     const navigation = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
     void pageReady({
       timeOrigin: performance.timeOrigin,
-      responseEnd: navigation?.responseEnd ?? NaN,
-      domInteractive: navigation?.domInteractive ?? NaN,
-      scriptStart,
+      responseEnd: navigation?.responseEnd ?? null,
+      domInteractive: navigation?.domInteractive ?? null,
+      scriptStart: performance.getEntriesByName("script start")[0]?.startTime ?? null,
+      modulesRun,
       stepBuilt,
       firstFrame: performance.now(),
     }).catch(() => undefined);

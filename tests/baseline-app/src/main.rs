@@ -9,7 +9,7 @@ static STARTED: OnceLock<(Instant, f64)> = OnceLock::new();
 
 fn milestone(what: &str, detail: &str) {
     let ms = STARTED.get().map(|(s, _)| s.elapsed().as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
-    eprintln!("tauri-hello-baseline: {what} after {ms:.0} ms{detail}");
+    eprintln!("tauri-hello-baseline: {what} after {ms:.1} ms{detail}");
 }
 
 /// Marks the moment Tauri initialises it (plugins are initialised in the order they were added).
@@ -23,12 +23,20 @@ fn marker(name: &'static str, what: &'static str) -> tauri::plugin::TauriPlugin<
 }
 
 #[tauri::command]
-fn page_ready(time_origin: f64, response_end: f64, dom_interactive: f64, script_start: f64, step_built: f64, first_frame: f64) {
+fn page_ready(
+    time_origin: f64,
+    response_end: f64,
+    dom_interactive: f64,
+    script_start: f64,
+    modules_run: f64,
+    step_built: f64,
+    first_frame: f64,
+) {
     let navigation = STARTED.get().map(|(_, epoch)| time_origin - epoch).unwrap_or(f64::NAN);
     eprintln!(
         "tauri-hello-baseline: page phases navigation start {navigation:.1} ms, document received {response_end:.1} ms, \
-         document parsed {dom_interactive:.1} ms, script running {script_start:.1} ms, step built {step_built:.1} ms, \
-         first frame {first_frame:.1} ms"
+         document parsed {dom_interactive:.1} ms, script running {script_start:.1} ms, modules run {modules_run:.1} ms, \
+         step built {step_built:.1} ms, first frame {first_frame:.1} ms"
     );
     milestone("first step ready", &format!(" (page: {first_frame:.0} ms)"));
 }
