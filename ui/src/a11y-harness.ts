@@ -1,7 +1,7 @@
 // Served only by the dev server for the accessibility audit (scripts/a11y.mjs): the real wizard with its IPC
 // mocked, so every step can be audited in headless Chromium. Never part of the app build.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import { chooseLanguage } from "./i18n";
+import { loadLanguage } from "./i18n";
 import { Wizard } from "./wizard";
 import { steps } from "./steps";
 
@@ -110,6 +110,7 @@ mockIPC((cmd, args) => {
 });
 
 const params = new URLSearchParams(location.search);
-chooseLanguage([params.get("lang") ?? "en"]);
-const wizard = new Wizard(document.getElementById("app")!, steps());
-(window as unknown as { wizard: Wizard }).wizard = wizard;
+void loadLanguage([params.get("lang") ?? "en"]).then(() => {
+  const wizard = new Wizard(document.getElementById("app")!, steps());
+  (window as unknown as { wizard: Wizard }).wizard = wizard;
+});

@@ -1,5 +1,5 @@
 // The catalogue: both languages carry every key, and every placeholder a message uses in English.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import en from "./i18n/en.json";
 import de from "./i18n/de.json";
 
@@ -16,5 +16,21 @@ describe("message catalogue", () => {
   });
   it("has no empty text", () => {
     for (const [key, text] of [...Object.entries(en), ...Object.entries(de)]) expect(text.trim(), key).not.toBe("");
+  });
+});
+
+describe("loading a language", () => {
+  it("has English at once and fetches another language before it can be chosen", async () => {
+    vi.resetModules();
+    const fresh = await import("./i18n");
+    expect(fresh.chooseLanguage(["en-GB"])).toBe("en");
+    expect(fresh.t("nav.next")).toBe(en["nav.next"]);
+    expect(() => fresh.chooseLanguage(["de-DE"])).toThrow(/loadLanguage/);
+    expect(await fresh.loadLanguage(["de-AT", "en"])).toBe("de");
+    expect(fresh.t("nav.next")).toBe(de["nav.next"]);
+    expect(document.documentElement.lang).toBe("de");
+    // Once fetched, it is chosen at once; a language the product does not speak falls back to English.
+    expect(fresh.chooseLanguage(["fr-FR"])).toBe("en");
+    expect(fresh.chooseLanguage(["de"])).toBe("de");
   });
 });

@@ -1,26 +1,52 @@
 // The message catalogue: every word the page shows comes from ui/src/i18n/<lang>.json. The command line reads the
-// English file too, so a diagnosis reads the same in the window and in a terminal.
+// same files, so a diagnosis reads the same in the window and in a terminal.
+//
+// English is part of the page's script (it is also the fallback for a missing key); every other language's file is
+// a chunk of its own, fetched once when that language is chosen (`loadLanguage`), so the first step's script parses
+// one catalogue, not all of them (docs/benchmarks.md: ~3 ms of the page's start).
 import en from "./i18n/en.json";
-import de from "./i18n/de.json";
 import type { Facts } from "./bindings/Facts";
 import type { Lang } from "./bindings/Lang";
 
 export type { Lang };
 export type Catalogue = Record<string, string>;
-/** One catalogue per language the product speaks (the core's `Lang`, so the two cannot drift apart). */
-export const catalogues: Record<Lang, Catalogue> = { en, de };
+
+/** How to get each language's catalogue but English (the core's `Lang`, so the two cannot drift apart). */
+const loaders: Record<Exclude<Lang, "en">, () => Promise<{ default: Catalogue }>> = {
+  de: () => import("./i18n/de.json"),
+};
+const loaded: Partial<Record<Lang, Catalogue>> = { en };
 
 let current: Catalogue = en;
 let currentLang: Lang = "en";
 
 function isLang(code: string): code is Lang {
-  return Object.prototype.hasOwnProperty.call(catalogues, code);
+  return code === "en" || Object.prototype.hasOwnProperty.call(loaders, code);
 }
 
-/** Picks the catalogue from the OS locale (as WebKit reports it), falling back to English. */
-export function chooseLanguage(preferred: readonly string[] = navigator.languages ?? [navigator.language]): Lang {
-  const lang = preferred.map((l) => l.toLowerCase().split(/[-_]/)[0]).find(isLang) ?? "en";
-  current = catalogues[lang];
+/** The first language in `preferred` (as WebKit reports the OS locale) that the product speaks, else English. */
+function pick(preferred: readonly string[]): Lang {
+  return preferred.map((l) => l.toLowerCase().split(/[-_]/)[0]).find(isLang) ?? "en";
+}
+
+function defaultPreferred(): readonly string[] {
+  return navigator.languages ?? [navigator.language];
+}
+
+/** Fetches the catalogue the OS locale asks for (if it is not English and not fetched yet), then chooses it. */
+export async function loadLanguage(preferred: readonly string[] = defaultPreferred()): Promise<Lang> {
+  const lang = pick(preferred);
+  if (lang !== "en" && loaded[lang] === undefined) loaded[lang] = (await loaders[lang]()).default;
+  return chooseLanguage([lang]);
+}
+
+/** Chooses the catalogue from the OS locale, falling back to English. A language other than English must have
+ * been fetched with `loadLanguage` first. */
+export function chooseLanguage(preferred: readonly string[] = defaultPreferred()): Lang {
+  const lang = pick(preferred);
+  const catalogue = loaded[lang];
+  if (catalogue === undefined) throw new Error(`the ${lang} catalogue was not loaded: call loadLanguage first`);
+  current = catalogue;
   currentLang = lang;
   document.documentElement.lang = lang;
   return lang;
