@@ -13,7 +13,11 @@
 //! alternating, one discarded warm-up run each, own HOME kept across runs):
 //! - start to interactive: from just before spawn to the line the app prints on stderr when the page has painted
 //!   its first step and its first IPC call arrived (the wizard prints it with `ICLOUD_MAIL_SETUP_TRACE_STARTUP`
-//!   set, the baseline always);
+//!   set, the baseline always). Both apps print the same milestones on the way (window start, first and last
+//!   plugin set up, Tauri's setup hook) and the page reports its own phases (navigation start, document received and
+//!   parsed, script running, modules run, step built, first frame), so each millisecond of a start is named in the
+//!   phase table; the runs are also split into the two modes of WebKit's start (see `mode_split`) with a median and
+//!   ratio within each;
 //! - idle memory: 3 s after that, PSS summed over the app and every process it started (WebKitWebProcess,
 //!   WebKitNetworkProcess), from /proc/<pid>/smaps_rollup;
 //! - installer size: the two .deb files.
@@ -65,9 +69,28 @@ impl Sample {
     }
 }
 
+/// Every milestone and page phase the phase table reads.
+const MARKS: &[&str] = &[
+    "window start",
+    "plugins begin",
+    "plugins end",
+    "setup",
+    "navigation start",
+    "document received",
+    "document parsed",
+    "script running",
+    "modules run",
+    "step built",
+    "first frame",
+    "first step ready",
+];
+
 /// Where each millisecond of a start goes, in order; each phase ends where the next begins, so they add up to the
 /// whole start (spawn to the ready line).
-const PHASES: &[(&str, fn(&Sample) -> f64)] = &[
+/// A phase's name and how long it took in one start.
+type Phase = (&'static str, fn(&Sample) -> f64);
+
+const PHASES: &[Phase] = &[
     ("exec and dynamic linking (spawn → `main`)", |s| s.startup.as_secs_f64() * 1000.0 - s.mark("first step ready")),
     ("arguments, settings (`main` → window start)", |s| s.mark("window start")),
     ("window toolkit and Tauri runtime (→ first plugin)", |s| s.between("window start", "plugins begin")),
@@ -217,6 +240,10 @@ fn measure(app: &App, xvfb: &Xvfb, bus: &SessionBus) -> Sample {
             panic!("{} never reported its first step (stderr: {other:?})", app.label);
         }
     };
+    let missing: Vec<&str> = MARKS.iter().copied().filter(|m| !marks.get(*m).is_some_and(|v| v.is_finite())).collect();
+    if !missing.is_empty() {
+        println!("  warning: {} did not report {missing:?}: those phases are blank", app.label);
+    }
     std::thread::sleep(IDLE);
     let family = descendants(child.id());
     let processes: Vec<(String, u64)> = family.iter().filter_map(|&p| pss_kib(p).map(|k| (comm(p), k))).collect();
