@@ -8,9 +8,14 @@ export function welcomeStep(): Step {
     render() {
       const body = el("div");
       body.append(text("p", t("step.welcome.intro")));
+      // "What you need" introduces the list (and names it for screen readers) in body text: a bold heading here
+      // would be one more font face before the first frame (docs/benchmarks.md).
+      const intro = text("p", t("step.welcome.need_title"), "list-intro");
+      intro.id = "need-title";
       const need = el("ul", "checklist");
+      need.setAttribute("aria-labelledby", intro.id);
       need.append(text("li", t("step.welcome.need_address")), text("li", t("step.welcome.need_2fa")));
-      body.append(text("h2", t("step.welcome.need_title")), need, text("p", t("step.welcome.privacy"), "note"));
+      body.append(intro, need, text("p", t("step.welcome.privacy"), "note"));
       return body;
     },
     canProceed: () => true,
