@@ -119,6 +119,23 @@ fn request(imap: Endpoint, smtp: Endpoint, fallback: Option<Endpoint>, ca_pem: &
     request
 }
 
+/// The happy path's request at `rtt`: through a delaying relay in front of each Dovecot port (kept alive by the
+/// returned pair), or straight to Dovecot at RTT 0 (the fixed cost of prober and server).
+async fn relayed_request(server: &Dovecot, rtt: Duration) -> ((DelayRelay, DelayRelay), ProbeRequest) {
+    let imap_relay = delay_relay(upstream(server.imaps_port), rtt).await;
+    let smtp_relay = delay_relay(upstream(server.submission_port), rtt).await;
+    let (imap_port, smtp_port) =
+        if rtt.is_zero() { (server.imaps_port, server.submission_port) } else { (imap_relay.port, smtp_relay.port) };
+    let req = request(
+        Endpoint::new("localhost", imap_port, Security::Tls),
+        Endpoint::new("localhost", smtp_port, Security::Starttls),
+        None,
+        server.ca().ca_pem(),
+        Timeouts::default(),
+    );
+    ((imap_relay, smtp_relay), req)
+}
+
 async fn timed_probe(request: &ProbeRequest) -> (Duration, ProbeReport) {
     let secret = Secret::new(PASSWORD.to_owned());
     let started = Instant::now();
@@ -166,17 +183,7 @@ fn main() {
     for rtt_ms in std::iter::once(0).chain(rtts) {
         let rtt = Duration::from_millis(rtt_ms);
         runtime.block_on(async {
-            let imap_relay = delay_relay(upstream(server.imaps_port), rtt).await;
-            let smtp_relay = delay_relay(upstream(server.submission_port), rtt).await;
-            let (imap_port, smtp_port) =
-                if rtt_ms == 0 { (server.imaps_port, server.submission_port) } else { (imap_relay.port, smtp_relay.port) };
-            let req = request(
-                Endpoint::new("localhost", imap_port, Security::Tls),
-                Endpoint::new("localhost", smtp_port, Security::Starttls),
-                None,
-                server.ca().ca_pem(),
-                Timeouts::default(),
-            );
+            let (_relays, req) = relayed_request(&server, rtt).await;
             // One warm-up run (Dovecot starts its login processes), then the measured ones.
             let _ = timed_probe(&req).await;
             let (mut first, mut again, mut imap, mut smtp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -226,17 +233,7 @@ fn main() {
     for rtt_ms in std::iter::once(0).chain(env_list("PROBE_BENCH_RTTS", "50,100,200")) {
         let rtt = Duration::from_millis(rtt_ms);
         runtime.block_on(async {
-            let imap_relay = delay_relay(upstream(server.imaps_port), rtt).await;
-            let smtp_relay = delay_relay(upstream(server.submission_port), rtt).await;
-            let (imap_port, smtp_port) =
-                if rtt_ms == 0 { (server.imaps_port, server.submission_port) } else { (imap_relay.port, smtp_relay.port) };
-            let req = request(
-                Endpoint::new("localhost", imap_port, Security::Tls),
-                Endpoint::new("localhost", smtp_port, Security::Starttls),
-                None,
-                server.ca().ca_pem(),
-                Timeouts::default(),
-            );
+            let (_relays, req) = relayed_request(&server, rtt).await;
             let (_, report) = timed_probe(&req).await;
             let verified = req.account.clone().with_verified(&report).expect("a passed probe");
             let mut send = SendRequest::new(verified, icloud_mail_core::Lang::En);

@@ -73,8 +73,7 @@ fn contents(server: &Dovecot, address: &str, folder: &str) -> Vec<Vec<u8>> {
 #[test]
 fn the_round_trip_for_the_own_address_succeeds_and_leaves_the_inbox_as_it_was() {
     let server = server(Setup::icloud_like(), JANE);
-    let old = b"From: someone@example.com\r\nTo: jane@icloud.com\r\nSubject: kept\r\n\r\nThis stays.\r\n";
-    server.deliver(JANE, old).unwrap();
+    deliver_one_to_keep(&server);
     let account = verified(&server, JANE, None);
     let (inbox, trash) = (contents(&server, JANE, "INBOX"), contents(&server, JANE, "Deleted Messages"));
 
@@ -144,6 +143,13 @@ fn a_server_without_idle_is_polled() {
     assert_eq!(contents(&server, JANE, "INBOX"), inbox);
 }
 
+/// Puts one message in Jane's inbox that the send test must leave alone.
+fn deliver_one_to_keep(server: &Dovecot) {
+    let old = b"From: someone@example.com\r\nTo: jane@icloud.com\r\nSubject: kept\r\n\r\nThis stays.\r\n";
+    server.deliver(JANE, old).unwrap();
+}
+
+/// How many of `messages` are the send test's (its header).
 fn test_messages(messages: &[Vec<u8>]) -> usize {
     messages.iter().filter(|m| String::from_utf8_lossy(m).contains("X-iCloud-Mail-Setup-Test:")).count()
 }
@@ -152,8 +158,7 @@ fn test_messages(messages: &[Vec<u8>]) -> usize {
 fn without_uidplus_the_message_is_moved_to_the_trash_and_nothing_else_is_touched() {
     // No UID EXPUNGE without UIDPLUS, and never a plain EXPUNGE: the test message alone goes to Deleted Messages.
     let server = server(Setup::icloud_like().with_capability_without("UIDPLUS"), JANE);
-    let old = b"From: someone@example.com\r\nTo: jane@icloud.com\r\nSubject: kept\r\n\r\nThis stays.\r\n";
-    server.deliver(JANE, old).unwrap();
+    deliver_one_to_keep(&server);
     let account = verified(&server, JANE, None);
     let (inbox, trash) = (contents(&server, JANE, "INBOX"), contents(&server, JANE, "Deleted Messages"));
 
@@ -168,8 +173,7 @@ fn without_uidplus_the_message_is_moved_to_the_trash_and_nothing_else_is_touched
 #[test]
 fn without_uidplus_or_move_the_message_is_copied_to_the_trash_and_only_it_is_marked_deleted() {
     let server = server(Setup::icloud_like().with_capability_without("UIDPLUS").with_capability_without("MOVE"), JANE);
-    let old = b"From: someone@example.com\r\nTo: jane@icloud.com\r\nSubject: kept\r\n\r\nThis stays.\r\n";
-    server.deliver(JANE, old).unwrap();
+    deliver_one_to_keep(&server);
     let account = verified(&server, JANE, None);
     let inbox = contents(&server, JANE, "INBOX");
 

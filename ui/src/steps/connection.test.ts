@@ -7,9 +7,8 @@ import type { SideReport } from "../bindings/SideReport";
 import type { DiagnosisKind } from "../bindings/DiagnosisKind";
 import { chooseLanguage } from "../i18n";
 import { forgetPassword, setPassword } from "../secret";
-import { Wizard } from "../wizard";
-import { connectionStep } from "./connection";
-import { welcomeStep } from "./welcome";
+import type { Wizard } from "../wizard";
+import { wizardAtConnectionTest } from "./testing";
 import en from "../i18n/en.json";
 import de from "../i18n/de.json";
 
@@ -80,16 +79,7 @@ afterEach(() => {
 });
 
 function start(): Wizard {
-  const w = new Wizard(document.getElementById("app")!, [welcomeStep(), connectionStep(), welcomeStep()]);
-  w.state.address = {
-    address: "jane@icloud.com",
-    local_part: "jane",
-    domain: "icloud.com",
-    domain_unicode: "icloud.com",
-    kind: { type: "icloud" },
-  };
-  w.go(1);
-  return w;
+  return wizardAtConnectionTest();
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 0));

@@ -10,9 +10,8 @@ import type { SendReport } from "../bindings/SendReport";
 import type { SideReport } from "../bindings/SideReport";
 import { chooseLanguage } from "../i18n";
 import { forgetPassword, setPassword } from "../secret";
-import { Wizard } from "../wizard";
-import { connectionStep } from "./connection";
-import { welcomeStep } from "./welcome";
+import type { Wizard } from "../wizard";
+import { wizardAtConnectionTest } from "./testing";
 import en from "../i18n/en.json";
 import de from "../i18n/de.json";
 
@@ -81,17 +80,7 @@ afterEach(() => {
 });
 
 function start(): Wizard {
-  const w = new Wizard(document.getElementById("app")!, [welcomeStep(), connectionStep(), welcomeStep()]);
-  w.state.address = {
-    address: "jane@icloud.com",
-    local_part: "jane",
-    domain: "icloud.com",
-    domain_unicode: "icloud.com",
-    kind: { type: "icloud" },
-  };
-  w.state.name = "Jane Doe";
-  w.go(1);
-  return w;
+  return wizardAtConnectionTest("Jane Doe");
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
