@@ -122,6 +122,7 @@ fn request(imap: Endpoint, smtp: Endpoint, fallback: Option<Endpoint>, ca_pem: &
 /// The happy path's request at `rtt`: through a delaying relay in front of each Dovecot port (kept alive by the
 /// returned pair), or straight to Dovecot at RTT 0 (the fixed cost of prober and server).
 async fn relayed_request(server: &Dovecot, rtt: Duration) -> ((DelayRelay, DelayRelay), ProbeRequest) {
+    let upstream = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
     let imap_relay = delay_relay(upstream(server.imaps_port), rtt).await;
     let smtp_relay = delay_relay(upstream(server.submission_port), rtt).await;
     let (imap_port, smtp_port) =
@@ -162,7 +163,6 @@ fn main() {
     let rtts = env_list("PROBE_BENCH_RTTS", "50,100,200");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).expect("Dovecot starts");
-    let upstream = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
 
     // What the probe costs before the network: building the TLS configuration (the system's roots are loaded).
     let mut config_builds = Vec::new();
