@@ -395,6 +395,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Di
     sync_folder(folder).map_err(|e| failed(&e))
 }
 
+/// Replaces an existing file (or creates it) atomically, keeping the old file's permissions: a temporary file
+/// beside it (`.<name>.XXXXXX`, owner only), written and synced, given the old file's permissions, renamed over it,
+/// and the folder synced so that the rename itself survives a power cut. For files another program owns and reads
+/// (Thunderbird's prefs.js and logins.json), where `write_atomic`'s 0600 for a new file is right but an existing
+/// file's mode is the owner's choice.
+pub(crate) fn replace_keeping_permissions(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{}.", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    let mut temp = tempfile::Builder::new().prefix(&prefix).tempfile_in(folder)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        temp.as_file().set_permissions(meta.permissions())?;
+    }
+    temp.persist(path).map_err(|e| e.error)?;
+    sync_folder(folder)
+}
+
 /// Syncs a folder after a file was renamed into it: the rename is a change of the folder, and until the folder
 /// reaches the disk a power cut can undo it (ext4, XFS). Unix only: Windows cannot open a folder for this, and
 /// NTFS journals the rename. A file system that cannot sync a folder at all (EINVAL) is left as it is.

@@ -346,7 +346,7 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
 
     // Thunderbird may have started meanwhile: it would overwrite logins.json from memory when it saves a login.
     refuse_if_running(profile)?;
-    replace_atomically(&logins_path, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
+    crate::export::replace_keeping_permissions(&logins_path, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
     Ok(Stored { changed: true, backups })
 }
 
@@ -358,49 +358,15 @@ fn write_failed(path: &Path, e: &dyn std::fmt::Display) -> Diagnosis {
     Diagnosis::new(DiagnosisKind::WriteFailed, facts_path(path), Some(e.to_string()))
 }
 
-/// `<name>.bak-<unix time>` beside `path` (`-2`, `-3`… when taken), a copy of its bytes, readable by its owner
-/// only on Unix (on Windows it inherits the profile folder's per-user permissions).
+/// A backup copy of `path` beside it (`<name>.bak-<unix time>`, owner only), as prefs.js gets one.
 fn backup(path: &Path) -> std::io::Result<PathBuf> {
-    use std::io::Write;
     let bytes = std::fs::read(path)?;
-    let folder = path.parent().unwrap_or(Path::new("."));
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    for attempt in 1u32.. {
-        let copy =
-            if attempt == 1 { folder.join(format!("{name}.bak-{stamp}")) } else { folder.join(format!("{name}.bak-{stamp}-{attempt}")) };
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&copy) {
-            Ok(mut file) => {
-                file.write_all(&bytes)?;
-                file.sync_all()?;
-                crate::export::sync_folder(folder)?;
-                return Ok(copy);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    unreachable!("the loop returns")
-}
-
-/// A temporary file beside `path`, synced, with the old file's permissions (owner only for a new one), renamed over
-/// it, the folder synced.
-fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let folder = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new().prefix(".logins.json.").tempfile_in(folder)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    // A new file keeps the temporary file's permissions: owner only (tempfile creates it 0600 on Unix).
-    if let Ok(meta) = std::fs::metadata(path) {
-        temp.as_file().set_permissions(meta.permissions())?;
-    }
-    temp.persist(path).map_err(|e| e.error)?;
-    crate::export::sync_folder(folder)
+    super::write_backup(folder, &name, &bytes)
 }
 
 /// The milliseconds since 1970, as Thunderbird stamps logins.

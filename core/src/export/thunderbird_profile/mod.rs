@@ -255,7 +255,7 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
     }
 
     let backup = match &original {
-        Some(original) => Some(write_backup(profile, original).map_err(|e| write_failed(&e))?),
+        Some(original) => Some(write_backup(profile, "prefs.js", original).map_err(|e| write_failed(&e))?),
         None => None,
     };
     // Thunderbird may have started while we read: ask again right before the file is replaced. Nothing changed
@@ -266,7 +266,7 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
         }
         return Err(running);
     }
-    replace_atomically(&prefs_path, &bytes).map_err(|e| write_failed(&e))?;
+    crate::export::replace_keeping_permissions(&prefs_path, &bytes).map_err(|e| write_failed(&e))?;
     Ok(AddOutcome::Added {
         profile: profile_shown,
         account_key: keys.account,
@@ -299,17 +299,19 @@ fn read_if_there(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     }
 }
 
-/// `prefs.js.bak-<seconds since 1970>` (with `-2`, `-3`… if that exists), never overwriting an earlier backup;
-/// readable by its owner only on Unix (on Windows it inherits the profile folder's per-user permissions).
-fn write_backup(profile: &Path, original: &[u8]) -> std::io::Result<PathBuf> {
+/// `<name>.bak-<seconds since 1970>` in `profile` (with `-2`, `-3`… if that exists), holding `original`, never
+/// overwriting an earlier backup; readable by its owner only on Unix (on Windows it inherits the profile folder's
+/// per-user permissions). For prefs.js and the login store alike.
+pub(super) fn write_backup(profile: &Path, name: &str, original: &[u8]) -> std::io::Result<PathBuf> {
     use std::io::Write;
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     for attempt in 1.. {
-        let name = if attempt == 1 { format!("prefs.js.bak-{stamp}") } else { format!("prefs.js.bak-{stamp}-{attempt}") };
-        let path = profile.join(name);
+        let file_name = if attempt == 1 { format!("{name}.bak-{stamp}") } else { format!("{name}.bak-{stamp}-{attempt}") };
+        let path = profile.join(file_name);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        // prefs.js names the person's accounts and addresses: the copy is for its owner only, whatever the umask.
+        // prefs.js names the person's accounts, logins.json their logins: the copy is for its owner only, whatever the
+        // umask.
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         match options.open(&path) {
@@ -324,22 +326,4 @@ fn write_backup(profile: &Path, original: &[u8]) -> std::io::Result<PathBuf> {
         }
     }
     unreachable!("the loop returns")
-}
-
-/// A temporary file beside the target, synced, given the target's permissions, then renamed over it, and the
-/// folder synced so that the rename itself survives a power cut.
-fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new().prefix(".prefs.js.").tempfile_in(folder)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        temp.as_file().set_permissions(meta.permissions())?;
-    }
-    temp.persist(path).map_err(|e| e.error)?;
-    super::sync_folder(folder)
 }
