@@ -11,6 +11,15 @@ use crate::{assert_ok, run_with_stdin as run};
 /// `LD_LIBRARY_PATH` for Thunderbird's own NSS (Debian's system NSS is too old for its key4.db).
 pub const THUNDERBIRD_LIBS: &str = "/usr/lib/thunderbird";
 
+/// The prefs a headless Thunderbird in a test needs: online at once, no default-client question, no start page, no
+/// update check.
+pub const HEADLESS_PREFS: &str = "user_pref(\"offline.autoDetect\", false);\n\
+     user_pref(\"offline.startup_state\", 2);\n\
+     user_pref(\"network.manage-offline-status\", false);\n\
+     user_pref(\"mail.shell.checkDefaultClient\", false);\n\
+     user_pref(\"mailnews.start_page.enabled\", false);\n\
+     user_pref(\"app.update.enabled\", false);\n";
+
 /// Creates `profile` with the CA `ca` trusted, the prefs a headless loopback run needs, and the password for
 /// `username` at `origin` (e.g. `imap://localhost`) in logins.json, encrypted with the profile's key.
 pub fn prepare_profile(profile: &Path, ca: &Path, origin: &str, username: &str, password: &str) {
@@ -18,17 +27,7 @@ pub fn prepare_profile(profile: &Path, ca: &Path, origin: &str, username: &str, 
     let db = format!("sql:{}", profile.display());
     assert_ok(&run(Command::new("certutil").args(["-N", "--empty-password", "-d", &db]), b""));
     assert_ok(&run(Command::new("certutil").args(["-A", "-n", "icloud-mail-setup test CA", "-t", "C,,", "-d", &db, "-i"]).arg(ca), b""));
-    std::fs::write(
-        profile.join("prefs.js"),
-        "// Mozilla User Preferences\n\n\
-         user_pref(\"offline.autoDetect\", false);\n\
-         user_pref(\"offline.startup_state\", 2);\n\
-         user_pref(\"network.manage-offline-status\", false);\n\
-         user_pref(\"mail.shell.checkDefaultClient\", false);\n\
-         user_pref(\"mailnews.start_page.enabled\", false);\n\
-         user_pref(\"app.update.enabled\", false);\n",
-    )
-    .unwrap();
+    std::fs::write(profile.join("prefs.js"), format!("// Mozilla User Preferences\n\n{HEADLESS_PREFS}")).unwrap();
     nss::seed_login(profile, origin, username, password);
 }
 

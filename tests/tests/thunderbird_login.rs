@@ -65,16 +65,7 @@ impl World {
         certutil.args(["-A", "-n", "icloud-mail-setup test CA", "-t", "C,,", "-d", &db, "-i"]).arg(self.server.ca_path());
         assert_ok(&run(&mut certutil, b""));
         assert!(key_store_state(profile) == before, "the test's certutil call changed more of key4.db than trust signatures");
-        std::fs::write(
-            profile.join("user.js"),
-            "user_pref(\"offline.autoDetect\", false);\n\
-             user_pref(\"offline.startup_state\", 2);\n\
-             user_pref(\"network.manage-offline-status\", false);\n\
-             user_pref(\"mail.shell.checkDefaultClient\", false);\n\
-             user_pref(\"mailnews.start_page.enabled\", false);\n\
-             user_pref(\"app.update.enabled\", false);\n",
-        )
-        .unwrap();
+        std::fs::write(profile.join("user.js"), icloud_mail_tests::thunderbird::HEADLESS_PREFS).unwrap();
     }
 
     fn thunderbird(&self, profile: &Path, log: &str) -> Service {
