@@ -33,4 +33,15 @@ describe("loading a language", () => {
     expect(fresh.chooseLanguage(["fr-FR"])).toBe("en");
     expect(fresh.chooseLanguage(["de"])).toBe("de");
   });
+
+  it("stays in English when a catalogue cannot be fetched", async () => {
+    vi.resetModules();
+    const fresh = await import("./i18n");
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(await fresh.loadLanguage(["de-DE"], () => Promise.reject(new Error("chunk missing")))).toBe("en");
+    expect(fresh.t("nav.next")).toBe(en["nav.next"]);
+    expect(document.documentElement.lang).toBe("en");
+    expect(quiet).toHaveBeenCalled();
+    quiet.mockRestore();
+  });
 });

@@ -33,10 +33,21 @@ function defaultPreferred(): readonly string[] {
   return navigator.languages ?? [navigator.language];
 }
 
-/** Fetches the catalogue the OS locale asks for (if it is not English and not fetched yet), then chooses it. */
-export async function loadLanguage(preferred: readonly string[] = defaultPreferred()): Promise<Lang> {
+/** Fetches the catalogue the OS locale asks for (if it is not English and not fetched yet), then chooses it. A
+ * catalogue that cannot be fetched leaves the page in English rather than without a first step. */
+export async function loadLanguage(
+  preferred: readonly string[] = defaultPreferred(),
+  load: (lang: Exclude<Lang, "en">) => Promise<{ default: Catalogue }> = (lang) => loaders[lang](),
+): Promise<Lang> {
   const lang = pick(preferred);
-  if (lang !== "en" && loaded[lang] === undefined) loaded[lang] = (await loaders[lang]()).default;
+  if (lang !== "en" && loaded[lang] === undefined) {
+    try {
+      loaded[lang] = (await load(lang)).default;
+    } catch (e) {
+      console.error(`the ${lang} catalogue could not be loaded; English instead`, e);
+      return chooseLanguage(["en"]);
+    }
+  }
   return chooseLanguage([lang]);
 }
 
