@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
 use icloud_mail_core::export::thunderbird_profile::logins::AddReport;
 use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, ThunderbirdProfile};
-use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
+use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportFormatInfo, ExportOptions};
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
 use icloud_mail_core::mail_apps::{self, MailApp, Settings};
 use icloud_mail_core::probe::send::{send_test, SendEvent, SendReport, SendRequest};
@@ -198,7 +198,7 @@ pub async fn export_profile(
     let account = state.verified_account(&address, login.as_deref(), name)?;
     let options = ExportOptions {
         ca_file: state.servers.ca_file.as_ref().map(|p| p.display().to_string()),
-        password_command: PasswordCommand::App { program: export::app_program() },
+        password_command: export::app_program(),
         lang,
         autodiscover_xml_path: None,
     };

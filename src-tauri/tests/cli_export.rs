@@ -519,3 +519,64 @@ fn the_mbsync_export_makes_its_mail_folder_and_says_the_command() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("mbsync -c \"{}\" -a", file.display())), "{stderr}");
 }
+
+/// A copy of this program at `dir/usr/bin/icloud-mail-setup` (a hard link where the file system allows).
+#[cfg(unix)]
+fn program_copy_in(dir: &Path) -> std::path::PathBuf {
+    let bin = dir.join("usr/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let program = bin.join("icloud-mail-setup");
+    let original = Path::new(env!("CARGO_BIN_EXE_icloud-mail-setup"));
+    if std::fs::hard_link(original, &program).is_err() {
+        std::fs::copy(original, &program).unwrap();
+    }
+    program
+}
+
+/// The msmtp file `program` exports (to standard output), with `env` set and PATH not finding the program.
+#[cfg(unix)]
+fn msmtp_from(program: &Path, env: &[(&str, &Path)]) -> String {
+    let mut command = Command::new(program);
+    command.env("PATH", "/usr/bin:/bin").env_remove("APPIMAGE").env_remove("APPDIR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out =
+        command.args(["--lang", "en", "export", "--address", "jane@icloud.com", "--format", "msmtp", "--output", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// An AppImage runs its program from a mount under /tmp that vanishes when it exits, and that another user could
+/// recreate: the files name the AppImage file itself ($APPIMAGE), never the mount.
+#[cfg(unix)]
+#[test]
+fn from_an_appimage_the_files_name_the_appimage_not_its_mount() {
+    let mount = tempfile::Builder::new().prefix(".mount_icloud").tempdir_in(std::env::temp_dir()).unwrap();
+    let program = program_copy_in(mount.path());
+    let kept = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let appimage = kept.path().join("iCloud_Mail_Setup-x86_64.AppImage");
+    std::fs::write(&appimage, b"an AppImage").unwrap();
+    let text = msmtp_from(&program, &[("APPDIR", mount.path()), ("APPIMAGE", &appimage)]);
+    let appimage = std::fs::canonicalize(&appimage).unwrap();
+    assert!(text.contains(&format!("passwordeval \"{} keychain get --address jane@icloud.com\"", appimage.display())), "{text}");
+    assert!(!text.contains(".mount_icloud"), "{text}");
+}
+
+/// A program in a folder other users can write to (sticky and world-writable, as /tmp) is named without its path,
+/// and the file says why.
+#[cfg(unix)]
+#[test]
+fn from_a_folder_others_can_write_to_the_files_name_the_program_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let shared = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let program = program_copy_in(shared.path());
+    let text = msmtp_from(&program, &[]);
+    assert!(text.contains("passwordeval \"icloud-mail-setup keychain get --address jane@icloud.com\""), "{text}");
+    let shown = shared.path().display().to_string();
+    assert!(text.lines().filter(|l| !l.starts_with('#')).all(|l| !l.contains(&shown)), "{text}");
+    let comment: Vec<&str> = text.lines().filter(|l| l.starts_with('#') && l.contains("other users can write to")).collect();
+    assert_eq!(comment.len(), 1, "the file says why: {text}");
+    assert!(comment[0].contains(&shown), "{text}");
+}

@@ -135,6 +135,10 @@ impl Exporter for Aerc {
         for note in notes {
             text.push_str(&note);
         }
+        for line in options.password_command.comment_lines() {
+            text.push_str(&line);
+            text.push('\n');
+        }
         if let Some(ca) = options.ca_file.as_deref().filter(|ca| !ca.chars().any(char::is_control)) {
             text.push_str(&format!(
                 "# aerc trusts the system's certificates only; to trust the extra CA too, start it as:\n#   SSL_CERT_FILE={} aerc\n",
