@@ -32,6 +32,8 @@ pub enum DiagnosisKind {
     SenderRejected,
     /// The message was sent but did not arrive in the inbox within the time allowed.
     MessageNotReceived,
+    /// The message was sent and arrived, but more than one message carries its token: none was removed.
+    MessageLeft,
     /// The tested password is no longer held (saved already, forgotten, or waited too long).
     PasswordNeeded,
     // --- the address a person typed ---
@@ -115,6 +117,7 @@ impl DiagnosisKind {
         DiagnosisKind::Cancelled,
         DiagnosisKind::SenderRejected,
         DiagnosisKind::MessageNotReceived,
+        DiagnosisKind::MessageLeft,
         DiagnosisKind::PasswordNeeded,
         DiagnosisKind::AddressEmpty,
         DiagnosisKind::AddressMissingAt,

@@ -126,6 +126,8 @@ pub struct Setup {
     pub refuse_foreign_senders: bool,
     /// The relay delivers what it accepts; when false it answers `250` to the message and drops it.
     pub relay_delivers: bool,
+    /// The relay delivers each message twice (a forwarding loop, a duplicated delivery).
+    pub relay_delivers_twice: bool,
     /// Words left out of an iCloud-like server's capability list (`IDLE`: a server a client must poll).
     pub capabilities_left_out: Vec<&'static str>,
 }
@@ -138,6 +140,7 @@ impl Default for Setup {
             folders: Vec::new(),
             refuse_foreign_senders: false,
             relay_delivers: true,
+            relay_delivers_twice: false,
             capabilities_left_out: Vec::new(),
         }
     }
@@ -163,6 +166,12 @@ impl Setup {
     /// The relay accepts every message and delivers none (mail that is slow or lost on the way).
     pub fn never_delivering(mut self) -> Setup {
         self.relay_delivers = false;
+        self
+    }
+
+    /// The relay delivers every message it accepts twice.
+    pub fn delivering_twice(mut self) -> Setup {
+        self.relay_delivers_twice = true;
         self
     }
 
@@ -667,6 +676,7 @@ struct RelayCounts {
 struct RelayRules {
     refuse_foreign_senders: bool,
     deliver: bool,
+    twice: bool,
 }
 
 impl Relay {
@@ -675,7 +685,11 @@ impl Relay {
         let port = listener.local_addr()?.port();
         let stop = Arc::new(AtomicBool::new(false));
         let counts = Arc::new(RelayCounts::default());
-        let rules = RelayRules { refuse_foreign_senders: setup.refuse_foreign_senders, deliver: setup.relay_delivers };
+        let rules = RelayRules {
+            refuse_foreign_senders: setup.refuse_foreign_senders,
+            deliver: setup.relay_delivers,
+            twice: setup.relay_delivers_twice,
+        };
         let (stop2, delivered2) = (stop.clone(), counts.clone());
         let thread = std::thread::Builder::new().name("smtp-relay".into()).spawn(move || {
             for stream in listener.incoming() {
@@ -760,7 +774,9 @@ fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], counts
                 message.extend_from_slice(body);
             }
             for maildir in recipients.iter().filter(|_| rules.deliver) {
-                deliver_to_maildir(maildir, &message)?;
+                for _ in 0..if rules.twice { 2 } else { 1 } {
+                    deliver_to_maildir(maildir, &message)?;
+                }
                 counts.delivered.fetch_add(1, Ordering::SeqCst);
             }
             recipients.clear();

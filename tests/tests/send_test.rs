@@ -14,6 +14,7 @@ use icloud_mail_core::{Account, Address, Lang, Secret};
 use icloud_mail_tests::ca::TestCa;
 use icloud_mail_tests::dns::TestDns;
 use icloud_mail_tests::dovecot::{Dovecot, MailUser, Setup};
+use icloud_mail_tests::imap_proxy::LooseSearch;
 
 const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
 const JANE: &str = "jane@icloud.com";
@@ -189,6 +190,43 @@ fn without_uidplus_or_move_the_message_is_copied_to_the_trash_and_only_it_is_mar
     let deleted: Vec<_> = flags.iter().filter(|(_, f)| f.contains('T')).collect();
     assert_eq!(deleted.len(), 1, "only the test message is marked deleted: {flags:?}");
     assert!(String::from_utf8_lossy(deleted[0].0.as_slice()).contains("X-iCloud-Mail-Setup-Test:"));
+}
+
+#[test]
+fn a_search_that_names_other_messages_removes_only_the_test_message() {
+    let server = server(Setup::icloud_like(), JANE);
+    deliver_one_to_keep(&server);
+    let mut account = verified(&server, JANE, None);
+    // The kept message is UID 1; the proxy adds it to every search answer, as a server matching headers loosely would.
+    let proxy = LooseSearch::start(server.imaps_port, server.ca(), &[1]);
+    account.provider.imap.port = proxy.port;
+    let inbox = contents(&server, JANE, "INBOX");
+
+    let (report, events, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(steps(&events).last(), Some(&(SendStep::Removed, StepStatus::Ok)));
+    assert_eq!(contents(&server, JANE, "INBOX"), inbox, "the kept message is there, the test message is gone");
+}
+
+#[test]
+fn with_two_messages_carrying_the_token_nothing_is_removed_and_the_verdict_says_so() {
+    let server = server(Setup::icloud_like().delivering_twice(), JANE);
+    deliver_one_to_keep(&server);
+    let account = verified(&server, JANE, None);
+
+    let (report, events, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::MessageLeft, "{report:#?}\n{}", server.log());
+    assert_eq!(
+        steps(&events),
+        [(SendStep::Sent, StepStatus::Ok), (SendStep::Arrived, StepStatus::Ok), (SendStep::Removed, StepStatus::Failed)]
+    );
+    let flags = server.folder_flags(JANE, "INBOX");
+    let messages: Vec<Vec<u8>> = flags.iter().map(|(m, _)| m.clone()).collect();
+    assert_eq!((messages.len(), test_messages(&messages)), (3, 2), "both copies and the kept message are there");
+    assert!(flags.iter().all(|(_, f)| !f.contains('T')), "none is even marked deleted: {flags:?}");
+    assert!(contents(&server, JANE, "Deleted Messages").is_empty());
+    assert!(report.diagnosis.message(Lang::En).contains(JANE), "{}", report.diagnosis.message(Lang::En));
+    assert!(report.diagnosis.hint(Lang::En).contains("removed none"), "{}", report.diagnosis.hint(Lang::En));
 }
 
 // --- the command line ---

@@ -90,7 +90,7 @@ pub struct SendEvent {
     pub elapsed_ms: u64,
 }
 
-/// The send test's verdict: `ok`, `sender_rejected`, `message_not_received`, or a transport kind.
+/// The send test's verdict: `ok`, `sender_rejected`, `message_not_received`, `message_left`, or a transport kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SendReport {
     pub diagnosis: Diagnosis,
@@ -159,6 +159,12 @@ pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn F
         }
     };
     run.arrived_ms = Some(run.event(SendStep::Arrived, StepStatus::Ok));
+    if uids.len() > 1 {
+        // Each of them carries exactly this test's token: which one is ours cannot be told, so none is touched.
+        run.event(SendStep::Removed, StepStatus::Failed);
+        let detail = format!("{} messages carry {TOKEN_HEADER}: {token}; none was removed", uids.len());
+        return run.verdict(DiagnosisKind::MessageLeft, Facts::default(), Some(detail), None);
+    }
 
     let removal = tokio::time::timeout(timeouts.removal, watch.remove(&uids, account.folders.trash.as_deref())).await;
     match removal {
@@ -284,7 +290,8 @@ impl Watch {
         let query = format!("HEADER {TOKEN_HEADER} {token}");
         loop {
             self.session()?.noop().await.map_err(|e| imap_failure(&e, "NOOP"))?;
-            let found = self.session()?.uid_search(&query).await.map_err(|e| imap_failure(&e, "UID SEARCH"))?;
+            let candidates = self.session()?.uid_search(&query).await.map_err(|e| imap_failure(&e, "UID SEARCH"))?;
+            let found = self.carrying(&candidates, token).await?;
             let left = until.saturating_duration_since(Instant::now());
             if !found.is_empty() || left.is_zero() {
                 return Ok(found);
@@ -298,12 +305,32 @@ impl Watch {
         }
     }
 
+    /// Of the messages `candidates` (what the server's search returned), those whose own token header is exactly
+    /// `token`: a server or proxy that matches unknown headers loosely may return any message, and only the test's
+    /// own may be removed.
+    async fn carrying(&mut self, candidates: &HashSet<u32>, token: &str) -> Result<HashSet<u32>, Failure> {
+        if candidates.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let set = uid_set(candidates);
+        let session = self.session()?;
+        let fetches = session
+            .uid_fetch(&set, format!("BODY.PEEK[HEADER.FIELDS ({TOKEN_HEADER})]"))
+            .await
+            .map_err(|e| imap_failure(&e, "UID FETCH"))?;
+        let fetches: Vec<_> = fetches.try_collect().await.map_err(|e| imap_failure(&e, "UID FETCH"))?;
+        Ok(fetches
+            .iter()
+            .filter_map(|fetch| Some((fetch.uid?, fetch.header()?)))
+            .filter(|(uid, header)| candidates.contains(uid) && carries_token(header, token))
+            .map(|(uid, _)| uid)
+            .collect())
+    }
+
     /// Removes exactly the messages `uids`: `UID EXPUNGE` with UIDPLUS, else moved (or copied and flagged deleted)
     /// into the trash folder. A plain EXPUNGE is never sent: it would remove whatever else is marked deleted.
     async fn remove(&mut self, uids: &HashSet<u32>, trash: Option<&str>) -> Result<(), Failure> {
-        let mut sorted: Vec<u32> = uids.iter().copied().collect();
-        sorted.sort_unstable();
-        let set = sorted.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let set = uid_set(uids);
         let (uidplus, moves) = (self.uidplus, self.moves);
         let session = self.session()?;
         if uidplus {
@@ -327,6 +354,22 @@ impl Watch {
         flagged.try_collect::<Vec<_>>().await.map_err(|e| imap_failure(&e, "UID STORE"))?;
         Ok(())
     }
+}
+
+/// `1,5,7`: a UID set, in order.
+fn uid_set(uids: &HashSet<u32>) -> String {
+    let mut sorted: Vec<u32> = uids.iter().copied().collect();
+    sorted.sort_unstable();
+    sorted.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Whether a message's header fields (as `BODY[HEADER.FIELDS (TOKEN_HEADER)]` returns them) hold a token header
+/// whose value is exactly `token` (unfolded, outer blanks aside).
+fn carries_token(header: &[u8], token: &str) -> bool {
+    let text = String::from_utf8_lossy(header).replace("\r\n ", " ").replace("\r\n\t", " ");
+    text.split("\r\n")
+        .filter_map(|line| line.split_once(':'))
+        .any(|(name, value)| name.trim().eq_ignore_ascii_case(TOKEN_HEADER) && value.trim() == token)
 }
 
 /// A failed IMAP command after the login: its kind from the error, named after the command.
@@ -448,6 +491,17 @@ fn rfc5322_date(now: std::time::SystemTime) -> String {
 mod tests {
     use super::*;
     use crate::address::Address;
+
+    #[test]
+    fn only_the_exact_token_counts() {
+        let field = |value: &str| format!("{TOKEN_HEADER}: {value}\r\n\r\n").into_bytes();
+        assert!(carries_token(&field("abc123"), "abc123"));
+        assert!(carries_token(b"x-icloud-mail-setup-test:\r\n abc123\r\n\r\n", "abc123"), "folded, any case");
+        for other in ["abc1234", "abc12", "xabc123", "abc123 abc123", ""] {
+            assert!(!carries_token(&field(other), "abc123"), "{other}");
+        }
+        assert!(!carries_token(b"\r\n", "abc123"), "a message without the header");
+    }
 
     #[test]
     fn dates_are_rfc5322() {
