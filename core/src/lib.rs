@@ -5,6 +5,7 @@ pub mod account;
 pub mod address;
 pub mod bindings;
 pub mod diagnosis;
+pub mod dumps;
 pub mod export;
 pub mod host;
 pub mod i18n;

@@ -123,6 +123,9 @@ pub fn run_helper(program: &Path, request: &HelperRequest, password: &Secret) ->
 /// The helper's side: reads the request and the password from `input`, stores the logins with Thunderbird's NSS,
 /// and writes the outcome as one JSON line. Returns the exit code (0 when it could answer at all).
 pub fn helper_main(input: &mut impl BufRead, output: &mut impl Write) -> u8 {
+    // NSS will hold the profile's unlocked key: no core dump of this process (main did so too; this is the helper's
+    // own promise, whoever starts it).
+    let _ = crate::dumps::forbid();
     let result = serve(input);
     match serde_json::to_string(&result) {
         Ok(line) if writeln!(output, "{line}").and_then(|()| output.flush()).is_ok() => 0,
