@@ -61,6 +61,8 @@ pub enum DiagnosisKind {
     ReportNotPassed,
     /// The connection test was for another account than the one being set up.
     ReportOtherAccount,
+    /// The connection test named another server than the account's own (its preset or the ones given).
+    ReportOtherServer,
     // --- the keychain ---
     KeychainUnavailable,
     KeychainLocked,
@@ -135,6 +137,7 @@ impl DiagnosisKind {
         DiagnosisKind::FolderCharacterNotAllowed,
         DiagnosisKind::ReportNotPassed,
         DiagnosisKind::ReportOtherAccount,
+        DiagnosisKind::ReportOtherServer,
         DiagnosisKind::KeychainUnavailable,
         DiagnosisKind::KeychainLocked,
         DiagnosisKind::KeychainAccessDenied,

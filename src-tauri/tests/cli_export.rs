@@ -455,18 +455,52 @@ fn a_report_in_which_a_side_did_not_pass_is_refused_with_exit_1() {
 }
 
 #[test]
-fn verified_takes_no_server_flags_and_must_be_a_report() {
+fn verified_takes_only_a_report_of_the_accounts_own_servers() {
     let dir = tempfile::tempdir().unwrap();
     let report =
         write_report(dir.path(), &probe_report("jane@icloud.com", "jane@icloud.com", "jane", (587, "starttls", "jane@icloud.com"), "ok"));
-    for flag in ["--imap=localhost:1993", "--smtp=localhost:1587", "--smtp-fallback=localhost:1465"] {
+    // A report of iCloud's servers is not one of the servers named alongside.
+    for flag in ["--imap=localhost:1993", "--smtp=localhost:1587"] {
         for command in [&["export", "--format", "msmtp", "--output", "-"][..], &["thunderbird", "add"][..]] {
             let args = [command, &["--address", "jane@icloud.com", "--verified", &report, flag]].concat();
             let out = run(dir.path(), &args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-            assert!(stderr.contains("--verified") && stderr.contains("cannot be used with"), "{stderr}");
+            let named = stderr.contains("imap.mail.me.com:993") || stderr.contains("smtp.mail.me.com:587");
+            assert!(stderr.contains("report_other_server") && named, "{stderr}");
+            assert!(out.stdout.is_empty());
         }
+    }
+    // A report someone hands over that names their own servers points no file at them; named alongside, it is used.
+    let theirs_report = || probe_report("jane@icloud.com", "jane@icloud.com", "jane", (587, "starttls", "jane@icloud.com"), "ok");
+    let mut theirs = theirs_report();
+    theirs["imap"]["host"] = "mail.attacker.example".into();
+    theirs["smtp"]["host"] = "mail.attacker.example".into();
+    std::fs::write(dir.path().join("theirs.json"), theirs.to_string()).unwrap();
+    let theirs = dir.path().join("theirs.json").display().to_string();
+    let args = ["export", "--lang", "en", "--address", "jane@icloud.com", "--verified", &theirs, "--format", "msmtp", "--output", "-"];
+    let out = run(dir.path(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("mail.attacker.example:993") && stderr.contains("not a server this account uses"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no file");
+    let alongside = ["--imap", "mail.attacker.example:993", "--smtp", "mail.attacker.example:587"];
+    let out = run(dir.path(), &[&args[..], &alongside[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("host \"mail.attacker.example\""));
+    // Text from the file reaches the terminal escaped: no escape sequence gets through.
+    let (mut bad_host, mut bad_login) = (theirs_report(), theirs_report());
+    bad_host["imap"]["host"] = "\u{1b}]0;owned\u{7}\u{1b}[2Jimap.example".into();
+    bad_login["login"] = "\u{1b}[31mjohn@icloud.com".into();
+    for (name, report) in [("host.json", bad_host), ("login.json", bad_login)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, report.to_string()).unwrap();
+        let path = path.display().to_string();
+        let out = run(dir.path(), &["export", "--address", "jane@icloud.com", "--verified", &path, "--format", "msmtp", "--output", "-"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(!out.stderr.iter().any(|b| *b == 0x1b || *b == 0x07), "{stderr:?}");
+        assert!(stderr.contains("\\u{1b}"), "shown escaped: {stderr}");
     }
     // --ca-file is not a server: it goes with --verified (terminal clients trust the test's CA).
     let ca = dir.path().join("ca.pem");

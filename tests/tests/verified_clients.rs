@@ -32,6 +32,19 @@ fn sh(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
 
+/// `--imap`, `--smtp` and `--smtp-fallback` for the test server: what the connection test ran against.
+fn server_args(server: &Dovecot) -> [String; 6] {
+    let at = |port: u16| format!("{}:{port}", server.host());
+    [
+        "--imap".into(),
+        at(server.imaps_port),
+        "--smtp".into(),
+        at(server.submission_port),
+        "--smtp-fallback".into(),
+        at(server.submissions_port),
+    ]
+}
+
 /// One account on an iCloud-like server, its password saved by the product into gnome-keyring, and the report of
 /// the product's connection test against that server.
 struct World {
@@ -65,9 +78,7 @@ impl World {
         let mut probe = session.command(app());
         probe
             .args(["probe", "--address", address, "--password-stdin", "--json"])
-            .args(["--imap", &format!("{}:{}", server.host(), server.imaps_port)])
-            .args(["--smtp", &format!("{}:{}", server.host(), server.submission_port)])
-            .args(["--smtp-fallback", &format!("{}:{}", server.host(), server.submissions_port)])
+            .args(server_args(&server))
             .arg("--ca-file")
             .arg(server.ca_path());
         let out = run(&mut probe, format!("{password}\n"));
@@ -110,11 +121,13 @@ impl World {
         }
     }
 
-    /// `export --verified REPORT` into `path`: no --imap/--smtp, only the CA the client should trust.
+    /// `export --verified REPORT` into `path`: the servers the test was run against (a report is taken only for
+    /// the account's own servers), and the CA the client should trust.
     fn export_to(&self, format: &str, path: &Path) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let mut command = self.session.command(app());
         command.args(["export", "--address", self.address, "--format", format, "--verified"]).arg(&self.report);
+        command.args(server_args(&self.server));
         command.arg("--output").arg(path).arg("--ca-file").arg(self.server.ca_path());
         assert_ok(&run(&mut command, b""));
         let text = std::fs::read_to_string(path).unwrap();
@@ -323,6 +336,7 @@ fn thunderbird_signs_in_with_the_verified_profile_and_names_the_account_folders(
 
     let mut add = world.session.command(app());
     add.args(["thunderbird", "add", "--address", SAM, "--json", "--verified"]).arg(&world.report).arg("--profile").arg(&profile);
+    add.args(server_args(&world.server));
     let out = run(&mut add, b"");
     assert_ok(&out);
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
