@@ -167,6 +167,13 @@ fn password_stdin_into_a_profile_thunderbird_made_signs_thunderbird_in_without_a
     let third = world.add_json(&profile, &["--password-stdin"], &format!("{}\n", world.password));
     assert_eq!(third["password_stored"], true);
     assert_eq!(origins(&profile), expected);
+    // Three adds that each changed the login store leave one backup pair, the latest, where the report says.
+    let names: Vec<String> = std::fs::read_dir(&profile).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let count = |prefix: &str| names.iter().filter(|n| n.starts_with(prefix)).count();
+    assert_eq!((count("logins.json.bak-"), count("key4.db.bak-") <= 1), (1, true), "{names:?}");
+    for backup in third["password_backups"].as_array().unwrap() {
+        assert!(Path::new(backup.as_str().unwrap()).is_file(), "{third}");
+    }
     // The same password once more: nothing to change, nothing backed up.
     let same = world.add_json(&profile, &["--password-stdin"], &format!("{}\n", world.password));
     assert_eq!((same["password_stored"].as_bool(), same["password_backups"].as_array().map(Vec::len)), (Some(true), Some(0)), "{same}");

@@ -16,7 +16,10 @@
 //! Thunderbird's `storage-json` `#addLogin` writes. Every other login and field in the file is kept as it was.
 //!
 //! Before anything changes, logins.json and key4.db are copied beside themselves (`<name>.bak-<unix time>`, owner
-//! only). Nothing is written while Thunderbird runs, or when the store is locked by a primary password.
+//! only). Together the two decrypt every saved login, and a copy stays unprotected if the person later sets a
+//! primary password, so only one pair is kept: the key4.db copy only when NSS changed key4.db, and once the new
+//! logins are written every older `logins.json.bak-*` and `key4.db.bak-*` of the profile is removed. Nothing is
+//! written while Thunderbird runs, or when the store is locked by a primary password.
 
 use std::path::{Path, PathBuf};
 
@@ -252,7 +255,7 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
         return Ok(Stored { changed: false, backups: Vec::new() });
     }
 
-    let mut backups = Vec::new();
+    let mut backups: Vec<String> = Vec::new();
     for path in [&logins_path, &key_path] {
         if path.exists() {
             let copy = backup(path).map_err(|e| write_failed(path, &e))?;
@@ -290,6 +293,12 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
         }
         out
     };
+    // key4.db as it was is still key4.db: its copy holds nothing the profile does not.
+    if std::fs::read(&key_path).ok() == key4_before {
+        let (unchanged, kept): (Vec<String>, Vec<String>) = backups.into_iter().partition(|b| is_backup_of(b, "key4.db"));
+        forget_backups(&unchanged);
+        backups = kept;
+    }
 
     // Update in place the first login that is each wanted one, drop its duplicates, add the missing ones.
     let mut remove: Vec<usize> = Vec::new();
@@ -347,7 +356,27 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
     // Thunderbird may have started meanwhile: it would overwrite logins.json from memory when it saves a login.
     refuse_if_running(profile)?;
     crate::export::replace_keeping_permissions(&logins_path, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
+    remove_older_backups(profile, &backups);
     Ok(Stored { changed: true, backups })
+}
+
+/// Whether `path` names a backup of the profile file `name` (`<name>.bak-…`).
+fn is_backup_of(path: &str, name: &str) -> bool {
+    Path::new(path).file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&format!("{name}.bak-")))
+}
+
+/// Removes every backup of logins.json and key4.db in `profile` but `keep` (this run's). Best effort: one that
+/// cannot be removed stays, and the next run tries again.
+fn remove_older_backups(profile: &Path, keep: &[String]) {
+    let Ok(entries) = std::fs::read_dir(profile) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let shown = path.display().to_string();
+        let ours = is_backup_of(&shown, "logins.json") || is_backup_of(&shown, "key4.db");
+        if ours && !keep.contains(&shown) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -495,7 +524,7 @@ mod tests {
     }
 
     #[test]
-    fn an_earlier_login_is_replaced_others_are_kept_and_both_files_are_backed_up_first() {
+    fn an_earlier_login_is_replaced_others_are_kept_and_the_login_store_is_backed_up_first() {
         let dir = tempfile::tempdir().unwrap();
         let nss = nss();
         let wanted = server_logins(&account());
@@ -524,12 +553,14 @@ mod tests {
         assert_eq!(items[2]["guid"], "{other}");
         assert_eq!(doc["sync"]["lastSync"], 5);
         assert_eq!(doc["nextId"], 10);
-        // The backups hold the files as they were.
-        assert_eq!(stored.backups.len(), 2, "{stored:?}");
+        // The backup holds logins.json as it was; key4.db, which encrypting did not change, gets none.
+        assert_eq!(stored.backups.len(), 1, "{stored:?}");
         let logins_backup = stored.backups.iter().find(|b| b.contains("logins.json.bak-")).unwrap();
-        let key_backup = stored.backups.iter().find(|b| b.contains("key4.db.bak-")).unwrap();
         assert_eq!(std::fs::read(logins_backup).unwrap(), before_logins);
-        assert_eq!(std::fs::read(key_backup).unwrap(), before_key);
+        assert_eq!(std::fs::read(dir.path().join("key4.db")).unwrap(), before_key);
+        let names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(!names.iter().any(|n| n.starts_with("key4.db.bak-")), "{names:?}");
 
         // The same password again: nothing to do, nothing written, no backup.
         let again = store_logins(dir.path(), &wanted, &secret("new-password"), &nss, 3000).unwrap();
