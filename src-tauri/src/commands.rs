@@ -268,7 +268,7 @@ pub async fn thunderbird_add(
     let account = state.verified_account(&address, login.as_deref(), name)?;
     let profile = state.offered_profile(&profile)?;
     let password = handoff_password(&state, &account).await;
-    let program = std::env::current_exe()
+    let program = nss_helper::this_program()
         .map_err(|e| Diagnosis::new(DiagnosisKind::ThunderbirdNssUnavailable, Facts::default(), Some(e.to_string())));
     blocking(move || {
         let (password, program) = match (password, program) {

@@ -105,7 +105,7 @@ fn add(args: AddArgs, out: Output) -> u8 {
     } else {
         None
     };
-    let program = match std::env::current_exe() {
+    let program = match nss_helper::this_program() {
         Ok(program) => program,
         Err(e) => return out.usage(&e.to_string()),
     };

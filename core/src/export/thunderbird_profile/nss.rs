@@ -191,10 +191,10 @@ fn open_library(path: &Path) -> Result<libloading::Library, libloading::Error> {
     }
     #[cfg(windows)]
     {
-        use libloading::os::windows::{Library, LOAD_WITH_ALTERED_SEARCH_PATH};
-        // SAFETY: as above; the altered search path makes the DLL's own folder the first place its imports are
-        // looked for.
-        unsafe { Library::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH).map(Into::into) }
+        use libloading::os::windows::{Library, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR, LOAD_LIBRARY_SEARCH_SYSTEM32};
+        // SAFETY: as above. The DLL's imports are looked for in its own folder and in System32 only: never in the
+        // current folder, PATH or the application's folder, where someone else's DLL of the same name could be.
+        unsafe { Library::load_with_flags(path, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_SYSTEM32).map(Into::into) }
     }
     #[cfg(not(any(all(target_os = "linux", target_env = "gnu"), windows)))]
     {
