@@ -6,6 +6,7 @@ pub mod address;
 pub mod bindings;
 pub mod diagnosis;
 pub mod dumps;
+pub mod encoded_words;
 pub mod export;
 pub mod host;
 pub mod i18n;

@@ -128,7 +128,7 @@ pub struct Setup {
     pub relay_delivers: bool,
     /// The relay delivers each message twice (a forwarding loop, a duplicated delivery).
     pub relay_delivers_twice: bool,
-    /// Words left out of an iCloud-like server's capability list (`IDLE`: a server a client must poll).
+    /// Words left out of the server's capability list (`IDLE`: a server a client must poll).
     pub capabilities_left_out: Vec<&'static str>,
 }
 
@@ -175,7 +175,7 @@ impl Setup {
         self
     }
 
-    /// An iCloud-like server that does not announce `word` (e.g. `IDLE`).
+    /// A server that does not announce `word` (e.g. `IDLE`).
     pub fn with_capability_without(mut self, word: &'static str) -> Setup {
         self.capabilities_left_out.push(word);
         self
@@ -369,7 +369,8 @@ impl Dovecot {
         if folder.eq_ignore_ascii_case("INBOX") {
             maildir
         } else {
-            maildir.join(format!(".{folder}"))
+            // Maildir++ keeps a folder's name as IMAP sends it (modified UTF-7), its levels separated by '.'.
+            maildir.join(format!(".{}", icloud_mail_core::probe::folders::encode_modified_utf7(folder).replace('/', ".")))
         }
     }
 
@@ -504,6 +505,11 @@ fn config_text(p: &ConfigParts) -> String {
         let capability: Vec<&str> =
             ICLOUD_LIKE_CAPABILITY.split(' ').filter(|word| !p.setup.capabilities_left_out.contains(word)).collect();
         format!("# iCloud-like: Dovecot's capabilities without SPECIAL-USE.\nimap_capability = {}\n", capability.join(" "))
+    } else if !p.setup.capabilities_left_out.is_empty() {
+        // Dovecot's own list (with SPECIAL-USE: a classic server's folders may carry flags) without the words left out.
+        let full = format!("{ICLOUD_LIKE_CAPABILITY} SPECIAL-USE");
+        let capability: Vec<&str> = full.split(' ').filter(|word| !p.setup.capabilities_left_out.contains(word)).collect();
+        format!("imap_capability = {}\n", capability.join(" "))
     } else {
         String::new()
     };

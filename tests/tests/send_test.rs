@@ -13,7 +13,7 @@ use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Lang, Secret};
 use icloud_mail_tests::ca::TestCa;
 use icloud_mail_tests::dns::TestDns;
-use icloud_mail_tests::dovecot::{Dovecot, MailUser, Setup};
+use icloud_mail_tests::dovecot::{Dovecot, Folder, MailUser, Setup};
 use icloud_mail_tests::imap_proxy::LooseSearch;
 
 const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
@@ -227,6 +227,54 @@ fn with_two_messages_carrying_the_token_nothing_is_removed_and_the_verdict_says_
     assert!(contents(&server, JANE, "Deleted Messages").is_empty());
     assert!(report.diagnosis.message(Lang::En).contains(JANE), "{}", report.diagnosis.message(Lang::En));
     assert!(report.diagnosis.hint(Lang::En).contains("removed none"), "{}", report.diagnosis.hint(Lang::En));
+}
+
+#[test]
+fn without_uidplus_a_trash_with_a_non_ascii_name_takes_the_message() {
+    // The trash's name goes to the server in modified UTF-7 ("Gel&APY-schte Elemente"), as LIST sent it.
+    let folders = vec![Folder { name: "Gelöschte Elemente", special_use: Some("\\Trash") }];
+    let server = server(Setup { folders, ..Setup::classic() }.with_capability_without("UIDPLUS"), JANE);
+    deliver_one_to_keep(&server);
+    let account = verified(&server, JANE, None);
+    assert_eq!(account.folders.trash.as_deref(), Some("Gelöschte Elemente"));
+    let inbox = contents(&server, JANE, "INBOX");
+
+    let (report, _, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(contents(&server, JANE, "INBOX"), inbox, "the inbox is as it was");
+    assert_eq!(test_messages(&contents(&server, JANE, "Gelöschte Elemente")), 1, "moved to the trash");
+}
+
+#[test]
+fn a_cancel_after_sent_still_removes_the_message() {
+    let server = server(Setup::icloud_like(), JANE);
+    deliver_one_to_keep(&server);
+    let account = verified(&server, JANE, None);
+    let inbox = contents(&server, JANE, "INBOX");
+    let mut request = SendRequest::new(account, Lang::En);
+    request.extra_ca_pem = Some(server.ca().ca_pem().as_bytes().to_vec());
+    // A runtime that keeps running after the test is dropped, as the app's does.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sent = Arc::new(tokio::sync::Notify::new());
+    let on_sent = sent.clone();
+    let on_event = move |e: SendEvent| {
+        if (e.step, e.status) == (SendStep::Sent, StepStatus::Ok) {
+            on_sent.notify_one();
+        }
+    };
+    let secret = Secret::new(PASSWORD.to_owned());
+    let cancelled = runtime.block_on(async {
+        tokio::select! {
+            _ = send_test(&request, &secret, &on_event) => false,
+            _ = sent.notified() => true,
+        }
+    });
+    assert!(cancelled, "the person left right after \"Sent\"");
+    icloud_mail_tests::wait_until("the test message to be removed", Duration::from_secs(20), || {
+        let now = contents(&server, JANE, "INBOX");
+        now == inbox && server.relayed() == 1
+    });
+    assert_eq!(contents(&server, JANE, "Deleted Messages"), Vec::<Vec<u8>>::new(), "expunged, not moved");
 }
 
 // --- the command line ---

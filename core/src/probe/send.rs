@@ -127,8 +127,15 @@ pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn F
     let ctx = Ctx { started, deadline: started + timeouts.send, connect_timeout: timeouts.connect, tls, lookup: &lookup, on_event: &quiet };
     let account = &request.account;
     let address = account.address.address.clone();
-    let mut run = Run { started, on_event, address: address.clone(), sent_ms: None, arrived_ms: None, removed_ms: None };
     let token = uuid::Uuid::new_v4().simple().to_string();
+    // Dropped after "Sent" and before a verdict (the person cancelled), the run still makes one bounded attempt to
+    // remove the message.
+    let left_behind = RemovalOnCancel::new(request, secret, &token);
+    let on_event = &|event: SendEvent| {
+        left_behind.see(&event);
+        on_event(event)
+    };
+    let mut run = Run { started, on_event, address: address.clone(), sent_ms: None, arrived_ms: None, removed_ms: None };
 
     // Both sides signed in at once; the IMAP side also selects the inbox and starts watching it.
     let (watch, sender) = tokio::join!(watch_inbox(&ctx, account, secret), ready_to_send(&ctx, account, secret));
@@ -182,6 +189,63 @@ pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn F
             run.failed(Failure::new(DiagnosisKind::Timeout, "no answer while removing the test message"))
         }
     }
+}
+
+/// Whether a sent message may be left in the inbox without a verdict saying so: armed by the "Sent" event, disarmed
+/// by the events every verdict after it is preceded by ("Arrived" failed, or any "Removed"). Dropped armed, it
+/// spawns `remove_left_behind` on the running runtime; it needs nothing from the dropped run.
+struct RemovalOnCancel {
+    armed: std::sync::atomic::AtomicBool,
+    request: SendRequest,
+    secret: Secret,
+    token: String,
+}
+
+impl RemovalOnCancel {
+    fn new(request: &SendRequest, secret: &Secret, token: &str) -> RemovalOnCancel {
+        let armed = std::sync::atomic::AtomicBool::new(false);
+        RemovalOnCancel { armed, request: request.clone(), secret: secret.clone(), token: token.to_owned() }
+    }
+
+    fn see(&self, event: &SendEvent) {
+        let armed = match (event.step, event.status) {
+            (SendStep::Sent, StepStatus::Ok) => true,
+            (SendStep::Arrived, StepStatus::Failed) | (SendStep::Removed, _) => false,
+            _ => return,
+        };
+        self.armed.store(armed, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for RemovalOnCancel {
+    fn drop(&mut self) {
+        if !self.armed.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (request, secret, token) = (self.request.clone(), self.secret.clone(), std::mem::take(&mut self.token));
+        runtime.spawn(async move {
+            let bound = request.timeouts.send + request.timeouts.removal;
+            let _ = tokio::time::timeout(bound, remove_left_behind(&request, &secret, &token)).await;
+        });
+    }
+}
+
+/// One attempt to remove the message carrying `token` after its run was dropped: a connection of its own, a wait of
+/// at most the removal time for the message, and the removal when exactly one message carries the token.
+async fn remove_left_behind(request: &SendRequest, secret: &Secret, token: &str) -> Result<(), Failure> {
+    let started = Instant::now();
+    let timeouts = request.timeouts;
+    let lookup = dns::Lookup::new(&request.dns, timeouts.connect.min(Duration::from_secs(3)));
+    let quiet = |_: ProbeEvent| {};
+    let tls = PendingTls::start(request.extra_ca_pem.clone());
+    let ctx = Ctx { started, deadline: started + timeouts.send, connect_timeout: timeouts.connect, tls, lookup: &lookup, on_event: &quiet };
+    let mut watch = watch_inbox(&ctx, &request.account, secret).await?;
+    let uids = watch.wait_for(token, Instant::now() + timeouts.removal).await?;
+    if uids.len() != 1 {
+        return Ok(());
+    }
+    watch.remove(&uids, request.account.folders.trash.as_deref()).await
 }
 
 /// The state of one run: the times of its steps.
@@ -346,6 +410,8 @@ impl Watch {
                 "the server offers neither UIDPLUS nor a trash folder: the test message was left in the inbox",
             ));
         };
+        // The name as the server knows it: modified UTF-7, as LIST sent it (the account holds it decoded).
+        let trash = &super::folders::encode_modified_utf7(trash);
         if moves {
             return session.uid_mv(&set, trash).await.map_err(|e| imap_failure(&e, "UID MOVE"));
         }
@@ -440,9 +506,10 @@ pub fn compose(account: &Account, lang: Lang, token: &str) -> Vec<u8> {
     let facts = Facts { address: Some(address.clone()), ..Facts::default() };
     let subject = lang.text("send_test.subject", &facts);
     let body = lang.text("send_test.body", &facts).replace('\n', "\r\n");
-    let encoded_word = |text: &str| format!("=?UTF-8?B?{}?=", b64.encode(text));
+    // Folded encoded words: a long name (up to 10,000 characters) stays within the 998-character line limit.
+    let encoded_word = |text: &str| crate::encoded_words::encoded_words(text, "\r\n ");
     let from = match &account.display_name {
-        Some(name) => format!("{} <{address}>", encoded_word(name)),
+        Some(name) => format!("{}\r\n <{address}>", encoded_word(name)),
         None => address.clone(),
     };
     let domain = account.address.address.rsplit('@').next().unwrap_or("localhost");
@@ -501,6 +568,20 @@ mod tests {
             assert!(!carries_token(&field(other), "abc123"), "{other}");
         }
         assert!(!carries_token(b"\r\n", "abc123"), "a message without the header");
+    }
+
+    #[test]
+    fn a_long_name_is_folded_and_reads_back_whole() {
+        let name: String = "Jäne Doe ".repeat(250).trim_end().to_owned();
+        assert!(name.chars().count() > 2000);
+        let account = Account::new(Address::parse("jane@icloud.com").unwrap(), None, Some(name.clone())).unwrap();
+        let message = compose(&account, Lang::En, "abc123");
+        let text = String::from_utf8(message.clone()).unwrap();
+        assert!(text.split("\r\n").all(|line| line.len() <= 78), "every line within 78 characters");
+        let parsed = mail_parser::MessageParser::default().parse(&message).unwrap();
+        let from = parsed.from().unwrap().first().unwrap();
+        assert_eq!((from.name(), from.address()), (Some(name.as_str()), Some("jane@icloud.com")));
+        assert_eq!(parsed.header_raw(TOKEN_HEADER).map(str::trim), Some("abc123"));
     }
 
     #[test]
