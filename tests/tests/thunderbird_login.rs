@@ -290,3 +290,25 @@ fn while_thunderbird_runs_nothing_is_stored() {
     running.stop(Duration::from_secs(20));
     assert!(!profile.join("logins.json").exists());
 }
+
+#[test]
+fn thunderbird_started_while_an_add_holds_the_profile_is_refused_and_nothing_is_lost() {
+    let world = World::new();
+    let profile = world.session.home().join("mid-add");
+    profile_made_by_thunderbird(&world, &profile);
+    world.prepare_for_thunderbird(&profile);
+    let added = world.add_json(&profile, &["--password-stdin"], &format!("{}\n", world.password));
+    assert_eq!((added["outcome"].as_str(), added["password_stored"].as_bool()), (Some("added"), Some(true)), "{added}");
+    let prefs = std::fs::read(profile.join("prefs.js")).unwrap();
+
+    // The lock an add holds while it reads and writes the profile (the same call `thunderbird add` makes).
+    let held = icloud_mail_core::export::thunderbird_profile::lock::hold(&profile).unwrap().expect("the profile is free");
+    let mut started = world.thunderbird(&profile, "thunderbird-mid-add.log");
+    wait_until("Thunderbird to give up on the locked profile", Duration::from_secs(60), || !started.is_running());
+    assert_eq!(std::fs::read(profile.join("prefs.js")).unwrap(), prefs, "Thunderbird did not open the profile");
+    assert_eq!(world.imap_logins(), 0, "nor sign in");
+    drop(held);
+
+    // Released, the profile is Thunderbird's again, with the account the add wrote.
+    world.thunderbird_signs_in(&profile);
+}

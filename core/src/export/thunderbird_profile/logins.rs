@@ -139,18 +139,6 @@ fn unreadable(path: &Path, detail: String) -> Diagnosis {
     Diagnosis::new(DiagnosisKind::ThunderbirdLoginsUnreadable, facts_path(path), Some(detail))
 }
 
-fn refuse_if_running(profile: &Path) -> Result<(), Diagnosis> {
-    match super::lock::profile_in_use(profile) {
-        Ok(false) => Ok(()),
-        Ok(true) => Err(Diagnosis::new(DiagnosisKind::ThunderbirdRunning, facts_path(profile), None)),
-        Err(e) => Err(Diagnosis::new(
-            DiagnosisKind::ThunderbirdRunning,
-            facts_path(profile),
-            Some(format!("the profile lock could not be tested: {e}")),
-        )),
-    }
-}
-
 /// logins.json as read: the whole document (every field kept) and its login list.
 struct Document {
     root: Map<String, Value>,
@@ -234,8 +222,12 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
     if !profile.is_dir() {
         return Err(Diagnosis::new(DiagnosisKind::ThunderbirdProfileNotFound, facts_path(profile), None));
     }
-    refuse_if_running(profile)?;
+    // Held until logins.json is written: Thunderbird, which rewrites it from memory when it saves a login, cannot
+    // start in between, nor can another add.
+    let _lock = super::hold_profile(profile)?;
     let logins_path = profile.join("logins.json");
+    // A logins.json that is a symbolic link stays one: its target is what is read and replaced.
+    let logins_target = super::resolve_link(&logins_path).map_err(|e| write_failed(&logins_path, &e))?;
     let key_path = profile.join("key4.db");
     let original = match std::fs::read(&logins_path) {
         Ok(bytes) => Some(bytes),
@@ -353,9 +345,7 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
     doc.root.insert("nextId".into(), next_id.into());
     let bytes = serde_json::to_vec(&Value::Object(doc.root)).map_err(|e| write_failed(&logins_path, &e))?;
 
-    // Thunderbird may have started meanwhile: it would overwrite logins.json from memory when it saves a login.
-    refuse_if_running(profile)?;
-    crate::export::replace_keeping_permissions(&logins_path, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
+    crate::export::replace_keeping_permissions(&logins_target, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
     remove_older_backups(profile, &backups);
     Ok(Stored { changed: true, backups })
 }
@@ -467,6 +457,24 @@ mod tests {
     fn reveal(store: &FakeNss, item: &Value, key: &str) -> String {
         let cipher = decode(item, key).unwrap();
         String::from_utf8(FakeStore(store).decrypt(&cipher).unwrap().to_vec()).unwrap()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_logins_json_that_is_a_link_stays_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let dotfiles = tempfile::tempdir().unwrap();
+        let nss = nss();
+        let wanted = server_logins(&account());
+        store_logins(dir.path(), &wanted, &secret("old-password"), &nss, 1000).unwrap();
+        let target = dotfiles.path().join("logins.json");
+        std::fs::rename(dir.path().join("logins.json"), &target).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("logins.json")).unwrap();
+
+        store_logins(dir.path(), &wanted, &secret("new-password"), &nss, 2000).unwrap();
+        assert!(std::fs::symlink_metadata(dir.path().join("logins.json")).unwrap().file_type().is_symlink(), "still a link");
+        let doc: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+        assert_eq!(reveal(&nss, &doc["logins"][0], "encryptedPassword"), "new-password", "the target was written");
     }
 
     #[test]
