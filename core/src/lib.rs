@@ -17,6 +17,7 @@ pub mod probe;
 pub mod provider;
 pub mod secret;
 pub mod text_policy;
+pub mod verified;
 
 pub use account::Account;
 pub use address::{Address, DomainKind};
