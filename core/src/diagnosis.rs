@@ -95,6 +95,10 @@ pub enum DiagnosisKind {
     ClipboardUnavailable,
     /// The autoconfig file is published for a whole domain; for this account it would carry one person's login.
     AutoconfigPersonalLogin,
+    /// Thunderbird for Android's QR code carries only ASCII addresses, and this one is not.
+    QrCodeAddressNotAscii,
+    /// The QR code's payload is longer than any QR code holds (a very long name).
+    QrCodeTooLarge,
     OutputExists,
     WriteFailed,
 }
@@ -154,6 +158,8 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdLoginsUnreadable,
         DiagnosisKind::ClipboardUnavailable,
         DiagnosisKind::AutoconfigPersonalLogin,
+        DiagnosisKind::QrCodeAddressNotAscii,
+        DiagnosisKind::QrCodeTooLarge,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
     ];

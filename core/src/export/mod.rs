@@ -42,6 +42,8 @@ pub enum ClientGroup {
     Thunderbird,
     Outlook,
     AppleMail,
+    /// Thunderbird for Android on a phone: the QR code it scans.
+    AndroidPhone,
     /// neomutt, aerc, mbsync, msmtp.
     Terminal,
     /// Any other mail app: the settings card.
@@ -56,6 +58,7 @@ impl ClientGroup {
         ClientGroup::Thunderbird,
         ClientGroup::Outlook,
         ClientGroup::AppleMail,
+        ClientGroup::AndroidPhone,
         ClientGroup::OtherApp,
         ClientGroup::Terminal,
         ClientGroup::Admin,
@@ -67,6 +70,7 @@ impl ClientGroup {
             ClientGroup::Thunderbird => "thunderbird",
             ClientGroup::Outlook => "outlook",
             ClientGroup::AppleMail => "apple_mail",
+            ClientGroup::AndroidPhone => "android_phone",
             ClientGroup::Terminal => "terminal",
             ClientGroup::OtherApp => "other_app",
             ClientGroup::Admin => "admin",
@@ -131,6 +135,7 @@ registry! {
     OutlookAutodiscover = "outlook-autodiscover" => outlook_autodiscover in Admin,
     OutlookReg = "outlook-reg" => outlook_reg in Admin,
     AppleMobileconfig = "apple-mobileconfig" => apple_mobileconfig in AppleMail,
+    ThunderbirdAndroidQr = "thunderbird-android-qr" => thunderbird_android_qr in AndroidPhone,
     Neomutt = "neomutt" => neomutt in Terminal,
     Aerc = "aerc" => aerc in Terminal,
     Mbsync = "mbsync" => mbsync in Terminal,
@@ -207,6 +212,9 @@ pub struct ExportOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub autodiscover_xml_path: Option<String>,
+    /// The image Thunderbird for Android's QR code is saved as (`thunderbird-android-qr`): PNG unless SVG is asked.
+    #[serde(default)]
+    pub qr_image: thunderbird_android_qr::QrImage,
 }
 
 impl ExportOptions {
@@ -468,6 +476,7 @@ mod tests {
                 "outlook-autodiscover",
                 "outlook-reg",
                 "apple-mobileconfig",
+                "thunderbird-android-qr",
                 "neomutt",
                 "aerc",
                 "mbsync",
