@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
+use icloud_mail_core::export::thunderbird_android_qr::{self, QrImage};
 use icloud_mail_core::export::thunderbird_profile::logins::AddReport;
 use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, ThunderbirdProfile};
 use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
@@ -178,6 +179,32 @@ pub fn export_formats() -> Vec<ExportFormatInfo> {
     export::formats()
 }
 
+/// An SVG that may hold the password: handed to the page as a plain string, wiped here when dropped.
+pub struct ScreenSvg(zeroize::Zeroizing<String>);
+
+impl serde::Serialize for ScreenSvg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Thunderbird for Android's QR code for the verified account, as SVG for the save step's phone path, to be shown
+/// on screen only (the page never saves it: a file comes from `export_profile`, which cannot hold the password).
+/// With `include_password` the code carries the app-specific password in both server entries — the tested one the
+/// app still holds, else the keychain's; the page never receives the password itself, only the picture of it.
+#[tauri::command]
+pub async fn thunderbird_android_qr(
+    state: State<'_, AppState>,
+    address: String,
+    login: Option<String>,
+    name: Option<String>,
+    include_password: bool,
+) -> Result<ScreenSvg, Diagnosis> {
+    let account = state.verified_account(&address, login.as_deref(), name)?;
+    let password = if include_password { Some(handoff_password(&state, &account).await?) } else { None };
+    thunderbird_android_qr::svg(&account, password.as_ref()).map(ScreenSvg)
+}
+
 /// Writes one client file and returns where. The page only chooses the format and whether to ask: with `save_as`
 /// the native save dialog opens from here and the file goes exactly where the person chose there (the dialog has
 /// asked about replacing); without, it goes into the export folder (Downloads) under its usual name, with " (2)",
@@ -201,6 +228,7 @@ pub async fn export_profile(
         password_command: PasswordCommand::App { program: export::app_program() },
         lang,
         autodiscover_xml_path: None,
+        qr_image: QrImage::Png,
     };
     let file = export::export(&account, format, &options)?;
     let folder = state.servers.export_dir.clone().or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));
