@@ -25,6 +25,8 @@ export interface WizardState {
     keychain?: boolean;
     /** Added to Thunderbird with the password stored (it signs in without asking) or without (it asks). */
     thunderbird?: "stored" | "asks";
+    /** Thunderbird for Android's QR code was shown on screen, at some point with the password, or never with it. */
+    phone?: "with_password" | "without_password";
   };
 }
 

@@ -22,6 +22,8 @@ export function doneSentence(state: WizardState): { key: string; asks: boolean }
       if (handoff.thunderbird === "stored") return { key: "done.say.thunderbird_stored", asks: false };
       if (handoff.thunderbird === "asks") return { key: "done.say.thunderbird_asks", asks: true };
       return { key: "done.say.other_app", asks: true };
+    case "android_phone":
+      return { key: `done.say.android_phone${handoff.phone === "with_password" ? "_with_password" : ""}`, asks: false };
     case "outlook":
     case "apple_mail":
     case "other_app":

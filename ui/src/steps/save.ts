@@ -27,6 +27,7 @@ import {
 import { osFromUserAgent, type Os } from "../platform";
 import { forgetPassword } from "../secret";
 import { el, text, type Step, type StepContext } from "../wizard";
+import { forgetPhoneCode, phonePath } from "./phone";
 
 /** The mail-app groups whose app asks for the password itself (no keychain command, no profile to store it in). */
 const ASKS_FOR_PASSWORD: readonly ClientGroup[] = ["outlook", "apple_mail", "other_app"];
@@ -324,6 +325,11 @@ export function saveStep(): Step {
             password.append(copyPasswordControl("copy-password-apple_mail", address, login));
             break;
           }
+          case "android_phone": {
+            const saveRows = (formats.get(group) ?? []).map((f) => formatRow(f, group));
+            phonePath({ address, login, name, state: ctx.state, setup, password, saveRows, acted: () => acted(group) });
+            break;
+          }
           case "other_app":
             setup.append(...(formats.get("other_app") ?? []).map((f) => formatRow(f, group)));
             password.append(copyPasswordControl("copy-password-other_app", address, login));
@@ -396,6 +402,7 @@ export function saveStep(): Step {
     leave() {
       // The choice the person went on with is the one to offer next time.
       if (chosen) void saveChoice(chosen);
+      forgetPhoneCode();
     },
   };
 }
