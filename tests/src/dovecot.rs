@@ -420,6 +420,14 @@ impl Dovecot {
         ]
     }
 
+    /// `app_args` and `--smtp-fallback HOST:PORT` for the TLS submission port (iCloud's 465 beside 587), as `probe`
+    /// is given iCloud's servers.
+    pub fn app_args_with_fallback(&self) -> Vec<String> {
+        let mut args = self.app_args();
+        args.extend(["--smtp-fallback".into(), format!("{}:{}", self.host(), self.submissions_port)]);
+        args
+    }
+
     /// Dovecot's own log (logins, failures, deliveries through submission).
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("dovecot.log")

@@ -70,13 +70,7 @@ fn a_verified_account_carries_465_and_the_full_address_login_the_test_found() {
     let server = Dovecot::start_with(&[user], Setup::icloud_like().without_starttls_submission(), TestCa::new()).expect("start Dovecot");
     let dir = tempfile::tempdir().unwrap();
     let mut probe = std::process::Command::new(app());
-    probe
-        .args(["probe", "--address", address, "--password-stdin", "--json"])
-        .args(["--imap", &format!("{}:{}", server.host(), server.imaps_port)])
-        .args(["--smtp", &format!("{}:{}", server.host(), server.submission_port)])
-        .args(["--smtp-fallback", &format!("{}:{}", server.host(), server.submissions_port)])
-        .arg("--ca-file")
-        .arg(server.ca_path());
+    probe.args(["probe", "--address", address, "--password-stdin", "--json"]).args(server.app_args_with_fallback());
     let out = run(&mut probe, format!("{password}\n"));
     assert_ok(&out);
     let report: PathBuf = dir.path().join("report.json");

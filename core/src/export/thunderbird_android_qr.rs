@@ -140,31 +140,20 @@ pub fn payload(account: &Account, password: Option<&Secret>) -> Result<Zeroizing
     ascii_address(&account.login.address)?;
     let password = password.map(Secret::expose);
     let (imap, smtp) = (&account.provider.imap, &account.provider.smtp);
-    let incoming = Server {
-        protocol: IMAP,
-        host: ascii_host(imap)?,
-        port: imap.port,
-        security: security_code(imap.security),
-        username: account.imap_username(),
-        incoming: true,
-        password,
+    let server = |protocol, endpoint: &Endpoint, username, incoming| -> Result<Server, Diagnosis> {
+        let (host, port, security) = (ascii_host(endpoint)?, endpoint.port, security_code(endpoint.security));
+        Ok(Server { protocol, host, port, security, username, incoming, password })
     };
-    let outgoing = Server {
-        protocol: SMTP,
-        host: ascii_host(smtp)?,
-        port: smtp.port,
-        security: security_code(smtp.security),
-        username: account.smtp_username(),
-        incoming: false,
-        password,
-    };
+    let incoming = server(IMAP, imap, account.imap_username(), true)?;
+    let outgoing = server(SMTP, smtp, account.smtp_username(), false)?;
     let name = account.display_name.as_deref().unwrap_or_default();
     let identity = (address.as_str(), name);
     let root = (FORMAT_VERSION, (1u8, 1u8), incoming, [(outgoing, identity)]);
     // Room for every string escaped at its longest (`\uXXXX` per byte), so the buffer that may hold the password is
     // never reallocated (which would leave an unwiped copy behind).
-    let strings = [address.as_str(), name, &account.login.address, &imap.host, &smtp.host, password.unwrap_or_default()];
-    let capacity = 256 + 6 * (strings.iter().map(|s| s.len()).sum::<usize>() + password.map_or(0, str::len));
+    // The login stands for the usernames, and the password is there twice (both servers).
+    let strings = [address.as_str(), name, &account.login.address, &imap.host, &smtp.host];
+    let capacity = 256 + 6 * (strings.iter().map(|s| s.len()).sum::<usize>() + 2 * password.map_or(0, str::len));
     let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
     serde_json::to_writer(&mut *bytes, &root).map_err(|e| render_failed(ExportFormat::ThunderbirdAndroidQr, account, &e))?;
     Ok(bytes)

@@ -8,6 +8,7 @@ import { Wizard } from "../wizard";
 import { saveStep } from "./save";
 import { doneStep } from "./done";
 import { svgElement } from "./phone";
+import { JANE } from "./testing";
 import en from "../../../locales/en.json";
 import de from "../../../locales/de.json";
 
@@ -55,14 +56,8 @@ const code = () => document.querySelector<HTMLElement>("#phone-code")!;
 const qrCalls = () => calls.filter((c) => c.cmd === "thunderbird_android_qr").map((c) => c.args.includePassword);
 
 function start(): Wizard {
-  const address = {
-    address: "jane@icloud.com",
-    local_part: "jane",
-    domain: "icloud.com",
-    domain_unicode: "icloud.com",
-    kind: { type: "icloud" as const },
-  };
-  return new Wizard(document.getElementById("app")!, [saveStep(), doneStep()], { address, name: "Jäne", done: [] });
+  const state = { address: { ...JANE }, name: "Jäne", done: [] };
+  return new Wizard(document.getElementById("app")!, [saveStep(), doneStep()], state);
 }
 
 async function tick(on: boolean) {

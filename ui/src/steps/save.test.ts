@@ -11,6 +11,7 @@ import { password, setPassword } from "../secret";
 import { Wizard } from "../wizard";
 import { preselect, saveStep } from "./save";
 import { doneStep } from "./done";
+import { JANE } from "./testing";
 import type { ClientGroup } from "../bindings/ClientGroup";
 
 const GROUPS: ClientGroup[] = ["thunderbird", "outlook", "apple_mail", "other_app", "terminal", "admin"];
@@ -146,14 +147,7 @@ async function choose(group: ClientGroup) {
 const sentence = () => document.querySelector("#done-sentence")!.textContent;
 
 function start(): Wizard {
-  const address = {
-    address: "jane@icloud.com",
-    local_part: "jane",
-    domain: "icloud.com",
-    domain_unicode: "icloud.com",
-    kind: { type: "icloud" as const },
-  };
-  return new Wizard(document.getElementById("app")!, [saveStep(), doneStep()], { address, done: [] });
+  return new Wizard(document.getElementById("app")!, [saveStep(), doneStep()], { address: { ...JANE }, done: [] });
 }
 
 /** Every piece of text a person can read or hear on the page: text nodes, labels and button names. */
