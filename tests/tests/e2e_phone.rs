@@ -103,8 +103,14 @@ fn the_phone_path_shows_a_code_the_camera_reads_with_the_tested_password_only_wh
             app.execute("return getComputedStyle(document.getElementById('phone-code')).backgroundColor;", serde_json::json!([]));
         assert_eq!(background, serde_json::json!("rgb(255, 255, 255)"));
 
-        // Without the password: what the test proved, nothing more.
+        // Without the password: what the test proved, nothing more. This picture (never one with the password) is the
+        // one docs/wizard.md shows; refresh it with
+        // `UPDATE_SCREENSHOTS=1 dbus-run-session -- cargo test -p icloud-mail-tests --test e2e_phone`.
         let (payload, bytes) = scan(&app, &format!("phone-{theme}"));
+        if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+            let docs = icloud_mail_tests::workspace_root().join(format!("docs/screenshots/5-save-phone-{theme}.png"));
+            std::fs::copy(app.screenshots.join(format!("phone-{theme}.png")), docs).expect("copy the screenshot");
+        }
         let (imap, smtp, identity) = payload.only_account();
         assert_eq!((imap.host.as_str(), imap.port, imap.security, imap.auth), ("localhost", dovecot.imaps_port, 3, 1));
         assert_eq!(imap.username, "jane.doe", "the name part signed in first");
