@@ -126,6 +126,9 @@ fn the_phone_path_shows_a_code_the_camera_reads_with_the_tested_password_only_wh
             !s.find_all("#phone-code[data-password=included] svg").is_empty()
         });
         let (payload, _) = scan(&app, &format!("phone-with-password-{theme}"));
+        // The page holds a picture of the password, never its text.
+        let page = app.execute("return document.documentElement.outerHTML;", serde_json::json!([]));
+        assert!(!page.as_str().expect("the page's HTML").contains(&password), "the page has the password as text");
         let (imap, smtp, _) = payload.only_account();
         assert_eq!(imap.password.as_deref(), Some(password.as_str()));
         assert_eq!(smtp.password.as_deref(), Some(password.as_str()));
