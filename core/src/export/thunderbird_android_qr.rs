@@ -37,16 +37,6 @@ pub enum QrImage {
     Svg,
 }
 
-impl QrImage {
-    /// The file name extension, without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            QrImage::Png => "png",
-            QrImage::Svg => "svg",
-        }
-    }
-}
-
 /// The format's version, the first element of the payload.
 pub const FORMAT_VERSION: u8 = 1;
 /// `IncomingProtocol` IMAP, `OutgoingProtocol` SMTP.
@@ -54,8 +44,9 @@ const IMAP: u8 = 0;
 const SMTP: u8 = 0;
 /// `AuthenticationType` PasswordCleartext: the password over the TLS connection, as iCloud signs in.
 const AUTH_PASSWORD_CLEARTEXT: u8 = 1;
-/// Pixels per module in the PNG, and the light margin around the code in modules (the QR standard's quiet zone).
-const PNG_MODULE_PIXELS: u32 = 8;
+/// Pixels per module (the SVG's units, which its `viewBox` scales to any size), and the light margin around the
+/// code in modules (the QR standard's quiet zone).
+const MODULE_PIXELS: u32 = 8;
 const QUIET_ZONE_MODULES: u32 = 4;
 
 /// `ConnectionSecurity`: 2 AlwaysStartTls, 3 Tls (0 plain and 1, the retired "STARTTLS if offered", are never
@@ -150,8 +141,8 @@ pub fn payload(account: &Account, password: Option<&Secret>) -> Result<Zeroizing
     let identity = (address.as_str(), name);
     let root = (FORMAT_VERSION, (1u8, 1u8), incoming, [(outgoing, identity)]);
     // Room for every string escaped at its longest (`\uXXXX` per byte), so the buffer that may hold the password is
-    // never reallocated (which would leave an unwiped copy behind).
-    // The login stands for the usernames, and the password is there twice (both servers).
+    // never reallocated (which would leave an unwiped copy behind): the login stands for the usernames, and the
+    // password is there twice (both servers).
     let strings = [address.as_str(), name, &account.login.address, &imap.host, &smtp.host];
     let capacity = 256 + 6 * (strings.iter().map(|s| s.len()).sum::<usize>() + 2 * password.map_or(0, str::len));
     let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
@@ -182,7 +173,7 @@ pub fn svg(account: &Account, password: Option<&Secret>) -> Result<Zeroizing<Str
     let svg = code
         .render::<qrcode::render::svg::Color>()
         .quiet_zone(true)
-        .module_dimensions(1, 1)
+        .module_dimensions(MODULE_PIXELS, MODULE_PIXELS)
         .dark_color(qrcode::render::svg::Color("#000000"))
         .light_color(qrcode::render::svg::Color("#ffffff"))
         .build();
@@ -194,7 +185,7 @@ pub fn png(account: &Account) -> Result<Vec<u8>, Diagnosis> {
     let payload = payload(account, None)?;
     let code = code(account, &payload)?;
     let modules = code.width() as u32;
-    let side = (modules + 2 * QUIET_ZONE_MODULES) * PNG_MODULE_PIXELS;
+    let side = (modules + 2 * QUIET_ZONE_MODULES) * MODULE_PIXELS;
     let colors = code.to_colors();
     let mut pixels = vec![u8::MAX; (side * side) as usize];
     for (index, color) in colors.iter().enumerate() {
@@ -202,9 +193,9 @@ pub fn png(account: &Account) -> Result<Vec<u8>, Diagnosis> {
             continue;
         }
         let (x, y) = ((index as u32 % modules + QUIET_ZONE_MODULES), (index as u32 / modules + QUIET_ZONE_MODULES));
-        for row in y * PNG_MODULE_PIXELS..(y + 1) * PNG_MODULE_PIXELS {
-            let start = (row * side + x * PNG_MODULE_PIXELS) as usize;
-            pixels[start..start + PNG_MODULE_PIXELS as usize].fill(0);
+        for row in y * MODULE_PIXELS..(y + 1) * MODULE_PIXELS {
+            let start = (row * side + x * MODULE_PIXELS) as usize;
+            pixels[start..start + MODULE_PIXELS as usize].fill(0);
         }
     }
     let mut out = Vec::new();
@@ -340,8 +331,8 @@ mod tests {
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
         assert_eq!(info.width, info.height);
-        assert_eq!(info.width % PNG_MODULE_PIXELS, 0);
-        let margin = (QUIET_ZONE_MODULES * PNG_MODULE_PIXELS) as usize;
+        assert_eq!(info.width % MODULE_PIXELS, 0);
+        let margin = (QUIET_ZONE_MODULES * MODULE_PIXELS) as usize;
         assert!(buf[..margin * info.width as usize].iter().all(|&p| p == u8::MAX), "the top margin is light");
         assert_eq!(buf[margin * info.width as usize + margin], 0, "the finder pattern's corner is dark");
         let svg = svg(&jane(), None).unwrap();
