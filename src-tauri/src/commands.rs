@@ -190,8 +190,10 @@ impl serde::Serialize for ScreenSvg {
 
 /// Thunderbird for Android's QR code for the verified account, as SVG for the save step's phone path, to be shown
 /// on screen only (the page never saves it: a file comes from `export_profile`, which cannot hold the password).
-/// With `include_password` the code carries the app-specific password in both server entries — the tested one the
-/// app still holds, else the keychain's; the page never receives the password itself, only the picture of it.
+/// With `include_password` the code carries the app-specific password in both server entries: the tested one the
+/// app holds beside the verified account (both are dropped together, so without them there is no code at all:
+/// `password_needed`). The page never receives the password itself, only the picture of it. Async: off the main
+/// thread, which draws the window.
 #[tauri::command]
 pub async fn thunderbird_android_qr(
     state: State<'_, AppState>,
@@ -201,7 +203,7 @@ pub async fn thunderbird_android_qr(
     include_password: bool,
 ) -> Result<ScreenSvg, Diagnosis> {
     let account = state.verified_account(&address, login.as_deref(), name)?;
-    let password = if include_password { Some(handoff_password(&state, &account).await?) } else { None };
+    let password = if include_password { Some(state.tested_password(&account.login.address)?) } else { None };
     thunderbird_android_qr::svg(&account, password.as_ref()).map(ScreenSvg)
 }
 
