@@ -28,8 +28,12 @@ pub enum DiagnosisKind {
     /// The person left the step or pressed Cancel.
     Cancelled,
     // --- the send test (a message to oneself) ---
-    /// The server refused MAIL FROM or the message for this sender (an address the account does not own).
+    /// The server refused this address as the sender (an address the account does not own): a refusal of MAIL
+    /// FROM, or a policy refusal (5.7.x) that names the address.
     SenderRejected,
+    /// The server accepted the sender but refused the message permanently at RCPT TO, DATA or the end of DATA (its
+    /// size, its recipient, its content); the facts name the command, the server's words are the detail.
+    MessageRefused,
     /// The message was sent but did not arrive in the inbox within the time allowed.
     MessageNotReceived,
     /// The tested password is no longer held (saved already, forgotten, or waited too long).
@@ -96,6 +100,9 @@ pub enum DiagnosisKind {
     AutoconfigPersonalLogin,
     OutputExists,
     WriteFailed,
+    // --- the app itself ---
+    /// A bug: work the app ran in the background ended without an answer (it panicked). Never a person's fault.
+    InternalError,
 }
 
 impl DiagnosisKind {
@@ -114,6 +121,7 @@ impl DiagnosisKind {
         DiagnosisKind::ProtocolError,
         DiagnosisKind::Cancelled,
         DiagnosisKind::SenderRejected,
+        DiagnosisKind::MessageRefused,
         DiagnosisKind::MessageNotReceived,
         DiagnosisKind::PasswordNeeded,
         DiagnosisKind::AddressEmpty,
@@ -155,6 +163,7 @@ impl DiagnosisKind {
         DiagnosisKind::AutoconfigPersonalLogin,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
+        DiagnosisKind::InternalError,
     ];
 
     /// The snake_case name, as in JSON and in the catalogue keys.
@@ -215,6 +224,10 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub position: Option<u32>,
+    /// The protocol command a server's refusal answered (`MAIL FROM`, `RCPT TO`, `DATA`, `end of DATA`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub command: Option<String>,
 }
 
 impl Facts {
@@ -233,6 +246,7 @@ impl Facts {
             "pref" => self.pref.clone(),
             "character" => self.character.clone(),
             "position" => self.position.map(|p| p.to_string()),
+            "command" => self.command.clone(),
             _ => None,
         }
     }
