@@ -79,6 +79,8 @@ pub enum DiagnosisKind {
     ThunderbirdProfileNotFound,
     ThunderbirdProfileAmbiguous,
     ThunderbirdRunning,
+    /// Whether Thunderbird has the profile open could not be told (its lock could not be tested): nothing written.
+    ThunderbirdLockUnreadable,
     /// prefs.js or user.js sets a pref the profile editor reads in a form it does not understand: nothing written.
     ThunderbirdPrefsUnreadable,
     /// The profile's user.js sets an account list at every start, which would hide the new account: nothing written.
@@ -153,6 +155,7 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdProfileNotFound,
         DiagnosisKind::ThunderbirdProfileAmbiguous,
         DiagnosisKind::ThunderbirdRunning,
+        DiagnosisKind::ThunderbirdLockUnreadable,
         DiagnosisKind::ThunderbirdPrefsUnreadable,
         DiagnosisKind::ThunderbirdUserJsOverrides,
         DiagnosisKind::ThunderbirdUserJsAccountPrefs,
