@@ -1,14 +1,14 @@
 //! The one value every later stage takes: who sends (address, display name), who logs in (the primary iCloud
 //! address), where (endpoints) and into which folders. Nothing downstream re-derives a username, a port or a
-//! folder name. After a connection test that passed, `with_verified` makes the test's outcome the account's
-//! settings: what was tested is what every export and the Thunderbird profile get.
+//! folder name. It knows nothing of connection tests: `verified` (a module above both) turns a test that passed
+//! into the account's settings, so that what was tested is what every export and the Thunderbird profile get.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::address::{Address, DomainKind};
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
-use crate::probe::{ProbeReport, SideReport};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 use crate::provider::{self, Endpoint, LoginForm, Provider};
 use crate::text_policy;
 
@@ -103,7 +103,7 @@ pub struct Account {
     /// The folders by role: iCloud's names for an account built without a test, the server's after one.
     #[serde(default)]
     pub folders: Folders,
-    /// True when servers, usernames and folders are those a connection test signed in with (`with_verified`).
+    /// True when servers, usernames and folders are those a connection test signed in with (`verified::account_from_report`).
     #[serde(default)]
     pub verified: bool,
 }
@@ -159,56 +159,6 @@ impl Account {
             check_display_name(name.clone())?;
         }
         self.folders.check()
-    }
-
-    /// The account as the connection test found it: the servers each side signed in on (for SMTP the fallback
-    /// when the first port could not be reached; then no fallback is left), the username that worked first for
-    /// each protocol (the other form stays as the alternative), the folders the server listed, and `verified`.
-    ///
-    /// Refused: a report in which a side did not pass (`report_not_passed`), one whose usernames are not this
-    /// account's (`report_other_account`), and servers or folder names the checks refuse.
-    pub fn with_verified(mut self, report: &ProbeReport) -> Result<Account, Diagnosis> {
-        for (side, side_report) in [("incoming (IMAP)", &report.imap), ("outgoing (SMTP)", &report.smtp)] {
-            if !side_report.is_ok() {
-                let facts = Facts {
-                    host: Some(side_report.host.clone()),
-                    port: Some(side_report.port),
-                    username: side_report.username.clone(),
-                    ..Facts::default()
-                };
-                let detail = format!("{side}: {}", side_report.kind().name());
-                return Err(Diagnosis::new(DiagnosisKind::ReportNotPassed, facts, Some(detail)));
-            }
-        }
-        let imap_forms = self.forms_first(&self.provider.imap_login_forms, &report.imap)?;
-        let smtp_forms = self.forms_first(&self.provider.smtp_login_forms, &report.smtp)?;
-        let endpoint = |side: &SideReport| Endpoint { host: side.host.clone(), port: side.port, security: side.security };
-        let (imap, smtp) = (endpoint(&report.imap), endpoint(&report.smtp));
-        // The fallback stays an alternative only where it belongs to the server that was tested (iCloud's 465 beside
-        // 587); after it was used, or for another server, there is none.
-        let fallback = match self.provider.smtp_fallback.take() {
-            Some(fallback) if report.smtp.unreachable_port.is_none() && fallback.host == smtp.host && fallback.port != smtp.port => {
-                Some(fallback)
-            }
-            _ => None,
-        };
-        self.provider =
-            Provider { imap, smtp, smtp_fallback: fallback, imap_login_forms: imap_forms, smtp_login_forms: smtp_forms, ..self.provider };
-        self.provider.check()?;
-        self.folders = report.imap.folders.clone().unwrap_or_else(Folders::unknown);
-        self.folders.check()?;
-        self.verified = true;
-        Ok(self)
-    }
-
-    /// `forms` reordered so that the form that signed in on `side` comes first.
-    fn forms_first(&self, forms: &[LoginForm], side: &SideReport) -> Result<Vec<LoginForm>, Diagnosis> {
-        let worked = side.username.as_deref().unwrap_or_default();
-        let Some(form) = forms.iter().copied().find(|f| self.username(*f) == worked) else {
-            let facts = Facts { username: Some(worked.to_owned()), address: Some(self.login.address.clone()), ..Facts::default() };
-            return Err(Diagnosis::new(DiagnosisKind::ReportOtherAccount, facts, Some(format!("the test signed in as {worked:?}"))));
-        };
-        Ok(std::iter::once(form).chain(forms.iter().copied().filter(|f| *f != form)).collect())
     }
 
     pub fn username(&self, form: LoginForm) -> String {
@@ -363,127 +313,5 @@ mod tests {
         assert_eq!(b.provider.smtp, smtp);
         assert_eq!(b.provider.smtp_fallback, None);
         assert_eq!(a.provider.smtp_fallback.unwrap().port, 465);
-    }
-
-    fn side(host: &str, port: u16, security: provider::Security, username: Option<&str>, kind: DiagnosisKind) -> SideReport {
-        let facts = Facts { host: Some(host.into()), port: Some(port), username: username.map(str::to_owned), ..Facts::default() };
-        SideReport {
-            diagnosis: Diagnosis::new(kind, facts, None),
-            host: host.into(),
-            port,
-            security,
-            username: username.map(str::to_owned),
-            elapsed_ms: 5,
-            server_text: None,
-            unreachable_port: None,
-            attempts: Vec::new(),
-            folders: None,
-        }
-    }
-
-    /// A passed test of `account` against iCloud's servers, as `probe` reports it.
-    fn passed(imap_user: &str, smtp_user: &str) -> ProbeReport {
-        use provider::Security::*;
-        let mut imap = side("imap.mail.me.com", 993, Tls, Some(imap_user), DiagnosisKind::Ok);
-        imap.folders = Some(Folders {
-            inbox: Some("INBOX".into()),
-            sent: Some("Gesendet".into()),
-            drafts: Some("Entwürfe".into()),
-            trash: Some("Deleted Messages".into()),
-            junk: None,
-            archive: Some("Archiv".into()),
-            delimiter: Some("/".into()),
-        });
-        ProbeReport { imap, smtp: side("smtp.mail.me.com", 587, Starttls, Some(smtp_user), DiagnosisKind::Ok), domain: None }
-    }
-
-    #[test]
-    fn a_passed_test_becomes_the_accounts_settings() {
-        let account = Account::new(addr("jane@icloud.com"), None, None).unwrap();
-        assert!(!account.verified);
-        assert_eq!(account.folders, Folders::default());
-        let verified = account.clone().with_verified(&passed("jane", "jane@icloud.com")).unwrap();
-        assert!(verified.verified);
-        assert_eq!(verified.imap_username(), "jane");
-        assert_eq!(verified.smtp_username(), "jane@icloud.com");
-        assert_eq!(verified.folders.sent.as_deref(), Some("Gesendet"));
-        assert_eq!(verified.folders.junk, None, "no folder is invented");
-        // 587 worked: 465 on the same host stays the alternative.
-        assert_eq!(verified.provider.smtp.port, 587);
-        assert_eq!(verified.provider.smtp_fallback.as_ref().map(|f| f.port), Some(465));
-        assert_eq!(verified.provider.imap, account.provider.imap);
-        assert!(verified.check().is_ok());
-    }
-
-    #[test]
-    fn an_account_that_signs_in_only_with_its_full_address_gets_it_everywhere() {
-        let account = Account::new(addr("fullonly@icloud.com"), None, None).unwrap();
-        assert_eq!(account.imap_username(), "fullonly", "the preset's first guess");
-        let verified = account.with_verified(&passed("fullonly@icloud.com", "fullonly")).unwrap();
-        assert_eq!(verified.imap_username(), "fullonly@icloud.com");
-        assert_eq!(verified.imap_usernames(), ["fullonly@icloud.com", "fullonly"], "the other form stays the alternative");
-        assert_eq!(verified.smtp_username(), "fullonly");
-        assert_eq!(verified.smtp_usernames(), ["fullonly", "fullonly@icloud.com"]);
-    }
-
-    #[test]
-    fn the_fallback_that_signed_in_replaces_the_blocked_port() {
-        let account = Account::new(addr("jane@icloud.com"), None, None).unwrap();
-        let mut report = passed("jane", "jane@icloud.com");
-        report.smtp = side("smtp.mail.me.com", 465, provider::Security::Tls, Some("jane@icloud.com"), DiagnosisKind::Ok);
-        report.smtp.unreachable_port = Some(587);
-        let verified = account.with_verified(&report).unwrap();
-        assert_eq!(verified.provider.smtp, Endpoint::new("smtp.mail.me.com", 465, provider::Security::Tls));
-        assert_eq!(verified.provider.smtp_fallback, None, "no fallback is left");
-    }
-
-    #[test]
-    fn servers_come_from_the_report_and_a_fallback_of_another_server_is_dropped() {
-        let account = Account::new(addr("jane@icloud.com"), None, None).unwrap();
-        let mut report = passed("jane", "jane@icloud.com");
-        report.imap.host = "localhost".into();
-        report.imap.port = 10993;
-        report.smtp = side("localhost", 10587, provider::Security::Starttls, Some("jane@icloud.com"), DiagnosisKind::Ok);
-        report.imap.folders = None;
-        let verified = account.with_verified(&report).unwrap();
-        assert_eq!(verified.provider.imap, Endpoint::new("localhost", 10993, provider::Security::Tls));
-        assert_eq!(verified.provider.smtp, Endpoint::new("localhost", 10587, provider::Security::Starttls));
-        assert_eq!(verified.provider.smtp_fallback, None, "smtp.mail.me.com:465 is no fallback for another server");
-        assert_eq!(verified.folders, Folders::unknown(), "a list that was not read leaves only INBOX");
-    }
-
-    #[test]
-    fn a_report_with_a_side_that_did_not_pass_is_refused() {
-        let account = Account::new(addr("jane@icloud.com"), None, None).unwrap();
-        let mut report = passed("jane", "jane@icloud.com");
-        report.smtp = side("smtp.mail.me.com", 587, provider::Security::Starttls, Some("jane"), DiagnosisKind::AuthRejected);
-        let d = account.clone().with_verified(&report).unwrap_err();
-        assert_eq!(d.kind, DiagnosisKind::ReportNotPassed);
-        assert_eq!(d.facts.host.as_deref(), Some("smtp.mail.me.com"));
-        assert!(d.detail.as_deref().unwrap().contains("auth_rejected"), "{d:?}");
-        assert!(d.message(crate::Lang::En).contains("did not pass"));
-        let mut report = passed("jane", "jane@icloud.com");
-        report.imap = side("imap.mail.me.com", 993, provider::Security::Tls, None, DiagnosisKind::Timeout);
-        assert_eq!(account.with_verified(&report).unwrap_err().kind, DiagnosisKind::ReportNotPassed);
-    }
-
-    #[test]
-    fn a_report_of_another_account_or_with_unusable_values_is_refused() {
-        let account = Account::new(addr("jane@icloud.com"), None, None).unwrap();
-        let d = account.clone().with_verified(&passed("john", "jane@icloud.com")).unwrap_err();
-        assert_eq!(d.kind, DiagnosisKind::ReportOtherAccount);
-        assert_eq!((d.facts.username.as_deref(), d.facts.address.as_deref()), (Some("john"), Some("jane@icloud.com")));
-        let mut report = passed("jane", "jane@icloud.com");
-        report.imap.host = "a|b".into();
-        assert_eq!(account.clone().with_verified(&report).unwrap_err().kind, DiagnosisKind::ServerInvalid);
-        let mut report = passed("jane", "jane@icloud.com");
-        report.imap.folders.as_mut().unwrap().sent = Some("Sent\nset record=/tmp/x".into());
-        let d = account.clone().with_verified(&report).unwrap_err();
-        assert_eq!(d.kind, DiagnosisKind::FolderCharacterNotAllowed);
-        assert_eq!(d.facts.character.as_deref(), Some("U+000A LINE FEED"));
-        // An account whose folders were changed after the fact is refused by every exporter's check too.
-        let mut account = account;
-        account.folders.trash = Some("Trash\u{202e}".into());
-        assert_eq!(account.check().unwrap_err().kind, DiagnosisKind::FolderCharacterNotAllowed);
     }
 }

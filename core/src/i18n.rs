@@ -1,60 +1,19 @@
 //! The message catalogue: every sentence a person reads, in every language the product speaks. The catalogues are
-//! the page's own files (`ui/src/i18n/<lang>.json`), compiled in, so the window and the command line read the same
-//! words. The core itself makes no sentences: it returns kinds and facts, and whoever shows them renders them here
+//! the files of the top-level `locales/` folder (`locales/<lang>.json`), owned by neither the page nor the core:
+//! compiled in here and bundled into the page, so the window and the command line read the same words. The core itself makes no sentences: it returns kinds and facts, and whoever shows them renders them here
 //! (the command line) or in the page (`ui/src/i18n.ts`, same files, same placeholders).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
-use ts_rs::TS;
+use crate::facts::Facts;
+use crate::lang::Lang;
 
-use crate::diagnosis::Facts;
+const EN: &str = include_str!("../../locales/en.json");
+const DE: &str = include_str!("../../locales/de.json");
 
-/// A language the product speaks. English is the fallback for anything missing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    En,
-    De,
-}
-
-const EN: &str = include_str!("../../ui/src/i18n/en.json");
-const DE: &str = include_str!("../../ui/src/i18n/de.json");
-
+/// Words in a language: the catalogue of each `Lang`, with its facts filled in.
 impl Lang {
-    pub const ALL: &'static [Lang] = &[Lang::En, Lang::De];
-
-    /// The language code (`en`, `de`), as in the catalogue's file name and `--lang`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::De => "de",
-        }
-    }
-
-    /// A language from a code or a locale: `de`, `de-DE`, `de_DE.UTF-8`, `DE`. None for a language we do not speak.
-    pub fn parse(tag: &str) -> Option<Lang> {
-        let primary: String = tag.trim().chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
-        Lang::ALL.iter().copied().find(|l| l.code() == primary)
-    }
-
-    /// The person's language from the locale (`LC_ALL`, then `LC_MESSAGES`, then `LANG`, as POSIX orders them),
-    /// English when it is unset, `C`/`POSIX`, or a language we do not speak.
-    pub fn from_environment() -> Lang {
-        Self::from_locale_vars(|name| std::env::var(name).ok())
-    }
-
-    fn from_locale_vars(var: impl Fn(&str) -> Option<String>) -> Lang {
-        ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|name| var(name))
-            .find(|value| !value.is_empty())
-            .and_then(|value| Lang::parse(&value))
-            .unwrap_or_default()
-    }
-
     fn catalogue(self) -> &'static HashMap<String, String> {
         static CATALOGUES: OnceLock<[HashMap<String, String>; 2]> = OnceLock::new();
         let all = CATALOGUES.get_or_init(|| [parse_catalogue(EN), parse_catalogue(DE)]);
@@ -76,17 +35,6 @@ impl Lang {
     /// The text of `key` with no facts.
     pub fn plain(self, key: &str) -> String {
         self.text(key, &Facts::default())
-    }
-}
-
-impl std::str::FromStr for Lang {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Lang, String> {
-        Lang::parse(text).ok_or_else(|| {
-            let codes: Vec<&str> = Lang::ALL.iter().map(|l| l.code()).collect();
-            format!("'{text}' is not a language this program speaks; use one of: {}", codes.join(", "))
-        })
     }
 }
 
@@ -147,24 +95,6 @@ mod tests {
         for (key, text) in &en {
             assert_eq!(placeholders(text), placeholders(&de[key]), "{key}: placeholders differ between en and de");
         }
-    }
-
-    #[test]
-    fn languages_come_from_codes_and_locales() {
-        assert_eq!(Lang::parse("de_DE.UTF-8"), Some(Lang::De));
-        assert_eq!(Lang::parse("de-AT"), Some(Lang::De));
-        assert_eq!(Lang::parse("EN"), Some(Lang::En));
-        assert_eq!(Lang::parse("fr_FR.UTF-8"), None);
-        assert_eq!(Lang::parse("C"), None);
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
-        };
-        assert_eq!(Lang::from_locale_vars(env(&[("LANG", "de_DE.UTF-8")])), Lang::De);
-        assert_eq!(Lang::from_locale_vars(env(&[("LANG", "de_DE.UTF-8"), ("LC_ALL", "C")])), Lang::En);
-        assert_eq!(Lang::from_locale_vars(env(&[("LANG", "en_US.UTF-8"), ("LC_MESSAGES", "de_CH.UTF-8")])), Lang::De);
-        assert_eq!(Lang::from_locale_vars(env(&[])), Lang::En);
-        assert_eq!("de".parse::<Lang>(), Ok(Lang::De));
-        assert!("xx".parse::<Lang>().unwrap_err().contains("en, de"));
     }
 
     #[test]

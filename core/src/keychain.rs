@@ -22,7 +22,8 @@ use ts_rs::TS;
 use zeroize::Zeroize;
 
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 use crate::secret::Secret;
 
 /// The service name of every entry, on every platform. The account is the login: the primary iCloud address, in

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 use crate::host::{self, HostProblem};
 
 /// The three domains Apple hands out for iCloud Mail.

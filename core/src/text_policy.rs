@@ -11,7 +11,8 @@
 //!   follows them, so a name can display as something else than it says;
 //! - the line and paragraph separators (U+2028, U+2029): line breaks to many readers (JavaScript, YAML, editors).
 
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 
 /// Why a character is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -65,7 +65,7 @@ pub async fn run_probe(
     };
     if report.is_ok() {
         // What the test proved becomes the account's settings for every file and Thunderbird.
-        let verified = request.account.clone().with_verified(&report)?;
+        let verified = icloud_mail_core::verified::account_from_report(request.account.clone(), &report)?;
         state.keep_tested(verified, secret);
     }
     Ok(report)

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use std::path::PathBuf;
 
-use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
 use icloud_mail_core::export::thunderbird_profile::ThunderbirdProfile;
+use icloud_mail_core::facts::Facts;
 use icloud_mail_core::provider::Endpoint;
 use icloud_mail_core::{Account, Address, Secret};
 use tokio::sync::oneshot;
@@ -131,7 +132,7 @@ impl AppState {
         })
     }
 
-    /// Keeps a password that passed the connection test and the settings it proved (`Account::with_verified`), for
+    /// Keeps a password that passed the connection test and the settings it proved (`verified::account_from_report`), for
     /// the save and Done steps; both are dropped together.
     pub fn keep_tested(&self, verified: Account, secret: Secret) {
         let login = verified.login.address.clone();

@@ -51,7 +51,7 @@ fn check_address_reports_kinds_and_exit_codes() {
 #[test]
 fn words_follow_lang_then_the_locale() {
     let catalogue = |lang: &str| -> serde_json::Value {
-        let path = format!("{}/../ui/src/i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/../locales/{lang}.json", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     };
     let (en, de) = (catalogue("en"), catalogue("de"));

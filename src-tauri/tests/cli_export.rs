@@ -519,3 +519,35 @@ fn the_mbsync_export_makes_its_mail_folder_and_says_the_command() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("mbsync -c \"{}\" -a", file.display())), "{stderr}");
 }
+
+/// The `.mobileconfig`'s descriptions are what System Settings shows a person while installing it: saved with
+/// `--lang de`, the file carries the German words and none of the English ones (and the other way round).
+#[test]
+fn the_mobileconfig_speaks_the_language_it_was_saved_in() {
+    let catalogue = |lang: &str| -> serde_json::Map<String, serde_json::Value> {
+        let path = format!("{}/../locales/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let (en, de) = (catalogue("en"), catalogue("de"));
+    // The profile's words, filled in as the product fills them (`{address}`).
+    let words = |catalogue: &serde_json::Map<String, serde_json::Value>, key: &str| {
+        catalogue[key].as_str().unwrap().replace("{address}", "jane@family.example")
+    };
+    let keys = ["mobileconfig.profile_description", "mobileconfig.mail_description", "mobileconfig.account_name"];
+    let dir = tempfile::tempdir().unwrap();
+    for (lang, own, other) in [("de", &de, &en), ("en", &en, &de)] {
+        let file = dir.path().join(format!("{lang}.mobileconfig"));
+        let args = [&["--lang", lang, "export"], &CUSTOM[..], &["--format", "apple-mobileconfig", "--output", file.to_str().unwrap()]];
+        let out = run(dir.path(), &args.concat());
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let xml = std::fs::read_to_string(&file).unwrap();
+        for key in keys {
+            assert!(xml.contains(&words(own, key)), "{lang}: {key} is missing from\n{xml}");
+            if words(own, key) != words(other, key) {
+                assert!(!xml.contains(&words(other, key)), "{lang}: the other language's {key} is in\n{xml}");
+            }
+        }
+    }
+    let german = std::fs::read_to_string(dir.path().join("de.mobileconfig")).unwrap();
+    assert!(!german.contains("Adds the") && !german.contains("Enter an app-specific"), "no English description: {german}");
+}

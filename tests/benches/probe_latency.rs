@@ -238,7 +238,7 @@ fn main() {
         runtime.block_on(async {
             let (_relays, req) = relayed_request(&server, rtt).await;
             let (_, report) = timed_probe(&req).await;
-            let verified = req.account.clone().with_verified(&report).expect("a passed probe");
+            let verified = icloud_mail_core::verified::account_from_report(req.account.clone(), &report).expect("a passed probe");
             let mut send = SendRequest::new(verified, icloud_mail_core::Lang::En);
             send.extra_ca_pem = req.extra_ca_pem.clone();
             let secret = Secret::new(PASSWORD.to_owned());

@@ -438,6 +438,19 @@ impl Dovecot {
         &self.ca
     }
 
+    /// The flags that point the app (its window or any subcommand) at this server and trust its CA:
+    /// `--imap HOST:PORT --smtp HOST:PORT --ca-file PEM`.
+    pub fn app_args(&self) -> Vec<String> {
+        vec![
+            "--imap".into(),
+            format!("{}:{}", self.host(), self.imaps_port),
+            "--smtp".into(),
+            format!("{}:{}", self.host(), self.submission_port),
+            "--ca-file".into(),
+            self.ca_path().display().to_string(),
+        ]
+    }
+
     /// Dovecot's own log (logins, failures, deliveries through submission).
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("dovecot.log")

@@ -26,6 +26,14 @@ pub fn fresh_token() -> String {
     fresh_password().replace('-', "")
 }
 
+/// A mailbox for `login` with a fresh password on a Dovecot of its own, and a keyring session (home, D-Bus,
+/// gnome-keyring) for the product to run in: what the client suites start from.
+pub fn mailbox_and_keyring(login: &str) -> (String, dovecot::Dovecot, keyring::KeyringSession) {
+    let password = fresh_password();
+    let server = dovecot::Dovecot::start(&[dovecot::MailUser::new(login, &password)]).expect("start Dovecot");
+    (password, server, keyring::KeyringSession::with_keyring())
+}
+
 /// Polls `ready` every 100 ms until it holds; fails naming `what` after `timeout`.
 #[track_caller]
 pub fn wait_until(what: &str, timeout: std::time::Duration, mut ready: impl FnMut() -> bool) {

@@ -5,8 +5,10 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
-use crate::{assert_ok, run_with_stdin as run};
+use crate::processes::Service;
+use crate::{assert_ok, run_with_stdin as run, wait_until};
 
 /// `LD_LIBRARY_PATH` for Thunderbird's own NSS (Debian's system NSS is too old for its key4.db).
 pub const THUNDERBIRD_LIBS: &str = "/usr/lib/thunderbird";
@@ -25,8 +27,8 @@ pub const HEADLESS_PREFS: &str = "user_pref(\"offline.autoDetect\", false);\n\
 pub fn prepare_profile(profile: &Path, ca: &Path, origin: &str, username: &str, password: &str) {
     std::fs::create_dir_all(profile).unwrap();
     let db = format!("sql:{}", profile.display());
-    assert_ok(&run(Command::new("certutil").args(["-N", "--empty-password", "-d", &db]), b""));
-    assert_ok(&run(Command::new("certutil").args(["-A", "-n", "icloud-mail-setup test CA", "-t", "C,,", "-d", &db, "-i"]).arg(ca), b""));
+    assert_ok(&run(certutil().args(["-N", "--empty-password", "-d", &db]), b""));
+    trust_ca(profile, ca);
     std::fs::write(profile.join("prefs.js"), format!("// Mozilla User Preferences\n\n{HEADLESS_PREFS}")).unwrap();
     nss::seed_login(profile, origin, username, password);
 }
@@ -36,6 +38,34 @@ pub fn prepare_profile(profile: &Path, ca: &Path, origin: &str, username: &str, 
 /// password itself arrived (not just that something was written).
 pub fn stored_logins(profile: &Path) -> Vec<(String, String, String)> {
     nss::stored_logins(profile)
+}
+
+/// `certutil` (libnss3-tools) with Thunderbird's own NSS, which a profile's key4.db needs.
+fn certutil() -> Command {
+    let mut command = Command::new("certutil");
+    command.env("LD_LIBRARY_PATH", THUNDERBIRD_LIBS);
+    command
+}
+
+/// Trusts the CA `ca` for servers in the profile's cert9.db, as a person importing a CA in Thunderbird would.
+pub fn trust_ca(profile: &Path, ca: &Path) {
+    let db = format!("sql:{}", profile.display());
+    assert_ok(&run(certutil().args(["-A", "-n", "icloud-mail-setup test CA", "-t", "C,,", "-d", &db, "-i"]).arg(ca), b""));
+}
+
+/// Debian's Thunderbird started headless on `profile`, writing to `log`; `command` is `thunderbird` as the caller's
+/// session runs it (its HOME and D-Bus).
+pub fn start_headless(mut command: Command, profile: &Path, log: &Path) -> Service {
+    command.args(["--headless", "--no-remote", "--profile"]).arg(profile).env("MOZ_HEADLESS", "1");
+    Service::start("thunderbird", &mut command, log).expect("start thunderbird (package thunderbird)")
+}
+
+/// Waits until `done` while Thunderbird keeps running; fails with its log when it exits first.
+pub fn wait_while_running(running: &mut Service, log: &Path, what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    wait_until(what, timeout, || {
+        assert!(running.is_running(), "Thunderbird exited early:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+        done()
+    });
 }
 
 /// The value of `user_pref(name, …)` in a prefs.js text, as JSON (prefs.js values are JSON literals).

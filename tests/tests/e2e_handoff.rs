@@ -65,18 +65,8 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     std::fs::write(tb_root.join("profiles.ini"), "[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\nDefault=1\n")
         .unwrap();
     let exports = tempfile::tempdir().unwrap();
-    let args = vec![
-        "--imap".into(),
-        format!("localhost:{}", dovecot.imaps_port),
-        "--smtp".into(),
-        format!("localhost:{}", dovecot.submission_port),
-        "--ca-file".into(),
-        dovecot.ca_path().display().to_string(),
-        "--export-dir".into(),
-        exports.path().display().to_string(),
-        "--clipboard-clear-after".into(),
-        CLEAR_AFTER.to_string(),
-    ];
+    let mut args = dovecot.app_args();
+    args.extend(["--export-dir".into(), exports.path().display().to_string(), "--clipboard-clear-after".into(), CLEAR_AFTER.to_string()]);
     let env = keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
     let app = AppSession::start("e2e_handoff", AppOptions { args, env, ..AppOptions::default() });
     let (display, _) = app.display_and_bus();

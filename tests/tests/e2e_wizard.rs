@@ -119,8 +119,7 @@ fn connection_test_signs_in_to_a_real_server_and_shows_each_step() {
     use icloud_mail_tests::dovecot::{Dovecot, MailUser};
     let password = "abcd-efgh-ijkl-mnop";
     let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
-    let args =
-        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    let args = dovecot.app_args();
     let app = to_connection_test("e2e_connection_ok", args, password);
 
     let imap = app.wait_for_text("#verdict-imap", "Works");
@@ -147,8 +146,7 @@ fn connection_test_signs_in_to_a_real_server_and_shows_each_step() {
 fn a_refused_password_ends_in_the_app_specific_password_guidance() {
     use icloud_mail_tests::dovecot::{Dovecot, MailUser};
     let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", "abcd-efgh-ijkl-mnop")]).expect("start Dovecot");
-    let args =
-        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    let args = dovecot.app_args();
     let app = to_connection_test("e2e_connection_refused", args, "my-apple-account-password");
 
     let imap = app.wait_for_text("#verdict-imap", "refused the password");
@@ -311,7 +309,7 @@ fn every_saved_file_gets_what_the_connection_test_proved_and_the_name_typed() {
 }
 
 /// Every step in the light and the dark theme. The pictures go to tests/artifacts; with UPDATE_SCREENSHOTS=1 they
-/// also replace the ones in docs/screenshots that the README shows:
+/// also replace the ones in docs/screenshots that the README and docs/wizard.md show:
 /// `UPDATE_SCREENSHOTS=1 dbus-run-session -- cargo test -p icloud-mail-tests --test e2e_wizard screenshots`.
 #[test]
 fn screenshots_of_every_step_in_light_and_dark() {
@@ -705,9 +703,9 @@ fn save_step_and_done_fit_the_smallest_window_at_double_text_size() {
 
 // --- the wizard in German ---
 
-/// One of the page's message catalogues (ui/src/i18n/<lang>.json), as key → text.
+/// One of the message catalogues (locales/<lang>.json), as key → text.
 fn catalogue(lang: &str) -> serde_json::Map<String, serde_json::Value> {
-    let path = icloud_mail_tests::workspace_root().join(format!("ui/src/i18n/{lang}.json"));
+    let path = icloud_mail_tests::workspace_root().join(format!("locales/{lang}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not a JSON object: {e}", path.display()))
 }
@@ -919,8 +917,7 @@ fn send_a_test_message_to_myself_shows_each_step_and_leaves_the_inbox_as_it_was(
         messages
     };
     let before = inbox();
-    let args =
-        server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), dovecot.ca_path());
+    let args = dovecot.app_args();
     let app = to_connection_test("e2e_send_test", args, password);
     app.wait_for_text("#verdict-imap", "Works");
     app.wait_for_text("#verdict-smtp", "Works");

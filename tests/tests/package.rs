@@ -190,14 +190,7 @@ fn unpacked_deb_app_opens_its_first_step_and_tests_a_real_connection() {
     let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", &password)]).expect("start Dovecot");
     let root = unpack_deb(&package("deb"));
     let binary = root.path().join("usr/bin").join(NAME);
-    let args = vec![
-        "--imap".into(),
-        format!("localhost:{}", dovecot.imaps_port),
-        "--smtp".into(),
-        format!("localhost:{}", dovecot.submission_port),
-        "--ca-file".into(),
-        dovecot.ca_path().display().to_string(),
-    ];
+    let args = dovecot.app_args();
     let app = AppSession::start("package_deb", AppOptions { application: Some(binary), args, ..AppOptions::default() });
     assert_eq!(app.text("h1.step-title"), "Set up iCloud Mail in your mail app");
     assert_eq!(app.property("#next", "disabled"), serde_json::json!(false), "the first step can be left");

@@ -213,7 +213,7 @@ fn the_folders_the_server_lists_are_reported_by_role() {
     assert_eq!(report.smtp.folders, None);
     assert_eq!(alive, 0);
     // A verified account takes them, and the first username that worked.
-    let account = dovecot_request(&server, "jane@icloud.com").account.with_verified(&report).unwrap();
+    let account = icloud_mail_core::verified::account_from_report(dovecot_request(&server, "jane@icloud.com").account, &report).unwrap();
     assert_eq!((account.folders, account.verified), (expected_folders(), true));
 
     // Dovecot's defaults: INBOX alone, so every other role stays empty rather than guessed.
@@ -400,22 +400,11 @@ fn cli(args: &[&str], stdin: &str) -> CliRun {
     }
 }
 
-fn cli_dovecot_args(server: &Dovecot) -> Vec<String> {
-    vec![
-        "--imap".into(),
-        format!("localhost:{}", server.imaps_port),
-        "--smtp".into(),
-        format!("localhost:{}", server.submission_port),
-        "--ca-file".into(),
-        server.ca_path().display().to_string(),
-    ]
-}
-
 #[test]
 fn cli_reports_ok_as_json_and_never_shows_the_password() {
     let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
     let mut args = vec!["probe".to_owned(), "--address".into(), "jane@icloud.com".into(), "--password-stdin".into(), "--json".into()];
-    args.extend(cli_dovecot_args(&server));
+    args.extend(server.app_args());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = cli(&args, &format!("{PASSWORD}\n"));
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -502,7 +491,7 @@ fn cli_wrong_password_exits_1_with_a_readable_report() {
     let server = Dovecot::start(&[MailUser::new("jane@icloud.com", PASSWORD)]).unwrap();
     let wrong = "zzzz-yyyy-xxxx-wwww";
     let mut args = vec!["probe".to_owned(), "--address".into(), "jane@icloud.com".into(), "--password-stdin".into()];
-    args.extend(cli_dovecot_args(&server));
+    args.extend(server.app_args());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = cli(&args, &format!("{wrong}\r\n"));
     println!("{}", run.stdout);

@@ -23,7 +23,7 @@ fn server(setup: Setup, address: &str) -> Dovecot {
     Dovecot::start_with(&[MailUser::new(address, PASSWORD)], setup.refusing_foreign_senders(), TestCa::new()).expect("start Dovecot")
 }
 
-/// The account as a passed connection test left it (`with_verified`), for `address` signing in as `login`.
+/// The account as a passed connection test left it (`verified::account_from_report`), for `address` signing in as `login`.
 fn verified(server: &Dovecot, address: &str, login: Option<&str>) -> Account {
     let account = Account::new(Address::parse(address).unwrap(), login.map(|l| Address::parse(l).unwrap()), Some("Jane Doe".into()))
         .unwrap()
@@ -41,7 +41,7 @@ fn verified(server: &Dovecot, address: &str, login: Option<&str>) -> Account {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let report = runtime.block_on(probe(&request, &Secret::new(PASSWORD.to_owned()), &|_| {}));
     assert!(report.is_ok(), "{report:#?}\n{}", server.log());
-    account.with_verified(&report).expect("the test's settings")
+    icloud_mail_core::verified::account_from_report(account, &report).expect("the test's settings")
 }
 
 /// Runs the send test on its own runtime: the report, the events, how long it took, tasks still alive after.

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+use icloud_mail_tests::dovecot::Dovecot;
 use icloud_mail_tests::keyring::KeyringSession;
 use icloud_mail_tests::processes::Service;
+use icloud_mail_tests::thunderbird;
 use icloud_mail_tests::{app_binary as app, assert_ok, fresh_password, run_with_stdin as run, wait_until};
 use serde_json::Value;
 
@@ -26,9 +27,8 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let password = fresh_password();
-        let server = Dovecot::start(&[MailUser::new(LOGIN, &password)]).expect("start Dovecot");
-        World { password, server, session: KeyringSession::with_keyring() }
+        let (password, server, session) = icloud_mail_tests::mailbox_and_keyring(LOGIN);
+        World { password, server, session }
     }
 
     /// `icloud-mail-setup thunderbird add --json` for Jane into `profile`, with `extra` flags and `stdin`.
@@ -59,20 +59,13 @@ impl World {
     /// key4.db stay as they were (checked).
     fn prepare_for_thunderbird(&self, profile: &Path) {
         let before = key_store_state(profile);
-        let db = format!("sql:{}", profile.display());
-        let mut certutil = Command::new("certutil");
-        certutil.env("LD_LIBRARY_PATH", "/usr/lib/thunderbird");
-        certutil.args(["-A", "-n", "icloud-mail-setup test CA", "-t", "C,,", "-d", &db, "-i"]).arg(self.server.ca_path());
-        assert_ok(&run(&mut certutil, b""));
+        thunderbird::trust_ca(profile, self.server.ca_path());
         assert!(key_store_state(profile) == before, "the test's certutil call changed more of key4.db than trust signatures");
-        std::fs::write(profile.join("user.js"), icloud_mail_tests::thunderbird::HEADLESS_PREFS).unwrap();
+        std::fs::write(profile.join("user.js"), thunderbird::HEADLESS_PREFS).unwrap();
     }
 
     fn thunderbird(&self, profile: &Path, log: &str) -> Service {
-        let log = self.session.root().join(log);
-        let mut thunderbird = self.session.command("thunderbird");
-        thunderbird.args(["--headless", "--no-remote", "--profile"]).arg(profile).env("MOZ_HEADLESS", "1");
-        Service::start("thunderbird", &mut thunderbird, &log).expect("start thunderbird (package thunderbird)")
+        thunderbird::start_headless(self.session.command("thunderbird"), profile, &self.session.root().join(log))
     }
 
     /// Starts Debian's Thunderbird headless on `profile` and waits for its IMAP login at Dovecot and the account's
@@ -81,8 +74,7 @@ impl World {
         let logins_before = self.imap_logins();
         let mut running = self.thunderbird(profile, "thunderbird.log");
         let log = self.session.root().join("thunderbird.log");
-        wait_until("Thunderbird's IMAP login at Dovecot", Duration::from_secs(90), || {
-            assert!(running.is_running(), "Thunderbird exited early:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        thunderbird::wait_while_running(&mut running, &log, "Thunderbird's IMAP login at Dovecot", Duration::from_secs(90), || {
             self.imap_logins() > logins_before
         });
         wait_until("the account's mail folder in the profile", Duration::from_secs(30), || {

@@ -15,7 +15,6 @@ use std::time::Duration;
 use icloud_mail_tests::ca::TestCa;
 use icloud_mail_tests::dovecot::{Accepts, Dovecot, MailUser, Setup, ICLOUD_FOLDERS, ITEMS_FOLDERS};
 use icloud_mail_tests::keyring::KeyringSession;
-use icloud_mail_tests::processes::Service;
 use icloud_mail_tests::terminal::Terminal;
 use icloud_mail_tests::thunderbird;
 use icloud_mail_tests::{app_binary as app, assert_ok, fresh_password, fresh_token, run_with_stdin as run, wait_until};
@@ -345,11 +344,8 @@ fn thunderbird_signs_in_with_the_verified_profile_and_names_the_account_folders(
     }
 
     let log = world.session.root().join("logs/thunderbird.log");
-    let mut command = world.session.command("thunderbird");
-    command.args(["--headless", "--no-remote", "--profile"]).arg(&profile).env("MOZ_HEADLESS", "1");
-    let mut running = Service::start("thunderbird", &mut command, &log).expect("start thunderbird");
-    wait_until("Thunderbird's IMAP login at Dovecot", Duration::from_secs(90), || {
-        assert!(running.is_running(), "Thunderbird exited early:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    let mut running = thunderbird::start_headless(world.session.command("thunderbird"), &profile, &log);
+    thunderbird::wait_while_running(&mut running, &log, "Thunderbird's IMAP login at Dovecot", Duration::from_secs(90), || {
         world.logins("imap-login").iter().any(|l| l.contains(&format!("user=<{SAM}>")))
     });
     // It found the server's folders, the ones the prefs name among them.

@@ -4,7 +4,7 @@ import type { DiagnosisKind } from "./bindings/DiagnosisKind";
 import type { Facts } from "./bindings/Facts";
 import { words } from "./diagnosis";
 import { chooseLanguage } from "./i18n";
-import en from "./i18n/en.json";
+import en from "../../locales/en.json";
 
 const kinds = Object.keys(en)
   .filter((k) => k.startsWith("diagnosis.") && k.endsWith(".message"))

@@ -1,7 +1,7 @@
 // The catalogue: both languages carry every key, and every placeholder a message uses in English.
 import { describe, expect, it, vi } from "vitest";
-import en from "./i18n/en.json";
-import de from "./i18n/de.json";
+import en from "../../locales/en.json";
+import de from "../../locales/de.json";
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 

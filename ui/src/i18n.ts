@@ -1,10 +1,10 @@
-// The message catalogue: every word the page shows comes from ui/src/i18n/<lang>.json. The command line reads the
-// same files, so a diagnosis reads the same in the window and in a terminal.
+// The message catalogue: every word the page shows comes from locales/<lang>.json (a top-level folder that neither
+// the page nor the core owns). The command line reads the same files, so a diagnosis reads the same in both.
 //
 // English is part of the page's script (it is also the fallback for a missing key); every other language's file is
 // a chunk of its own, fetched once when that language is chosen (`loadLanguage`), so the first step's script parses
 // one catalogue, not all of them (docs/benchmarks.md: ~3 ms of the page's start).
-import en from "./i18n/en.json";
+import en from "../../locales/en.json";
 import type { Facts } from "./bindings/Facts";
 import type { Lang } from "./bindings/Lang";
 
@@ -13,7 +13,7 @@ export type Catalogue = Record<string, string>;
 
 /** How to get each language's catalogue but English (the core's `Lang`, so the two cannot drift apart). */
 const loaders: Record<Exclude<Lang, "en">, () => Promise<{ default: Catalogue }>> = {
-  de: () => import("./i18n/de.json"),
+  de: () => import("../../locales/de.json"),
 };
 const loaded: Partial<Record<Lang, Catalogue>> = { en };
 

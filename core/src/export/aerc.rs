@@ -22,7 +22,8 @@ use ini::{EscapePolicy, Ini, LineSeparator, WriteOption};
 
 use super::{account_name, file_stem, render_failed, url_host, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 use crate::provider::{Endpoint, Security};
 
 pub struct Aerc;

@@ -8,6 +8,7 @@ use plist::{Dictionary, Value};
 use super::{file_stem, render_failed, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
 use crate::diagnosis::Diagnosis;
+use crate::facts::Facts;
 use crate::provider::Security;
 
 pub struct AppleMobileconfig;
@@ -44,14 +45,17 @@ impl Exporter for AppleMobileconfig {
         format!("{}.mobileconfig", file_stem(account))
     }
 
-    fn render(&self, account: &Account, _options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
+    fn render(&self, account: &Account, options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
         let imap = &account.provider.imap;
         let smtp = &account.provider.smtp;
         let address = &account.address.address;
         let identifier = profile_identifier(account);
+        // System Settings (and an iPhone's Settings) show these words while the profile is installed and in the
+        // account list afterwards: they are in the language the file was saved in.
+        let words = |key: &str| options.lang.text(key, &Facts { address: Some(address.clone()), ..Facts::default() });
 
         let mut mail = Dictionary::new();
-        mail.insert("EmailAccountDescription".into(), format!("iCloud Mail ({address})").into());
+        mail.insert("EmailAccountDescription".into(), words("mobileconfig.account_name").into());
         if let Some(name) = &account.display_name {
             mail.insert("EmailAccountName".into(), name.clone().into());
         }
@@ -69,7 +73,7 @@ impl Exporter for AppleMobileconfig {
         mail.insert("OutgoingMailServerUseSSL".into(), Value::Boolean(true));
         mail.insert("OutgoingMailServerUsername".into(), account.smtp_username().into());
         mail.insert("OutgoingPasswordSameAsIncomingPassword".into(), Value::Boolean(true));
-        mail.insert("PayloadDescription".into(), "The iCloud Mail account. Enter an app-specific password when asked.".into());
+        mail.insert("PayloadDescription".into(), words("mobileconfig.mail_description").into());
         mail.insert("PayloadDisplayName".into(), "iCloud Mail".into());
         mail.insert("PayloadIdentifier".into(), format!("{identifier}.account").into());
         mail.insert("PayloadType".into(), "com.apple.mail.managed".into());
@@ -78,15 +82,8 @@ impl Exporter for AppleMobileconfig {
 
         let mut profile = Dictionary::new();
         profile.insert("PayloadContent".into(), Value::Array(vec![Value::Dictionary(mail)]));
-        profile.insert(
-            "PayloadDescription".into(),
-            format!(
-                "Adds the iCloud Mail account {address} to Mail. When asked for a password, enter an app-specific password \
-                 from account.apple.com, not your Apple Account password."
-            )
-            .into(),
-        );
-        profile.insert("PayloadDisplayName".into(), format!("iCloud Mail ({address})").into());
+        profile.insert("PayloadDescription".into(), words("mobileconfig.profile_description").into());
+        profile.insert("PayloadDisplayName".into(), words("mobileconfig.account_name").into());
         profile.insert("PayloadIdentifier".into(), identifier.into());
         profile.insert("PayloadType".into(), "Configuration".into());
         profile.insert("PayloadUUID".into(), fresh_uuid().into());

@@ -27,7 +27,7 @@ pub fn create_maildir(home: &std::path::Path, account: &Account) -> Result<std::
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(&folder).map_err(|e| {
-        let facts = crate::diagnosis::Facts { path: Some(folder.display().to_string()), ..Default::default() };
+        let facts = crate::facts::Facts { path: Some(folder.display().to_string()), ..Default::default() };
         Diagnosis::new(crate::diagnosis::DiagnosisKind::WriteFailed, facts, Some(e.to_string()))
     })?;
     Ok(folder)

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
-use crate::i18n::Lang;
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
+use crate::lang::Lang;
 
 pub mod thunderbird_profile;
+mod xml;
 
 /// The keychain entry's service name, as the keychain module stores it (account = the login address).
 pub const KEYCHAIN_SERVICE: &str = crate::keychain::SERVICE;
@@ -207,7 +209,8 @@ pub struct ExportOptions {
     /// How terminal clients read the password from the keychain.
     #[serde(default)]
     pub password_command: PasswordCommand,
-    /// The language of the words inside a file (the settings card); every other format holds no sentences.
+    /// The language of the words a person reads when a file is opened: the settings card, the `.mobileconfig`'s
+    /// descriptions (System Settings shows them while installing). Config-file comments are for admins and stay English.
     #[serde(default)]
     pub lang: Lang,
     /// Where the Autodiscover XML will be on the Windows computer (`outlook-reg`): an absolute path (`C:\…`,

@@ -1,10 +1,10 @@
 //! Outlook's Autodiscover "POX" response for an IMAP + SMTP account (experimental: current Outlook builds are
 //! Exchange-centric and may ignore it). Used together with `outlook_reg`, which points Outlook at this file.
 
-use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{render_failed, ExportFormat, ExportOptions, Exporter};
+use super::xml::{self, text};
+use super::{ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
 use crate::diagnosis::Diagnosis;
 use crate::provider::{Endpoint, Security};
@@ -34,42 +34,32 @@ impl Exporter for OutlookAutodiscover {
     }
 
     fn render(&self, account: &Account, _options: &ExportOptions) -> Result<Vec<u8>, Diagnosis> {
-        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-        let result: std::io::Result<()> = (|| {
-            w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
-            w.create_element("Autodiscover").with_attribute(("xmlns", RESPONSE_SCHEMA)).write_inner_content(|w| {
-                w.create_element("Response").with_attribute(("xmlns", OUTLOOK_SCHEMA)).write_inner_content(|w| {
-                    w.create_element("User").write_inner_content(|w| {
-                        if let Some(name) = &account.display_name {
-                            w.create_element("DisplayName").write_text_content(BytesText::new(name))?;
-                        }
-                        w.create_element("AutoDiscoverSMTPAddress").write_text_content(BytesText::new(&account.address.address))?;
-                        Ok(())
-                    })?;
-                    w.create_element("Account").write_inner_content(|w| {
-                        text(w, "AccountType", "email")?;
-                        text(w, "Action", "settings")?;
-                        protocol(w, "IMAP", &account.provider.imap, &account.imap_username())?;
-                        protocol(w, "SMTP", &account.provider.smtp, &account.smtp_username())?;
-                        Ok(())
-                    })?;
+        xml::document(self.format(), account, "utf-8", |w| {
+        w.create_element("Autodiscover").with_attribute(("xmlns", RESPONSE_SCHEMA)).write_inner_content(|w| {
+            w.create_element("Response").with_attribute(("xmlns", OUTLOOK_SCHEMA)).write_inner_content(|w| {
+                w.create_element("User").write_inner_content(|w| {
+                    if let Some(name) = &account.display_name {
+                        text(w, "DisplayName", name)?;
+                    }
+                    text(w, "AutoDiscoverSMTPAddress", &account.address.address)?;
+                    Ok(())
+                })?;
+                w.create_element("Account").write_inner_content(|w| {
+                    text(w, "AccountType", "email")?;
+                    text(w, "Action", "settings")?;
+                    protocol(w, "IMAP", &account.provider.imap, &account.imap_username())?;
+                    protocol(w, "SMTP", &account.provider.smtp, &account.smtp_username())?;
                     Ok(())
                 })?;
                 Ok(())
             })?;
             Ok(())
-        })();
-        result.map_err(|e| render_failed(self.format(), account, &e))?;
-        let mut bytes = w.into_inner();
-        bytes.push(b'\n');
-        Ok(bytes)
+        })?;
+        Ok(())
+        })
     }
 }
 
-fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io::Result<()> {
-    w.create_element(name).write_text_content(BytesText::new(value))?;
-    Ok(())
-}
 
 fn protocol(w: &mut Writer<Vec<u8>>, kind: &str, endpoint: &Endpoint, login: &str) -> std::io::Result<()> {
     w.create_element("Protocol").write_inner_content(|w| {

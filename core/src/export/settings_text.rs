@@ -3,8 +3,9 @@
 
 use super::{file_stem, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, Facts};
-use crate::i18n::Lang;
+use crate::diagnosis::Diagnosis;
+use crate::facts::Facts;
+use crate::lang::Lang;
 use crate::provider::{Endpoint, LoginForm, Security};
 
 pub struct SettingsText;

@@ -9,12 +9,14 @@
 //! settings card instead. The login form a connection test found to work picks the placeholder, and SMTP's
 //! fallback (465, SSL/TLS) is listed as a second `outgoingServer`, which Thunderbird offers when the first fails.
 
-use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::events::BytesText;
 use quick_xml::Writer;
 
-use super::{render_failed, ExportFormat, ExportOptions, Exporter};
+use super::xml::{self, text};
+use super::{ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 use crate::provider::{Endpoint, LoginForm, Security, ICLOUD_DOMAINS};
 
 pub struct ThunderbirdAutoconfig;
@@ -53,46 +55,40 @@ impl Exporter for ThunderbirdAutoconfig {
         let mut outgoing = vec![&account.provider.smtp];
         outgoing.extend(account.provider.smtp_fallback.as_ref());
 
-        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-        let result: std::io::Result<()> = (|| {
-            w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-            w.create_element("clientConfig").with_attribute(("version", "1.1")).write_inner_content(|w| {
-                w.create_element("emailProvider").with_attribute(("id", account.address.domain.as_str())).write_inner_content(|w| {
-                    for domain in ICLOUD_DOMAINS {
-                        w.create_element("domain").write_text_content(BytesText::new(domain))?;
-                    }
-                    w.create_element("displayName").write_text_content(BytesText::new("iCloud Mail"))?;
-                    w.create_element("displayShortName").write_text_content(BytesText::new("iCloud"))?;
-                    server(w, "incomingServer", "imap", &account.provider.imap, imap_user)?;
-                    for endpoint in &outgoing {
-                        server(w, "outgoingServer", "smtp", endpoint, smtp_user)?;
-                    }
-                    w.create_element("documentation").with_attribute(("url", "https://support.apple.com/102525")).write_inner_content(|w| {
-                        w.create_element("descr").with_attribute(("lang", "en")).write_text_content(BytesText::new(
-                            "iCloud Mail server settings. Sign in with an app-specific password.",
-                        ))?;
-                        Ok(())
-                    })?;
+        xml::document(self.format(), account, "UTF-8", |w| {
+        w.create_element("clientConfig").with_attribute(("version", "1.1")).write_inner_content(|w| {
+            w.create_element("emailProvider").with_attribute(("id", account.address.domain.as_str())).write_inner_content(|w| {
+                for domain in ICLOUD_DOMAINS {
+                    text(w, "domain", domain)?;
+                }
+                text(w, "displayName", "iCloud Mail")?;
+                text(w, "displayShortName", "iCloud")?;
+                server(w, "incomingServer", "imap", &account.provider.imap, imap_user)?;
+                for endpoint in &outgoing {
+                    server(w, "outgoingServer", "smtp", endpoint, smtp_user)?;
+                }
+                w.create_element("documentation").with_attribute(("url", "https://support.apple.com/102525")).write_inner_content(|w| {
+                    w.create_element("descr").with_attribute(("lang", "en")).write_text_content(BytesText::new(
+                        "iCloud Mail server settings. Sign in with an app-specific password.",
+                    ))?;
                     Ok(())
                 })?;
                 Ok(())
             })?;
             Ok(())
-        })();
-        result.map_err(|e| render_failed(self.format(), account, &e))?;
-        let mut bytes = w.into_inner();
-        bytes.push(b'\n');
-        Ok(bytes)
+        })?;
+        Ok(())
+        })
     }
 }
 
 fn server(w: &mut Writer<Vec<u8>>, element: &str, kind: &str, endpoint: &Endpoint, username: &str) -> std::io::Result<()> {
     w.create_element(element).with_attribute(("type", kind)).write_inner_content(|w| {
-        w.create_element("hostname").write_text_content(BytesText::new(&endpoint.host))?;
-        w.create_element("port").write_text_content(BytesText::new(&endpoint.port.to_string()))?;
-        w.create_element("socketType").write_text_content(BytesText::new(socket_type(endpoint.security)))?;
-        w.create_element("username").write_text_content(BytesText::new(username))?;
-        w.create_element("authentication").write_text_content(BytesText::new("password-cleartext"))?;
+        text(w, "hostname", &endpoint.host)?;
+        text(w, "port", &endpoint.port.to_string())?;
+        text(w, "socketType", socket_type(endpoint.security))?;
+        text(w, "username", username)?;
+        text(w, "authentication", "password-cleartext")?;
         Ok(())
     })?;
     Ok(())

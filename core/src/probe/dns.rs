@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::classify::Failure;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
-use crate::i18n::Lang;
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
+use crate::lang::Lang;
 use crate::provider::is_icloud_mx;
 
 /// Where names are looked up.

@@ -26,8 +26,9 @@ pub use dns::{check_domain, DnsConfig, DomainReport};
 
 use crate::account::Account;
 use crate::address::DomainKind;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
-use crate::i18n::Lang;
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
+use crate::lang::Lang;
 use crate::provider::{Endpoint, Security};
 use crate::secret::Secret;
 use classify::Failure;

@@ -21,8 +21,9 @@ use ts_rs::TS;
 use super::classify::{self, Failure};
 use super::{dns, imap, smtp, Ctx, DnsConfig, PendingTls, ProbeEvent, Side, StepStatus};
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
-use crate::i18n::Lang;
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
+use crate::lang::Lang;
 use crate::secret::Secret;
 
 /// The header that carries the message's token; the IMAP search looks for it and nothing else is ever touched.

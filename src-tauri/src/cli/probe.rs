@@ -107,7 +107,7 @@ pub fn run(args: ProbeArgs, out: Output) -> u8 {
     };
     let report = runtime.block_on(probe::probe(&request, &secret, &on_event));
     // The send test only after both sides passed, with exactly the settings they proved.
-    let sent = match (args.send_test, request.account.clone().with_verified(&report)) {
+    let sent = match (args.send_test, icloud_mail_core::verified::account_from_report(request.account.clone(), &report)) {
         (true, Ok(verified)) => {
             let mut send = SendRequest::new(verified, out.lang);
             send.extra_ca_pem = request.extra_ca_pem.clone();

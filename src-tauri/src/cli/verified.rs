@@ -1,7 +1,7 @@
 //! `--verified REPORT.json` for `export` and `thunderbird add`: the outcome of a connection test becomes the
 //! account's settings. The file is what `probe --json` printed; only its flat, word-free fields are read (kinds,
 //! hosts, ports, security, usernames, folders, the address and login tested), never its translated sentences.
-//! The account is then `Account::with_verified`, so the file written holds exactly the servers, usernames and
+//! The account is then `verified::account_from_report`, so the file written holds exactly the servers, usernames and
 //! folders the test signed in with.
 
 use std::path::{Path, PathBuf};
@@ -133,7 +133,7 @@ pub fn account(
         return Err(out.report(&d, EXIT_USAGE));
     }
     let report = ProbeReport { imap: file.imap.report(), smtp: file.smtp.report(), domain: None };
-    base.with_verified(&report).map_err(|d| {
+    icloud_mail_core::verified::account_from_report(base, &report).map_err(|d| {
         let code = if d.kind == DiagnosisKind::ReportNotPassed { EXIT_FAILED } else { EXIT_USAGE };
         out.report(&d, code)
     })

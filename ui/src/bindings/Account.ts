@@ -21,6 +21,6 @@ login: Address, provider: Provider,
  */
 folders: Folders, 
 /**
- * True when servers, usernames and folders are those a connection test signed in with (`with_verified`).
+ * True when servers, usernames and folders are those a connection test signed in with (`verified::account_from_report`).
  */
 verified: boolean, };

@@ -16,7 +16,8 @@ ca_file?: string,
  */
 password_command: PasswordCommand, 
 /**
- * The language of the words inside a file (the settings card); every other format holds no sentences.
+ * The language of the words a person reads when a file is opened: the settings card, the `.mobileconfig`'s
+ * descriptions (System Settings shows them while installing). Config-file comments are for admins and stay English.
  */
 lang: Lang, 
 /**

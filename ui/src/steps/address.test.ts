@@ -4,8 +4,8 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { chooseLanguage, t } from "../i18n";
 import { Wizard } from "../wizard";
 import { steps } from "./index";
-import en from "../i18n/en.json";
-import de from "../i18n/de.json";
+import en from "../../../locales/en.json";
+import de from "../../../locales/de.json";
 
 const icloud = (address: string) => ({
   address,

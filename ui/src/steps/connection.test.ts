@@ -9,8 +9,8 @@ import { chooseLanguage } from "../i18n";
 import { forgetPassword, setPassword } from "../secret";
 import type { Wizard } from "../wizard";
 import { wizardAtConnectionTest } from "./testing";
-import en from "../i18n/en.json";
-import de from "../i18n/de.json";
+import en from "../../../locales/en.json";
+import de from "../../../locales/de.json";
 
 const side = (
   kind: DiagnosisKind,

@@ -14,8 +14,8 @@ import { doneStep } from "./done";
 import type { ClientGroup } from "../bindings/ClientGroup";
 
 const GROUPS: ClientGroup[] = ["thunderbird", "outlook", "apple_mail", "other_app", "terminal", "admin"];
-import en from "../i18n/en.json";
-import de from "../i18n/de.json";
+import en from "../../../locales/en.json";
+import de from "../../../locales/de.json";
 
 /** What `export_formats` answers: every format, by group in the save step's order, then the registry's. */
 const ALL_FORMATS: ExportFormatInfo[] = [

@@ -27,7 +27,8 @@ use ts_rs::TS;
 use zeroize::Zeroizing;
 
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 use crate::secret::Secret;
 
 use super::AddOutcome;

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 
 pub mod lock;
 pub mod logins;

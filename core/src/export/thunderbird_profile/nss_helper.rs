@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::account::Account;
-use crate::diagnosis::{Diagnosis, DiagnosisKind, Facts};
+use crate::diagnosis::{Diagnosis, DiagnosisKind};
+use crate::facts::Facts;
 use crate::secret::Secret;
 
 use super::logins::{self, AddReport, ServerLogin, Stored};
