@@ -132,6 +132,8 @@ pub struct Setup {
     /// The relay refuses the message (not the sender) at this point with this reply, as a server does for a
     /// message too large or a recipient it will not take.
     pub relay_refuses: Option<(RelayStage, &'static str)>,
+    /// The relay never answers at this point (a server that stalls on the message); Dovecot waits for it.
+    pub relay_stalls: Option<RelayStage>,
     /// Words left out of an iCloud-like server's capability list (`IDLE`: a server a client must poll).
     pub capabilities_left_out: Vec<&'static str>,
 }
@@ -146,6 +148,7 @@ impl Default for Setup {
             relay_delivers: true,
             delivery_delay: Duration::ZERO,
             relay_refuses: None,
+            relay_stalls: None,
             capabilities_left_out: Vec::new(),
         }
     }
@@ -184,6 +187,12 @@ impl Setup {
     /// `552 5.3.4 Message size exceeds fixed maximum message size`).
     pub fn refusing_at(mut self, stage: RelayStage, reply: &'static str) -> Setup {
         self.relay_refuses = Some((stage, reply));
+        self
+    }
+
+    /// The relay never answers at `stage` (see `relay_stalls`).
+    pub fn stalling_at(mut self, stage: RelayStage) -> Setup {
+        self.relay_stalls = Some(stage);
         self
     }
 
@@ -734,6 +743,7 @@ struct RelayRules {
     deliver: bool,
     delay: Duration,
     refuses: Option<(RelayStage, &'static str)>,
+    stalls: Option<RelayStage>,
 }
 
 impl Relay {
@@ -747,6 +757,7 @@ impl Relay {
             deliver: setup.relay_delivers,
             delay: setup.delivery_delay,
             refuses: setup.relay_refuses,
+            stalls: setup.relay_stalls,
         };
         let (stop2, delivered2) = (stop.clone(), counts.clone());
         let thread = std::thread::Builder::new().name("smtp-relay".into()).spawn(move || {
@@ -775,6 +786,15 @@ impl Drop for Relay {
             let _ = thread.join();
         }
     }
+}
+
+/// Answers nothing more: reads until the other side gives up (or the read timeout ends the session).
+fn stall(reader: &mut impl BufRead) -> std::io::Result<()> {
+    let mut sink = Vec::new();
+    while reader.read_until(b'\n', &mut sink)? > 0 {
+        sink.clear();
+    }
+    Ok(())
 }
 
 fn relay_session(
@@ -812,6 +832,9 @@ fn relay_session(
             out.write_all(b"250 2.1.0 OK\r\n")?;
         } else if upper.starts_with("RCPT TO:") {
             let address = line.trim_end()[8..].trim().trim_start_matches('<').split('>').next().unwrap_or("").to_ascii_lowercase();
+            if rules.stalls == Some(RelayStage::Rcpt) {
+                return stall(&mut reader);
+            }
             if let Some((RelayStage::Rcpt, reply)) = rules.refuses {
                 counts.refused.fetch_add(1, Ordering::SeqCst);
                 out.write_all(format!("{reply}\r\n").as_bytes())?;
@@ -843,6 +866,9 @@ fn relay_session(
                 // Undo dot-stuffing (RFC 5321 4.5.2).
                 let body = if data_line.starts_with(b"..") { &data_line[1..] } else { &data_line[..] };
                 message.extend_from_slice(body);
+            }
+            if rules.stalls == Some(RelayStage::EndOfData) {
+                return stall(&mut reader);
             }
             if let Some((RelayStage::EndOfData, reply)) = rules.refuses {
                 counts.refused.fetch_add(1, Ordering::SeqCst);

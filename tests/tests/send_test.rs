@@ -237,6 +237,21 @@ fn a_policy_refusal_naming_the_sender_at_the_end_of_data_is_sender_rejected() {
     assert!(report.server_text.clone().unwrap_or_default().starts_with("550 5.7.1"), "{report:#?}");
 }
 
+#[test]
+fn a_server_that_never_answers_the_message_is_a_timeout_named_after_the_end_of_data() {
+    let server = server(Setup::icloud_like().stalling_at(RelayStage::EndOfData), JANE);
+    let account = verified(&server, JANE, None);
+    let timeouts = SendTimeouts { send: Duration::from_secs(4), ..SendTimeouts::default() };
+
+    let (report, events, _, alive) = run(&server, account, timeouts);
+    assert_eq!(report.kind(), DiagnosisKind::Timeout, "{report:#?}\n{}", server.log());
+    assert_eq!(report.diagnosis.facts.command.as_deref(), Some("end of DATA"));
+    let detail = report.diagnosis.detail.clone().unwrap_or_default();
+    assert!(detail.contains("end of DATA") && !detail.contains("auth"), "{detail}");
+    assert_eq!(steps(&events), [(SendStep::Sent, StepStatus::Failed)]);
+    assert_eq!((alive, server.relayed()), (0, 0));
+}
+
 /// Jane's account with its IMAP side at `imap` (implicit TLS) and its SMTP side at `smtp` (STARTTLS).
 fn account_at(imap: (&str, u16), smtp: (&str, u16)) -> Account {
     Account::new(Address::parse(JANE).unwrap(), None, None).unwrap().with_servers(
