@@ -29,8 +29,12 @@ pub enum DiagnosisKind {
     /// The person left the step or pressed Cancel.
     Cancelled,
     // --- the send test (a message to oneself) ---
-    /// The server refused MAIL FROM or the message for this sender (an address the account does not own).
+    /// The server refused this address as the sender (an address the account does not own): a refusal of MAIL
+    /// FROM, or a policy refusal (5.7.x) that names the address.
     SenderRejected,
+    /// The server accepted the sender but refused the message permanently at RCPT TO, DATA or the end of DATA (its
+    /// size, its recipient, its content); the facts name the command, the server's words are the detail.
+    MessageRefused,
     /// The message was sent but did not arrive in the inbox within the time allowed.
     MessageNotReceived,
     /// The tested password is no longer held (saved already, forgotten, or waited too long).
@@ -76,6 +80,8 @@ pub enum DiagnosisKind {
     ThunderbirdProfileNotFound,
     ThunderbirdProfileAmbiguous,
     ThunderbirdRunning,
+    /// Whether Thunderbird has the profile open could not be told (its lock could not be tested): nothing written.
+    ThunderbirdLockUnreadable,
     /// prefs.js or user.js sets a pref the profile editor reads in a form it does not understand: nothing written.
     ThunderbirdPrefsUnreadable,
     /// The profile's user.js sets an account list at every start, which would hide the new account: nothing written.
@@ -101,6 +107,9 @@ pub enum DiagnosisKind {
     QrCodeTooLarge,
     OutputExists,
     WriteFailed,
+    // --- the app itself ---
+    /// A bug: work the app ran in the background ended without an answer (it panicked). Never a person's fault.
+    InternalError,
 }
 
 impl DiagnosisKind {
@@ -119,6 +128,7 @@ impl DiagnosisKind {
         DiagnosisKind::ProtocolError,
         DiagnosisKind::Cancelled,
         DiagnosisKind::SenderRejected,
+        DiagnosisKind::MessageRefused,
         DiagnosisKind::MessageNotReceived,
         DiagnosisKind::PasswordNeeded,
         DiagnosisKind::AddressEmpty,
@@ -150,6 +160,7 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdProfileNotFound,
         DiagnosisKind::ThunderbirdProfileAmbiguous,
         DiagnosisKind::ThunderbirdRunning,
+        DiagnosisKind::ThunderbirdLockUnreadable,
         DiagnosisKind::ThunderbirdPrefsUnreadable,
         DiagnosisKind::ThunderbirdUserJsOverrides,
         DiagnosisKind::ThunderbirdUserJsAccountPrefs,
@@ -162,6 +173,7 @@ impl DiagnosisKind {
         DiagnosisKind::QrCodeTooLarge,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
+        DiagnosisKind::InternalError,
     ];
 
     /// The snake_case name, as in JSON and in the catalogue keys.

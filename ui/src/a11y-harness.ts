@@ -53,6 +53,7 @@ mockIPC((cmd, args) => {
     return ["thunderbird", "outlook", "apple_mail", "android_phone", "other_app", "terminal", "admin"].map((group) => ({
       group,
       present: found && group === "thunderbird",
+      asks_for_password: ["outlook", "apple_mail", "other_app"].includes(group),
     }));
   }
   if (cmd === "load_settings") return { mail_app: null };

@@ -77,6 +77,19 @@ impl ClientGroup {
         }
     }
 
+    /// Whether this group's mail app asks the person for the password itself, because nothing can hand it over: no
+    /// password command reads the keychain (as terminal clients' files do) and there is no profile to store it in
+    /// (as Thunderbird's). Where it asks, the save and Done steps offer "Copy password" (Thunderbird joins them
+    /// only when its password store could not be written). The one place this is decided; the page gets it with
+    /// each `MailApp`.
+    pub fn asks_for_password(self) -> bool {
+        match self {
+            ClientGroup::Outlook | ClientGroup::AppleMail | ClientGroup::OtherApp => true,
+            // The phone gets the password in its code or asks for it itself, on the phone: nothing to paste here.
+            ClientGroup::Thunderbird | ClientGroup::AndroidPhone | ClientGroup::Terminal | ClientGroup::Admin => false,
+        }
+    }
+
     /// The group's name for people, in `lang`.
     pub fn name(self, lang: Lang) -> String {
         lang.plain(&format!("group.{}.name", self.id()))
