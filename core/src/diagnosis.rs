@@ -29,8 +29,12 @@ pub enum DiagnosisKind {
     /// The person left the step or pressed Cancel.
     Cancelled,
     // --- the send test (a message to oneself) ---
-    /// The server refused MAIL FROM or the message for this sender (an address the account does not own).
+    /// The server refused this address as the sender (an address the account does not own): a refusal of MAIL
+    /// FROM, or a policy refusal (5.7.x) that names the address.
     SenderRejected,
+    /// The server accepted the sender but refused the message permanently at RCPT TO, DATA or the end of DATA (its
+    /// size, its recipient, its content); the facts name the command, the server's words are the detail.
+    MessageRefused,
     /// The message was sent but did not arrive in the inbox within the time allowed.
     MessageNotReceived,
     /// The message was sent and arrived, but more than one message carries its token: none was removed.
@@ -80,6 +84,8 @@ pub enum DiagnosisKind {
     ThunderbirdProfileNotFound,
     ThunderbirdProfileAmbiguous,
     ThunderbirdRunning,
+    /// Whether Thunderbird has the profile open could not be told (its lock could not be tested): nothing written.
+    ThunderbirdLockUnreadable,
     /// prefs.js or user.js sets a pref the profile editor reads in a form it does not understand: nothing written.
     ThunderbirdPrefsUnreadable,
     /// The profile's user.js sets an account list at every start, which would hide the new account: nothing written.
@@ -99,8 +105,15 @@ pub enum DiagnosisKind {
     ClipboardUnavailable,
     /// The autoconfig file is published for a whole domain; for this account it would carry one person's login.
     AutoconfigPersonalLogin,
+    /// Thunderbird for Android's QR code carries only ASCII addresses, and this one is not.
+    QrCodeAddressNotAscii,
+    /// The QR code's payload is longer than any QR code holds (a very long name).
+    QrCodeTooLarge,
     OutputExists,
     WriteFailed,
+    // --- the app itself ---
+    /// A bug: work the app ran in the background ended without an answer (it panicked). Never a person's fault.
+    InternalError,
 }
 
 impl DiagnosisKind {
@@ -119,6 +132,7 @@ impl DiagnosisKind {
         DiagnosisKind::ProtocolError,
         DiagnosisKind::Cancelled,
         DiagnosisKind::SenderRejected,
+        DiagnosisKind::MessageRefused,
         DiagnosisKind::MessageNotReceived,
         DiagnosisKind::MessageLeft,
         DiagnosisKind::PasswordNeeded,
@@ -152,6 +166,7 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdProfileNotFound,
         DiagnosisKind::ThunderbirdProfileAmbiguous,
         DiagnosisKind::ThunderbirdRunning,
+        DiagnosisKind::ThunderbirdLockUnreadable,
         DiagnosisKind::ThunderbirdPrefsUnreadable,
         DiagnosisKind::ThunderbirdUserJsOverrides,
         DiagnosisKind::ThunderbirdUserJsAccountPrefs,
@@ -160,8 +175,11 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdLoginsUnreadable,
         DiagnosisKind::ClipboardUnavailable,
         DiagnosisKind::AutoconfigPersonalLogin,
+        DiagnosisKind::QrCodeAddressNotAscii,
+        DiagnosisKind::QrCodeTooLarge,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
+        DiagnosisKind::InternalError,
     ];
 
     /// The snake_case name, as in JSON and in the catalogue keys.

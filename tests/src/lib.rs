@@ -1,6 +1,7 @@
 //! The test harness: starts the real components the suites need and stops them when dropped.
 //! Every component listens on loopback only, in folders under a temporary directory.
 
+pub mod android_qr;
 pub mod ca;
 pub mod dns;
 pub mod dovecot;

@@ -31,19 +31,6 @@ fn sh(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
 
-/// `--imap`, `--smtp` and `--smtp-fallback` for the test server: what the connection test ran against.
-fn server_args(server: &Dovecot) -> [String; 6] {
-    let at = |port: u16| format!("{}:{port}", server.host());
-    [
-        "--imap".into(),
-        at(server.imaps_port),
-        "--smtp".into(),
-        at(server.submission_port),
-        "--smtp-fallback".into(),
-        at(server.submissions_port),
-    ]
-}
-
 /// One account on an iCloud-like server, its password saved by the product into gnome-keyring, and the report of
 /// the product's connection test against that server.
 struct World {
@@ -75,11 +62,7 @@ impl World {
         // The connection test, as a person or a script runs it: the password on standard input, the servers
         // given, the report kept.
         let mut probe = session.command(app());
-        probe
-            .args(["probe", "--address", address, "--password-stdin", "--json"])
-            .args(server_args(&server))
-            .arg("--ca-file")
-            .arg(server.ca_path());
+        probe.args(["probe", "--address", address, "--password-stdin", "--json"]).args(server.app_args_with_fallback());
         let out = run(&mut probe, format!("{password}\n"));
         assert_ok(&out);
         let report = session.home().join("report.json");
@@ -126,8 +109,7 @@ impl World {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let mut command = self.session.command(app());
         command.args(["export", "--address", self.address, "--format", format, "--verified"]).arg(&self.report);
-        command.args(server_args(&self.server));
-        command.arg("--output").arg(path).arg("--ca-file").arg(self.server.ca_path());
+        command.args(self.server.app_args_with_fallback()).arg("--output").arg(path);
         assert_ok(&run(&mut command, b""));
         let text = std::fs::read_to_string(path).unwrap();
         assert!(!text.contains(&self.password), "the exported file holds the password");
@@ -335,7 +317,7 @@ fn thunderbird_signs_in_with_the_verified_profile_and_names_the_account_folders(
 
     let mut add = world.session.command(app());
     add.args(["thunderbird", "add", "--address", SAM, "--json", "--verified"]).arg(&world.report).arg("--profile").arg(&profile);
-    add.args(server_args(&world.server));
+    add.args(world.server.app_args_with_fallback());
     let out = run(&mut add, b"");
     assert_ok(&out);
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -2,7 +2,7 @@
 // else the one saved in the keychain) and to empty the clipboard again after a minute. The page never receives the
 // password; it only says what happened. Offered wherever a mail app will ask for the password.
 import type { Diagnosis } from "./bindings/Diagnosis";
-import { describe } from "./diagnosis";
+import { describe, failedCall } from "./diagnosis";
 import { t } from "./i18n";
 import { copyPassword } from "./ipc";
 
@@ -36,7 +36,7 @@ export function copyPasswordControl(id: string, address: string, login: string |
   status.setAttribute("role", "status");
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const r = await copyPassword(address, login);
+    const r = await copyPassword(address, login).catch((e: unknown) => ({ ok: false as const, error: failedCall(e) }));
     button.disabled = false;
     if (r.ok) {
       status.className = "outcome ok";

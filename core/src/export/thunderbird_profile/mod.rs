@@ -191,10 +191,11 @@ pub(super) fn hold_profile(profile: &Path) -> Result<lock::ProfileLock, Diagnosi
             Ok(Some(held)) => return Ok(held),
             Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(50)),
             Ok(None) => return Err(Diagnosis::new(DiagnosisKind::ThunderbirdRunning, facts_path(profile), None)),
-            // A lock that cannot be taken is treated as held: a change now could be lost when Thunderbird exits.
+            // A lock that cannot be taken refuses too (a change now could be lost when Thunderbird exits), reported
+            // as what it is rather than as a running Thunderbird the person cannot find.
             Err(e) => {
                 let detail = format!("the profile lock could not be taken: {e}");
-                return Err(Diagnosis::new(DiagnosisKind::ThunderbirdRunning, facts_path(profile), Some(detail)));
+                return Err(Diagnosis::new(DiagnosisKind::ThunderbirdLockUnreadable, facts_path(profile), Some(detail)));
             }
         }
     }
