@@ -194,7 +194,7 @@ pub(super) fn hold_profile(profile: &Path) -> Result<lock::ProfileLock, Diagnosi
             // A lock that cannot be taken refuses too (a change now could be lost when Thunderbird exits), reported
             // as what it is rather than as a running Thunderbird the person cannot find.
             Err(e) => {
-                let detail = format!("the profile lock could not be taken: {e}");
+                let detail = format!("the profile lock could not be tested (taken): {e}");
                 return Err(Diagnosis::new(DiagnosisKind::ThunderbirdLockUnreadable, facts_path(profile), Some(detail)));
             }
         }
