@@ -248,6 +248,15 @@ mod tests {
         }
     }
 
+    /// The kinds are a public interface admins script against: each is in the command line's reference.
+    #[test]
+    fn every_kind_is_documented() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/command-line.md")).unwrap();
+        let missing: Vec<String> =
+            DiagnosisKind::ALL.iter().map(|k| k.name()).filter(|name| !doc.contains(&format!("| `{name}` |"))).collect();
+        assert!(missing.is_empty(), "docs/command-line.md's table of kinds lacks {missing:?}");
+    }
+
     #[test]
     fn all_lists_every_kind_once() {
         let names: std::collections::HashSet<_> = DiagnosisKind::ALL.iter().map(|k| k.name()).collect();
