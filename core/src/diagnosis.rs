@@ -20,6 +20,9 @@ pub enum DiagnosisKind {
     TlsCertificateWrongHost,
     TlsCertificateUntrusted,
     TlsHandshakeFailed,
+    /// The certificate check could not be set up on this computer (the system's verifier failed to start); no
+    /// verdict on the server, and nothing was sent.
+    TlsVerifierUnavailable,
     StarttlsUnavailable,
     ConnectionRefused,
     Timeout,
@@ -107,6 +110,7 @@ impl DiagnosisKind {
         DiagnosisKind::TlsCertificateWrongHost,
         DiagnosisKind::TlsCertificateUntrusted,
         DiagnosisKind::TlsHandshakeFailed,
+        DiagnosisKind::TlsVerifierUnavailable,
         DiagnosisKind::StarttlsUnavailable,
         DiagnosisKind::ConnectionRefused,
         DiagnosisKind::Timeout,
