@@ -96,6 +96,8 @@ pub enum DiagnosisKind {
     ThunderbirdLoginsUnreadable,
     /// The clipboard could not be opened or written.
     ClipboardUnavailable,
+    /// Classic Outlook could not be started to import the saved profile file (`path`); the typed command remains.
+    OutlookNotStarted,
     /// The autoconfig file is published for a whole domain; for this account it would carry one person's login.
     AutoconfigPersonalLogin,
     OutputExists,
@@ -157,6 +159,7 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdNssUnavailable,
         DiagnosisKind::ThunderbirdLoginsUnreadable,
         DiagnosisKind::ClipboardUnavailable,
+        DiagnosisKind::OutlookNotStarted,
         DiagnosisKind::AutoconfigPersonalLogin,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,

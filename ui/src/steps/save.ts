@@ -12,6 +12,7 @@ import type { Diagnosis } from "../bindings/Diagnosis";
 import type { ExportFormatInfo } from "../bindings/ExportFormatInfo";
 import { copyPasswordControl } from "../copy-password";
 import { describe } from "../diagnosis";
+import { outlookImportControl } from "../outlook-import";
 import { language, t } from "../i18n";
 import {
   exportFormats,
@@ -92,6 +93,8 @@ function section(id: string, title: string): HTMLElement {
 
 export function saveStep(): Step {
   let chosen: ClientGroup | null = null;
+  /** Classic Outlook is registered with Windows (App Paths): its path offers "Import into Outlook". */
+  let outlookFound = false;
   return {
     id: "save",
     render(ctx: StepContext) {
@@ -201,6 +204,8 @@ export function saveStep(): Step {
         const p = text("p", t("step.save.outlook_import"));
         const pre = el("pre", "command");
         pre.append(code);
+        // Classic Outlook found (App Paths): one click; the typed command stays below as the fallback.
+        if (outlookFound) box.append(outlookImportControl(path));
         box.append(p, pre);
       };
 
@@ -351,6 +356,7 @@ export function saveStep(): Step {
 
       void Promise.all([mailAppsPresent(), loadSettings(), exportFormats()]).then(([apps, settings, list]) => {
         const formats = byGroup(list);
+        outlookFound = apps.ok && apps.value.some((a) => a.group === "outlook" && a.present);
         const groups = apps.ok
           ? apps.value
           : [...new Set(list.map((f) => f.group))].map((group) => ({ group, present: false }));
