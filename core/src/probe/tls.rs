@@ -272,7 +272,7 @@ mod tests {
     }
 
     fn kind(verdict: Result<ServerCertVerified, rustls::Error>) -> crate::DiagnosisKind {
-        crate::probe::classify::tls_kind(&verdict.err().expect("refused"))
+        crate::probe::classify::tls_kind(&verdict.expect_err("refused"))
     }
 
     #[test]
@@ -285,7 +285,7 @@ mod tests {
         assert!(verify(&[&root], &[server.clone(), intermediate.der.clone()], "mail.company.test").is_ok());
         assert!(verify(&[&root], &[server.clone(), intermediate.der.clone(), root.der.clone()], "mail.company.test").is_ok());
         // An intermediate given as the CA file is an anchor of its own.
-        assert!(verify(&[&intermediate], &[server.clone()], "mail.company.test").is_ok());
+        assert!(verify(&[&intermediate], std::slice::from_ref(&server), "mail.company.test").is_ok());
         assert!(verify(&[&intermediate], &[server.clone(), intermediate.der.clone(), root.der.clone()], "mail.company.test").is_ok());
         // An address is a name too (the harness's servers answer on 127.0.0.1).
         let by_address = leaf("127.0.0.1", &root);
@@ -297,7 +297,10 @@ mod tests {
         let root = ca("company root", None);
         let server = leaf("mail.company.test", &root);
         // Another name: refused as the wrong host, not handed on to the system's trust.
-        assert_eq!(kind(verify(&[&root], &[server.clone()], "other.company.test")), crate::DiagnosisKind::TlsCertificateWrongHost);
+        assert_eq!(
+            kind(verify(&[&root], std::slice::from_ref(&server), "other.company.test")),
+            crate::DiagnosisKind::TlsCertificateWrongHost
+        );
         // Long after it ran out (rcgen's default validity ends in 4096): expired.
         let later = UnixTime::since_unix_epoch(Duration::from_secs(5_000 * 365 * 24 * 3600));
         assert_eq!(kind(verify_at(&[&root], &[server], "mail.company.test", later)), crate::DiagnosisKind::TlsCertificateExpired);
@@ -311,7 +314,10 @@ mod tests {
         let company = ca("company root", None);
         let stranger = ca("stranger root", None);
         let server = leaf("mail.company.test", &stranger);
-        assert_eq!(kind(verify(&[&company], &[server.clone()], "mail.company.test")), crate::DiagnosisKind::TlsCertificateUntrusted);
+        assert_eq!(
+            kind(verify(&[&company], std::slice::from_ref(&server), "mail.company.test")),
+            crate::DiagnosisKind::TlsCertificateUntrusted
+        );
         assert_eq!(
             kind(verify(&[&company], &[server, stranger.der.clone()], "mail.company.test")),
             crate::DiagnosisKind::TlsCertificateUntrusted
