@@ -1,24 +1,9 @@
 // "Import into Outlook": where classic Outlook is installed (registered under App Paths), a button that asks the
 // app to start Outlook with the saved profile file (`outlook.exe /importprf "<path>"`, quoted by the app). The typed
 // command shown beside it stays the way when Outlook is not found or cannot be started.
-import type { Diagnosis } from "./bindings/Diagnosis";
-import { describe } from "./diagnosis";
 import { t } from "./i18n";
 import { outlookImport } from "./ipc";
-
-function line(content: string, className?: string): HTMLElement {
-  const p = document.createElement("p");
-  if (className) p.className = className;
-  p.textContent = content;
-  return p;
-}
-
-function problem(box: HTMLElement, d: Diagnosis): void {
-  const w = describe(d);
-  box.className = "outcome problem";
-  box.dataset.kind = d.kind;
-  box.replaceChildren(line(w.message, "message"), line(w.hint, "hint"));
-}
+import { line, problem } from "./outcome";
 
 /** The button (`outlook-import`) and the line that says what happened (`outlook-import-status`). */
 export function outlookImportControl(path: string): HTMLElement {
