@@ -32,8 +32,12 @@ pub enum DiagnosisKind {
     /// The person left the step or pressed Cancel.
     Cancelled,
     // --- the send test (a message to oneself) ---
-    /// The server refused MAIL FROM or the message for this sender (an address the account does not own).
+    /// The server refused this address as the sender (an address the account does not own): a refusal of MAIL
+    /// FROM, or a policy refusal (5.7.x) that names the address.
     SenderRejected,
+    /// The server accepted the sender but refused the message permanently at RCPT TO, DATA or the end of DATA (its
+    /// size, its recipient, its content); the facts name the command, the server's words are the detail.
+    MessageRefused,
     /// The message was sent but did not arrive in the inbox within the time allowed.
     MessageNotReceived,
     /// The tested password is no longer held (saved already, forgotten, or waited too long).
@@ -79,6 +83,8 @@ pub enum DiagnosisKind {
     ThunderbirdProfileNotFound,
     ThunderbirdProfileAmbiguous,
     ThunderbirdRunning,
+    /// Whether Thunderbird has the profile open could not be told (its lock could not be tested): nothing written.
+    ThunderbirdLockUnreadable,
     /// prefs.js or user.js sets a pref the profile editor reads in a form it does not understand: nothing written.
     ThunderbirdPrefsUnreadable,
     /// The profile's user.js sets an account list at every start, which would hide the new account: nothing written.
@@ -100,8 +106,15 @@ pub enum DiagnosisKind {
     OutlookNotStarted,
     /// The autoconfig file is published for a whole domain; for this account it would carry one person's login.
     AutoconfigPersonalLogin,
+    /// Thunderbird for Android's QR code carries only ASCII addresses, and this one is not.
+    QrCodeAddressNotAscii,
+    /// The QR code's payload is longer than any QR code holds (a very long name).
+    QrCodeTooLarge,
     OutputExists,
     WriteFailed,
+    // --- the app itself ---
+    /// A bug: work the app ran in the background ended without an answer (it panicked). Never a person's fault.
+    InternalError,
 }
 
 impl DiagnosisKind {
@@ -121,6 +134,7 @@ impl DiagnosisKind {
         DiagnosisKind::ProtocolError,
         DiagnosisKind::Cancelled,
         DiagnosisKind::SenderRejected,
+        DiagnosisKind::MessageRefused,
         DiagnosisKind::MessageNotReceived,
         DiagnosisKind::PasswordNeeded,
         DiagnosisKind::AddressEmpty,
@@ -152,6 +166,7 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdProfileNotFound,
         DiagnosisKind::ThunderbirdProfileAmbiguous,
         DiagnosisKind::ThunderbirdRunning,
+        DiagnosisKind::ThunderbirdLockUnreadable,
         DiagnosisKind::ThunderbirdPrefsUnreadable,
         DiagnosisKind::ThunderbirdUserJsOverrides,
         DiagnosisKind::ThunderbirdUserJsAccountPrefs,
@@ -161,8 +176,11 @@ impl DiagnosisKind {
         DiagnosisKind::ClipboardUnavailable,
         DiagnosisKind::OutlookNotStarted,
         DiagnosisKind::AutoconfigPersonalLogin,
+        DiagnosisKind::QrCodeAddressNotAscii,
+        DiagnosisKind::QrCodeTooLarge,
         DiagnosisKind::OutputExists,
         DiagnosisKind::WriteFailed,
+        DiagnosisKind::InternalError,
     ];
 
     /// The snake_case name, as in JSON and in the catalogue keys.
@@ -229,6 +247,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The kinds are a public interface admins script against: each is in the command line's reference.
+    #[test]
+    fn every_kind_is_documented() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/command-line.md")).unwrap();
+        let missing: Vec<String> =
+            DiagnosisKind::ALL.iter().map(|k| k.name()).filter(|name| !doc.contains(&format!("| `{name}` |"))).collect();
+        assert!(missing.is_empty(), "docs/command-line.md's table of kinds lacks {missing:?}");
     }
 
     #[test]

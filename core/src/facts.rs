@@ -54,6 +54,10 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub position: Option<u32>,
+    /// The protocol command a server's refusal answered (`MAIL FROM`, `RCPT TO`, `DATA`, `end of DATA`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub command: Option<String>,
 }
 
 impl Facts {
@@ -72,6 +76,7 @@ impl Facts {
             "pref" => self.pref.clone(),
             "character" => self.character.clone(),
             "position" => self.position.map(|p| p.to_string()),
+            "command" => self.command.clone(),
             _ => None,
         }
     }

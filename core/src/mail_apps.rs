@@ -17,6 +17,8 @@ pub struct MailApp {
     /// This computer has the app, as far as can be told (Thunderbird profiles; classic Outlook registered with
     /// Windows). The page adds Apple Mail on macOS itself.
     pub present: bool,
+    /// The app asks for the password itself (`ClientGroup::asks_for_password`): the page offers "Copy password".
+    pub asks_for_password: bool,
 }
 
 /// Every mail-app group of the export registry (`ClientGroup::ALL`), each marked when this computer has it.
@@ -32,6 +34,7 @@ pub fn mail_apps_with(thunderbird: bool, outlook: bool) -> Vec<MailApp> {
         .iter()
         .map(|&group| MailApp {
             group,
+            asks_for_password: group.asks_for_password(),
             present: match group {
                 ClientGroup::Thunderbird => thunderbird,
                 ClientGroup::Outlook => outlook,
@@ -206,6 +209,15 @@ mod tests {
         let lines: Vec<String> = std::fs::read_to_string(record).unwrap().lines().map(str::to_owned).collect();
         assert_eq!(lines[1..], ["/importprf".to_owned(), prf.display().to_string()], "{lines:?}");
         assert_eq!(outlook_import_args(&prf)[1], prf.as_os_str());
+    }
+
+    #[test]
+    fn the_apps_that_ask_for_the_password_themselves_are_those_nothing_can_hand_it_to() {
+        let asking: Vec<ClientGroup> = mail_apps_with(true, true).into_iter().filter(|a| a.asks_for_password).map(|a| a.group).collect();
+        // Thunderbird gets it in its profile's store, terminal clients read the keychain, admins' files hold none.
+        assert_eq!(asking, [ClientGroup::Outlook, ClientGroup::AppleMail, ClientGroup::OtherApp]);
+        let json = serde_json::to_value(&mail_apps_with(false, false)[1]).unwrap();
+        assert_eq!(json["asks_for_password"], true, "the page reads it from here: {json}");
     }
 
     #[test]

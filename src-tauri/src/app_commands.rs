@@ -16,6 +16,7 @@ app_commands![
     keychain_save,
     export_formats,
     export_profile,
+    thunderbird_android_qr,
     thunderbird_profiles,
     thunderbird_add,
     copy_password,

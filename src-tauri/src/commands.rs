@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
+use icloud_mail_core::export::thunderbird_android_qr::{self, QrImage};
 use icloud_mail_core::export::thunderbird_profile::logins::AddReport;
 use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, ThunderbirdProfile};
 use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
@@ -166,16 +167,50 @@ pub async fn copy_password(app: AppHandle, state: State<'_, AppState>, address: 
     Ok(after.as_secs())
 }
 
+/// Runs `work` on the blocking pool. A panic there is a bug of ours, `internal_error` — never `write_failed` or
+/// another verdict that would send the person after a fix for something that did not happen.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Diagnosis> + Send + 'static) -> Result<T, Diagnosis> {
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|e| Err(Diagnosis::new(DiagnosisKind::WriteFailed, Default::default(), Some(e.to_string()))))
+    tauri::async_runtime::spawn_blocking(work).await.unwrap_or_else(|e| {
+        Err(Diagnosis::new(
+            DiagnosisKind::InternalError,
+            Default::default(),
+            Some(format!("a background task ended without an answer: {e}")),
+        ))
+    })
 }
 
 /// The formats the page offers, in the registry's order.
 #[tauri::command]
 pub fn export_formats() -> Vec<ExportFormatInfo> {
     export::formats()
+}
+
+/// An SVG that may hold the password: handed to the page as a plain string, wiped here when dropped.
+pub struct ScreenSvg(zeroize::Zeroizing<String>);
+
+impl serde::Serialize for ScreenSvg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Thunderbird for Android's QR code for the verified account, as SVG for the save step's phone path, to be shown
+/// on screen only (the page never saves it: a file comes from `export_profile`, which cannot hold the password).
+/// With `include_password` the code carries the app-specific password in both server entries: the tested one the
+/// app holds beside the verified account (both are dropped together, so without them there is no code at all:
+/// `password_needed`). The page never receives the password itself, only the picture of it. Async: off the main
+/// thread, which draws the window.
+#[tauri::command]
+pub async fn thunderbird_android_qr(
+    state: State<'_, AppState>,
+    address: String,
+    login: Option<String>,
+    name: Option<String>,
+    include_password: bool,
+) -> Result<ScreenSvg, Diagnosis> {
+    let account = state.verified_account(&address, login.as_deref(), name)?;
+    let password = if include_password { Some(state.tested_password(&account.login.address)?) } else { None };
+    thunderbird_android_qr::svg(&account, password.as_ref()).map(ScreenSvg)
 }
 
 /// Writes one client file and returns where. The page only chooses the format and whether to ask: with `save_as`
@@ -201,27 +236,40 @@ pub async fn export_profile(
         password_command: PasswordCommand::App { program: export::app_program() },
         lang,
         autodiscover_xml_path: None,
+        qr_image: QrImage::Png,
     };
     let file = export::export(&account, format, &options)?;
     let folder = state.servers.export_dir.clone().or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));
     blocking(move || {
-        // mbsync works on the first run: the local mail folder its file names exists too.
-        if format == ExportFormat::Mbsync {
-            if let Some(home) = dirs::home_dir() {
-                export::mbsync::create_maildir(&home, &account)?;
+        saved_with_its_folder(format, &account, dirs::home_dir().as_deref(), || {
+            if !save_as {
+                return write_without_replacing(&folder, &file.file_name, &file.bytes).map(Some);
             }
-        }
-        if !save_as {
-            return write_without_replacing(&folder, &file.file_name, &file.bytes).map(Some);
-        }
-        let chosen =
-            app.dialog().file().set_title(format.name(lang)).set_directory(&folder).set_file_name(&file.file_name).blocking_save_file();
-        let Some(chosen) = chosen else { return Ok(None) };
-        let path = chosen.into_path().map_err(|e| Diagnosis::new(DiagnosisKind::WriteFailed, Facts::default(), Some(e.to_string())))?;
-        export::write_atomic(&path, &file.bytes, true)?;
-        Ok(Some(path.display().to_string()))
+            let chosen =
+                app.dialog().file().set_title(format.name(lang)).set_directory(&folder).set_file_name(&file.file_name).blocking_save_file();
+            let Some(chosen) = chosen else { return Ok(None) };
+            let path = chosen.into_path().map_err(|e| Diagnosis::new(DiagnosisKind::WriteFailed, Facts::default(), Some(e.to_string())))?;
+            export::write_atomic(&path, &file.bytes, true)?;
+            Ok(Some(path.display().to_string()))
+        })
     })
     .await
+}
+
+/// Runs `write` (which saves the file, or returns `None` when the person cancelled the save dialog) and then, for
+/// mbsync only and only once its file was written, makes the local mail folder that file names in `home`, so that
+/// the first `mbsync` run works. A cancelled dialog or a failed write leaves nothing behind.
+fn saved_with_its_folder(
+    format: ExportFormat,
+    account: &icloud_mail_core::Account,
+    home: Option<&Path>,
+    write: impl FnOnce() -> Result<Option<String>, Diagnosis>,
+) -> Result<Option<String>, Diagnosis> {
+    let written = write()?;
+    if let (Some(_), ExportFormat::Mbsync, Some(home)) = (&written, format, home) {
+        export::mbsync::create_maildir(home, account)?;
+    }
+    Ok(written)
 }
 
 fn write_without_replacing(folder: &Path, file_name: &str, bytes: &[u8]) -> Result<String, Diagnosis> {
@@ -365,4 +413,43 @@ pub fn page_ready(
         step_built,
         first_frame,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_blocking_work_is_an_internal_error() {
+        let answer = tauri::async_runtime::block_on(blocking(|| -> Result<(), Diagnosis> { panic!("a bug") }));
+        let d = answer.unwrap_err();
+        assert_eq!(d.kind, DiagnosisKind::InternalError, "{d:?}");
+        assert!(d.detail.unwrap_or_default().contains("panic"), "the detail says what happened");
+    }
+
+    #[test]
+    fn mbsyncs_mail_folder_is_made_only_once_its_file_was_written() {
+        let home = tempfile::tempdir().unwrap();
+        let account = icloud_mail_core::Account::new(Address::parse("jane@icloud.com").unwrap(), None, None).unwrap();
+        let folder = export::mbsync::maildir_in(home.path(), &account);
+
+        // The save dialog cancelled, or the write failed: nothing is created.
+        assert_eq!(saved_with_its_folder(ExportFormat::Mbsync, &account, Some(home.path()), || Ok(None)).unwrap(), None);
+        let failed =
+            saved_with_its_folder(ExportFormat::Mbsync, &account, Some(home.path()), || Err(Diagnosis::of(DiagnosisKind::WriteFailed)));
+        assert_eq!(failed.unwrap_err().kind, DiagnosisKind::WriteFailed);
+        assert!(!home.path().join("Mail").exists(), "no ~/Mail after a cancelled or failed save");
+
+        // Another format never makes a mail folder.
+        saved_with_its_folder(ExportFormat::Msmtp, &account, Some(home.path()), || Ok(Some("/x/msmtprc".into()))).unwrap();
+        assert!(!home.path().join("Mail").exists());
+
+        // Written: the folder the file names is there for the first run.
+        let written = saved_with_its_folder(ExportFormat::Mbsync, &account, Some(home.path()), || {
+            assert!(!folder.exists(), "the folder is made after the file, not before");
+            Ok(Some("/x/mbsyncrc".into()))
+        });
+        assert_eq!(written.unwrap().as_deref(), Some("/x/mbsyncrc"));
+        assert!(folder.is_dir(), "{}", folder.display());
+    }
 }

@@ -3,7 +3,7 @@
 //! saving it in the keychain does not drop it, so Thunderbird and "Copy password" can still have it), the clipboard
 //! (opened on first use), and a way to cancel the connection test that is running.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use std::path::PathBuf;
@@ -31,6 +31,47 @@ pub struct Servers {
     pub export_dir: Option<std::path::PathBuf>,
 }
 
+/// Where the app reads the time for the password's lifetime: the monotonic clock, moved forward only by tests (so
+/// that the five minutes can be tested without waiting them).
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    moved: Arc<Mutex<Duration>>,
+}
+
+impl Clock {
+    pub fn now(&self) -> Instant {
+        Instant::now() + *self.moved.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Moves this clock (and every copy of it) `by` into the future.
+    #[cfg(test)]
+    pub fn advance(&self, by: Duration) {
+        *self.moved.lock().unwrap_or_else(|p| p.into_inner()) += by;
+    }
+}
+
+/// The cancel signal of the one running task of a kind (the connection test, the send test): starting a new one
+/// cancels the one before.
+#[derive(Default)]
+struct CancelSlot(Mutex<Option<oneshot::Sender<()>>>);
+
+impl CancelSlot {
+    /// Registers a new task, cancelling the one before; the receiver fires on `cancel` (or the next `start`).
+    fn start(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        if let Some(old) = self.0.lock().expect("cancel lock").replace(tx) {
+            let _ = old.send(());
+        }
+        rx
+    }
+
+    fn cancel(&self) {
+        if let Some(tx) = self.0.lock().expect("cancel lock").take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 /// What a passed connection test leaves for the save step: the password and the settings it proved.
 struct Pending {
     login: String,
@@ -44,9 +85,12 @@ struct Pending {
 pub struct AppState {
     pub servers: Servers,
     pending: Mutex<Option<Pending>>,
-    cancel: Mutex<Option<oneshot::Sender<()>>>,
+    /// The clock `KEEP_PASSWORD_FOR` is measured on.
+    clock: Clock,
+    /// The running connection test's cancel signal (`cancel_probe`, or a newer test).
+    cancel: CancelSlot,
     /// The running send test's cancel signal (`cancel_send_test`, or a newer send test).
-    cancel_send: Mutex<Option<oneshot::Sender<()>>>,
+    cancel_send: CancelSlot,
     /// The Thunderbird profile folders last handed to the page: the only ones it may ask to change.
     offered_profiles: Mutex<Vec<PathBuf>>,
     /// Where "Copy password" puts the password, and empties it again.
@@ -92,7 +136,18 @@ impl AppState {
     /// the save and Done steps; both are dropped together.
     pub fn keep_tested(&self, verified: Account, secret: Secret) {
         let login = verified.login.address.clone();
-        *self.pending.lock().expect("pending lock") = Some(Pending { login, secret, since: Instant::now(), verified });
+        *self.pending.lock().expect("pending lock") = Some(Pending { login, secret, since: self.clock.now(), verified });
+    }
+
+    /// The tested password and its settings while they are live: dropped here once `KEEP_PASSWORD_FOR` has passed
+    /// since the test, so that nothing can hand them out later. The one place that rule is written.
+    fn live_pending(&self) -> MutexGuard<'_, Option<Pending>> {
+        let mut pending = self.pending.lock().expect("pending lock");
+        let now = self.clock.now();
+        if pending.as_ref().is_some_and(|p| now.saturating_duration_since(p.since) >= KEEP_PASSWORD_FOR) {
+            *pending = None;
+        }
+        pending
     }
 
     /// The verified account for what the page sent — the settings the connection test proved, with the name the
@@ -100,11 +155,7 @@ impl AppState {
     /// address, or forgotten): `password_needed`, which sends the person back to the test.
     pub fn verified_account(&self, address: &str, login: Option<&str>, name: Option<String>) -> Result<Account, Diagnosis> {
         let asked = self.account(address, login, name)?;
-        let mut pending = self.pending.lock().expect("pending lock");
-        if pending.as_ref().is_some_and(|p| p.since.elapsed() > KEEP_PASSWORD_FOR) {
-            *pending = None;
-        }
-        match pending.as_ref() {
+        match self.live_pending().as_ref() {
             Some(p) if p.verified.address == asked.address && p.verified.login == asked.login => {
                 Ok(Account { display_name: asked.display_name, ..p.verified.clone() })
             }
@@ -114,11 +165,7 @@ impl AppState {
 
     /// A copy of the tested password for `login`, if it is still held.
     pub fn tested_password(&self, login: &str) -> Result<Secret, Diagnosis> {
-        let mut pending = self.pending.lock().expect("pending lock");
-        if pending.as_ref().is_some_and(|p| p.since.elapsed() > KEEP_PASSWORD_FOR) {
-            *pending = None;
-        }
-        match pending.as_ref() {
+        match self.live_pending().as_ref() {
             Some(p) if p.login == login => Ok(p.secret.clone()),
             _ => Err(Diagnosis::of(DiagnosisKind::PasswordNeeded)),
         }
@@ -130,41 +177,27 @@ impl AppState {
         *self.pending.lock().expect("pending lock") = None;
     }
 
+    /// Drops the password once it has been held for `KEEP_PASSWORD_FOR` (the app checks every few seconds).
     pub fn forget_password_if_stale(&self) {
-        let mut pending = self.pending.lock().expect("pending lock");
-        if pending.as_ref().is_some_and(|p| p.since.elapsed() >= KEEP_PASSWORD_FOR) {
-            *pending = None;
-        }
+        drop(self.live_pending());
     }
 
     /// Registers a new connection test, cancelling the one before; the receiver fires on `cancel_probe`.
     pub fn start_probe(&self) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        if let Some(old) = self.cancel.lock().expect("cancel lock").replace(tx) {
-            let _ = old.send(());
-        }
-        rx
+        self.cancel.start()
     }
 
     pub fn cancel_probe(&self) {
-        if let Some(tx) = self.cancel.lock().expect("cancel lock").take() {
-            let _ = tx.send(());
-        }
+        self.cancel.cancel();
     }
 
     /// Registers a new send test, cancelling the one before; the receiver fires on `cancel_send_test`.
     pub fn start_send_test(&self) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        if let Some(old) = self.cancel_send.lock().expect("cancel lock").replace(tx) {
-            let _ = old.send(());
-        }
-        rx
+        self.cancel_send.start()
     }
 
     pub fn cancel_send_test(&self) {
-        if let Some(tx) = self.cancel_send.lock().expect("cancel lock").take() {
-            let _ = tx.send(());
-        }
+        self.cancel_send.cancel();
     }
 }
 
@@ -241,6 +274,41 @@ mod tests {
         assert!(second.try_recv().is_err(), "the second still runs");
         state.cancel_probe();
         assert!(second.try_recv().is_ok());
+    }
+
+    #[test]
+    fn a_new_send_test_cancels_the_running_one_and_leaves_the_connection_test_alone() {
+        let state = AppState::default();
+        let mut probe = state.start_probe();
+        let mut first = state.start_send_test();
+        let mut second = state.start_send_test();
+        assert!(first.try_recv().is_ok(), "the first send test was cancelled");
+        assert!(second.try_recv().is_err(), "the second still runs");
+        state.cancel_send_test();
+        assert!(second.try_recv().is_ok());
+        assert!(probe.try_recv().is_err(), "the connection test has its own signal");
+    }
+
+    #[test]
+    fn the_tested_password_and_its_settings_live_five_minutes_and_no_longer() {
+        let state = AppState::default();
+        state.keep_tested(state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
+        state.clock.advance(KEEP_PASSWORD_FOR - Duration::from_secs(1));
+        state.forget_password_if_stale();
+        assert_eq!(state.tested_password("jane@icloud.com").unwrap().expose(), "abcd-efgh-ijkl-mnop", "a second left");
+        assert!(state.verified_account("jane@icloud.com", None, None).is_ok());
+
+        // Five minutes after the test, neither the password nor the settings it proved are handed out, whichever
+        // is asked first.
+        state.clock.advance(Duration::from_secs(1));
+        assert_eq!(state.verified_account("jane@icloud.com", None, None).unwrap_err().kind, DiagnosisKind::PasswordNeeded);
+        assert_eq!(state.tested_password("jane@icloud.com").unwrap_err().kind, DiagnosisKind::PasswordNeeded);
+
+        // The periodic check drops it without being asked.
+        state.keep_tested(state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
+        state.clock.advance(KEEP_PASSWORD_FOR);
+        state.forget_password_if_stale();
+        assert!(state.pending.lock().unwrap().is_none(), "dropped by the periodic check");
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use icloud_mail_tests::processes::{all_pids, artifacts_dir, become_subreaper, proc_stat, reap_orphans};
 use icloud_mail_tests::webdriver::{SessionBus, Xvfb};
@@ -126,19 +126,23 @@ fn tauri_build(dir: &Path) {
     println!("built {} in {:.0} s", dir.display(), started.elapsed().as_secs_f64());
 }
 
-fn deb_size(name_prefix: &str) -> u64 {
+/// The .deb named `<name_prefix>…` that the last build wrote: the newest of them (an earlier version's stays in the
+/// folder), and with `built_since`, one written since then — else the build made none, and no old one is reported.
+fn deb_size(name_prefix: &str, built_since: Option<SystemTime>) -> (String, u64) {
     let dir = target_dir().join("release/bundle/deb");
-    std::fs::read_dir(&dir)
+    let (name, meta) = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(Result::ok)
-        .find(|e| {
+        .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            n.starts_with(name_prefix) && n.ends_with(".deb")
+            (n.starts_with(name_prefix) && n.ends_with(".deb")).then(|| (n, e.metadata().expect("deb metadata")))
         })
-        .unwrap_or_else(|| panic!("no {name_prefix}*.deb in {}", dir.display()))
-        .metadata()
-        .expect("deb metadata")
-        .len()
+        .max_by_key(|(_, m)| m.modified().expect("deb time"))
+        .unwrap_or_else(|| panic!("no {name_prefix}*.deb in {}", dir.display()));
+    if let Some(since) = built_since {
+        assert!(meta.modified().expect("deb time") >= since, "the build wrote no {name_prefix}*.deb; the newest, {name}, is older");
+    }
+    (name, meta.len())
 }
 
 /// Every process descended from `root` (including it), from the parent links in /proc.
@@ -278,7 +282,13 @@ fn mode_split(values: &[f64]) -> Option<f64> {
     (gap > 150.0).then_some(low + gap / 2.0)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median of the values that are there: a run that lacked a mark (NaN) is left out rather than sorted to the end
+/// as if it were the slowest; NaN when no run had it.
+fn median(v: Vec<f64>) -> f64 {
+    let mut v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
@@ -289,10 +299,14 @@ fn main() {
     let trace = std::env::var_os("STARTUP_BENCH_TRACE").is_some();
     become_subreaper();
     let root = workspace_root();
-    if std::env::var_os("STARTUP_BENCH_SKIP_BUILD").is_none() {
+    let built_since = if std::env::var_os("STARTUP_BENCH_SKIP_BUILD").is_none() {
+        let since = SystemTime::now();
         tauri_build(&root);
         tauri_build(&root.join("tests/baseline-app"));
-    }
+        Some(since)
+    } else {
+        None
+    };
 
     let release = target_dir().join("release");
     let apps = [
@@ -312,6 +326,15 @@ fn main() {
     for app in &apps {
         std::fs::create_dir_all(app.home.path().join("run")).expect("runtime dir");
         assert!(app.binary.exists(), "{} was not built (from {})", app.binary.display(), app.dir.display());
+        if built_since.is_none() {
+            // Said where the figures appear: they are of binaries built earlier, maybe from other sources.
+            let age = std::fs::metadata(&app.binary).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            println!(
+                "STARTUP_BENCH_SKIP_BUILD: reusing {} as built {} ago, not built from the sources now",
+                app.binary.display(),
+                age.map_or("an unknown time".to_owned(), |a| format!("{:.0} min", a.as_secs_f64() / 60.0))
+            );
+        }
     }
 
     let logs = artifacts_dir("bench_startup_memory");
@@ -358,7 +381,8 @@ fn main() {
     let pss_mib = medians(|s| s.pss_kib as f64 / 1024.0);
     let setup = medians(|s| s.mark("setup"));
     let page = medians(|s| s.mark("first frame"));
-    let debs = [deb_size("icloud-mail-setup_"), deb_size("tauri-hello-baseline_")];
+    let (deb_names, debs): (Vec<String>, Vec<u64>) =
+        [deb_size("icloud-mail-setup_", built_since), deb_size("tauri-hello-baseline_", built_since)].into_iter().unzip();
 
     println!();
     println!("Release builds under Xvfb, median of {runs} runs each (after one warm-up run), order alternating.");
@@ -379,7 +403,9 @@ fn main() {
     println!("| … of which `main` to Tauri's setup hook | {:.0} ms | {:.0} ms | | |", setup[0], setup[1]);
     println!("| … of which in the page (navigation start to first painted frame) | {:.0} ms | {:.0} ms | | |", page[0], page[1]);
     println!(
-        "| .deb size | {:.2} MiB ({} bytes) | {:.2} MiB | {:.2}× | ≤ 4 MB |",
+        "| .deb size ({} vs {}) | {:.2} MiB ({} bytes) | {:.2} MiB | {:.2}× | ≤ 4 MB |",
+        deb_names[0],
+        deb_names[1],
         debs[0] as f64 / 1048576.0,
         debs[0],
         debs[1] as f64 / 1048576.0,

@@ -126,6 +126,14 @@ pub struct Setup {
     pub refuse_foreign_senders: bool,
     /// The relay delivers what it accepts; when false it answers `250` to the message and drops it.
     pub relay_delivers: bool,
+    /// How long after answering `250` to a message the relay delivers it. Zero: it delivers before it answers, so
+    /// a client's first search already finds the message; a delay makes a client wait for it (IDLE or polling).
+    pub delivery_delay: Duration,
+    /// The relay refuses the message (not the sender) at this point with this reply, as a server does for a
+    /// message too large or a recipient it will not take.
+    pub relay_refuses: Option<(RelayStage, &'static str)>,
+    /// The relay never answers at this point (a server that stalls on the message); Dovecot waits for it.
+    pub relay_stalls: Option<RelayStage>,
     /// Words left out of an iCloud-like server's capability list (`IDLE`: a server a client must poll).
     pub capabilities_left_out: Vec<&'static str>,
 }
@@ -138,6 +146,9 @@ impl Default for Setup {
             folders: Vec::new(),
             refuse_foreign_senders: false,
             relay_delivers: true,
+            delivery_delay: Duration::ZERO,
+            relay_refuses: None,
+            relay_stalls: None,
             capabilities_left_out: Vec::new(),
         }
     }
@@ -166,6 +177,25 @@ impl Setup {
         self
     }
 
+    /// The relay answers `250` to a message at once and delivers it `delay` later (see `delivery_delay`).
+    pub fn delivering_after(mut self, delay: Duration) -> Setup {
+        self.delivery_delay = delay;
+        self
+    }
+
+    /// The relay refuses at `stage` with `reply` (a whole SMTP reply line such as
+    /// `552 5.3.4 Message size exceeds fixed maximum message size`).
+    pub fn refusing_at(mut self, stage: RelayStage, reply: &'static str) -> Setup {
+        self.relay_refuses = Some((stage, reply));
+        self
+    }
+
+    /// The relay never answers at `stage` (see `relay_stalls`).
+    pub fn stalling_at(mut self, stage: RelayStage) -> Setup {
+        self.relay_stalls = Some(stage);
+        self
+    }
+
     /// An iCloud-like server that does not announce `word` (e.g. `IDLE`).
     pub fn with_capability_without(mut self, word: &'static str) -> Setup {
         self.capabilities_left_out.push(word);
@@ -177,6 +207,15 @@ impl Setup {
         self.starttls_submission = false;
         self
     }
+}
+
+/// Where the relay refuses a message (`Setup::refusing_at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelayStage {
+    /// The reply to `RCPT TO`.
+    Rcpt,
+    /// The reply to the message itself, after the final `.` of DATA.
+    EndOfData,
 }
 
 /// Dovecot 2.3.19's own post-login capability list without `SPECIAL-USE` (which imap.mail.me.com lacks too). Dovecot
@@ -239,7 +278,7 @@ impl Dovecot {
         crate::processes::become_subreaper();
         let dir = tempfile::Builder::new().prefix("icloud-mail-dovecot-").tempdir()?;
         let root = dir.path().to_path_buf();
-        for sub in ["run", "state", "mail"] {
+        for sub in ["run", "state", "mail", "rawlog"] {
             std::fs::create_dir_all(root.join(sub))?;
         }
         let leaf = ca.leaf_for_loopback();
@@ -271,6 +310,7 @@ impl Dovecot {
         // The mail processes (uid `mail`) must reach their Maildir inside our temporary folder.
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
         chown_tree(&root.join("mail"))?;
+        chown_tree(&root.join("rawlog"))?;
 
         let relay = Relay::start(root.join("mail"), users.to_vec(), &setup)?;
         let (imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port());
@@ -420,6 +460,14 @@ impl Dovecot {
         ]
     }
 
+    /// `app_args` and `--smtp-fallback HOST:PORT` for the TLS submission port (iCloud's 465 beside 587), as `probe`
+    /// is given iCloud's servers.
+    pub fn app_args_with_fallback(&self) -> Vec<String> {
+        let mut args = self.app_args();
+        args.extend(["--smtp-fallback".into(), format!("{}:{}", self.host(), self.submissions_port)]);
+        args
+    }
+
     /// Dovecot's own log (logins, failures, deliveries through submission).
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("dovecot.log")
@@ -451,6 +499,23 @@ impl Dovecot {
 
     pub fn users(&self) -> &[MailUser] {
         &self.users
+    }
+
+    /// What every IMAP session since start sent after its login, one text per session (Dovecot's rawlog `*.in`
+    /// files; the login itself, and so the password, is not in them). Each line is one command as the client sent
+    /// it, e.g. `3 UID SEARCH HEADER …`, `4 IDLE`, `DONE`.
+    pub fn imap_rawlogs(&self) -> Vec<String> {
+        let mut logs: Vec<(PathBuf, String)> = std::fs::read_dir(self.dir.path().join("rawlog"))
+            .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "in")).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                (p, text)
+            })
+            .collect();
+        logs.sort();
+        logs.into_iter().map(|(_, text)| text).collect()
     }
 
     /// How many messages the relay has delivered since start.
@@ -541,7 +606,11 @@ userdb {{
   driver = passwd-file
   args = username_format=%u {passwd}
 }}
-{folders}submission_relay_host = 127.0.0.1
+{folders}# What each IMAP client sent after its login (*.in) and was answered (*.out): tests read it (`imap_rawlogs`).
+protocol imap {{
+  rawlog_dir = {root}/rawlog
+}}
+submission_relay_host = 127.0.0.1
 submission_relay_port = {relay}
 submission_relay_trusted = yes
 {icloud}# Login processes started ahead and reused (Dovecot's "high-performance" mode): a connection does not wait for a
@@ -680,6 +749,9 @@ struct RelayCounts {
 struct RelayRules {
     refuse_foreign_senders: bool,
     deliver: bool,
+    delay: Duration,
+    refuses: Option<(RelayStage, &'static str)>,
+    stalls: Option<RelayStage>,
 }
 
 impl Relay {
@@ -688,7 +760,13 @@ impl Relay {
         let port = listener.local_addr()?.port();
         let stop = Arc::new(AtomicBool::new(false));
         let counts = Arc::new(RelayCounts::default());
-        let rules = RelayRules { refuse_foreign_senders: setup.refuse_foreign_senders, deliver: setup.relay_delivers };
+        let rules = RelayRules {
+            refuse_foreign_senders: setup.refuse_foreign_senders,
+            deliver: setup.relay_delivers,
+            delay: setup.delivery_delay,
+            refuses: setup.relay_refuses,
+            stalls: setup.relay_stalls,
+        };
         let (stop2, delivered2) = (stop.clone(), counts.clone());
         let thread = std::thread::Builder::new().name("smtp-relay".into()).spawn(move || {
             for stream in listener.incoming() {
@@ -718,7 +796,22 @@ impl Drop for Relay {
     }
 }
 
-fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], counts: &RelayCounts, rules: RelayRules) -> std::io::Result<()> {
+/// Answers nothing more: reads until the other side gives up (or the read timeout ends the session).
+fn stall(reader: &mut impl BufRead) -> std::io::Result<()> {
+    let mut sink = Vec::new();
+    while reader.read_until(b'\n', &mut sink)? > 0 {
+        sink.clear();
+    }
+    Ok(())
+}
+
+fn relay_session(
+    stream: TcpStream,
+    mail_root: &Path,
+    users: &[MailUser],
+    counts: &Arc<RelayCounts>,
+    rules: RelayRules,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut out = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
@@ -732,7 +825,9 @@ fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], counts
         }
         let upper = line.trim_end().to_ascii_uppercase();
         if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            out.write_all(b"250-localhost\r\n250 8BITMIME\r\n")?;
+            // Enhanced status codes, as iCloud's servers announce them: Dovecot then passes a reply's own code on
+            // (`552 5.3.4 …`) instead of putting its generic `5.0.0` in front.
+            out.write_all(b"250-localhost\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n")?;
         } else if upper.starts_with("MAIL FROM:") {
             recipients.clear();
             counts.transactions.fetch_add(1, Ordering::SeqCst);
@@ -745,6 +840,14 @@ fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], counts
             out.write_all(b"250 2.1.0 OK\r\n")?;
         } else if upper.starts_with("RCPT TO:") {
             let address = line.trim_end()[8..].trim().trim_start_matches('<').split('>').next().unwrap_or("").to_ascii_lowercase();
+            if rules.stalls == Some(RelayStage::Rcpt) {
+                return stall(&mut reader);
+            }
+            if let Some((RelayStage::Rcpt, reply)) = rules.refuses {
+                counts.refused.fetch_add(1, Ordering::SeqCst);
+                out.write_all(format!("{reply}\r\n").as_bytes())?;
+                continue;
+            }
             match users.iter().find(|u| u.address.eq_ignore_ascii_case(&address)) {
                 Some(user) => {
                     recipients.push(mail_root.join(maildir_name(&user.address)).join("Maildir"));
@@ -772,12 +875,35 @@ fn relay_session(stream: TcpStream, mail_root: &Path, users: &[MailUser], counts
                 let body = if data_line.starts_with(b"..") { &data_line[1..] } else { &data_line[..] };
                 message.extend_from_slice(body);
             }
-            for maildir in recipients.iter().filter(|_| rules.deliver) {
-                deliver_to_maildir(maildir, &message)?;
-                counts.delivered.fetch_add(1, Ordering::SeqCst);
+            if rules.stalls == Some(RelayStage::EndOfData) {
+                return stall(&mut reader);
             }
-            recipients.clear();
-            out.write_all(b"250 2.0.0 Delivered\r\n")?;
+            if let Some((RelayStage::EndOfData, reply)) = rules.refuses {
+                counts.refused.fetch_add(1, Ordering::SeqCst);
+                recipients.clear();
+                out.write_all(format!("{reply}\r\n").as_bytes())?;
+                continue;
+            }
+            let maildirs: Vec<PathBuf> = std::mem::take(&mut recipients).into_iter().filter(|_| rules.deliver).collect();
+            if rules.delay.is_zero() {
+                for maildir in &maildirs {
+                    deliver_to_maildir(maildir, &message)?;
+                    counts.delivered.fetch_add(1, Ordering::SeqCst);
+                }
+                out.write_all(b"250 2.0.0 Delivered\r\n")?;
+            } else {
+                // Accepted now, delivered later: as a real server queues mail.
+                out.write_all(b"250 2.0.0 Queued\r\n")?;
+                let (counts, delay) = (counts.clone(), rules.delay);
+                std::thread::Builder::new().name("smtp-relay-delivery".into()).spawn(move || {
+                    std::thread::sleep(delay);
+                    for maildir in &maildirs {
+                        if deliver_to_maildir(maildir, &message).is_ok() {
+                            counts.delivered.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                })?;
+            }
         } else if upper == "RSET" || upper == "NOOP" {
             out.write_all(b"250 2.0.0 OK\r\n")?;
         } else if upper == "QUIT" {

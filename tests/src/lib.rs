@@ -1,6 +1,7 @@
 //! The test harness: starts the real components the suites need and stops them when dropped.
 //! Every component listens on loopback only, in folders under a temporary directory.
 
+pub mod android_qr;
 pub mod ca;
 pub mod dns;
 pub mod dovecot;
@@ -24,6 +25,14 @@ pub use webdriver::app_binary;
 /// Sixteen random letters, for subjects and names no other run shares.
 pub fn fresh_token() -> String {
     fresh_password().replace('-', "")
+}
+
+/// A mailbox for `login` with a fresh password on a Dovecot of its own, and a keyring session (home, D-Bus,
+/// gnome-keyring) for the product to run in: what the client suites start from.
+pub fn mailbox_and_keyring(login: &str) -> (String, dovecot::Dovecot, keyring::KeyringSession) {
+    let password = fresh_password();
+    let server = dovecot::Dovecot::start(&[dovecot::MailUser::new(login, &password)]).expect("start Dovecot");
+    (password, server, keyring::KeyringSession::with_keyring())
 }
 
 /// Polls `ready` every 100 ms until it holds; fails naming `what` after `timeout`.

@@ -33,6 +33,13 @@ pub fn prepare_profile(profile: &Path, ca: &Path, origin: &str, username: &str, 
     nss::seed_login(profile, origin, username, password);
 }
 
+/// Every live login in `profile`'s logins.json, decrypted with Thunderbird's own NSS and the profile's key4.db: its
+/// origin, username and password, sorted. What Thunderbird's login manager would find, so a test can prove the
+/// password itself arrived (not just that something was written).
+pub fn stored_logins(profile: &Path) -> Vec<(String, String, String)> {
+    nss::stored_logins(profile)
+}
+
 /// `certutil` (libnss3-tools) with Thunderbird's own NSS, which a profile's key4.db needs.
 fn certutil() -> Command {
     let mut command = Command::new("certutil");
@@ -85,6 +92,7 @@ mod nss {
     type NssShutdown = unsafe extern "C" fn() -> c_int;
     type SdrEncrypt = unsafe extern "C" fn(*mut SecItem, *mut SecItem, *mut SecItem, *mut c_void) -> c_int;
     type FreeItem = unsafe extern "C" fn(*mut SecItem, c_int);
+    type SdrDecrypt = unsafe extern "C" fn(*mut SecItem, *mut SecItem, *mut c_void) -> c_int;
 
     fn symbol<T>(lib: *mut c_void, name: &str) -> T {
         let name = CString::new(name).unwrap();
@@ -110,10 +118,9 @@ mod nss {
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
-    /// Writes logins.json with one login for `origin` (e.g. `imap://localhost`).
-    pub fn seed_login(profile: &Path, origin: &str, username: &str, password: &str) {
-        // Thunderbird's libnss3 has no RUNPATH: its own libnssutil3 and SQLite go in first, so that the loader
-        // reuses them (by soname) instead of Debian's older system copies.
+    /// Thunderbird's libnss3, loaded. It has no RUNPATH: its own libnssutil3 and SQLite go in first, so that the
+    /// loader reuses them (by soname) instead of Debian's older system copies.
+    fn load() -> *mut c_void {
         let mut lib = std::ptr::null_mut();
         for name in ["libnssutil3.so", "libmozsqlite3.so", "libnss3.so"] {
             let path = CString::new(format!("{}/{name}", super::THUNDERBIRD_LIBS)).unwrap();
@@ -124,16 +131,69 @@ mod nss {
             let why = if why.is_null() { String::new() } else { unsafe { std::ffi::CStr::from_ptr(why) }.to_string_lossy().into_owned() };
             assert!(!lib.is_null(), "cannot load {path:?} (package thunderbird): {why}");
         }
-        let init: NssInit = symbol(lib, "NSS_InitReadWrite");
+        lib
+    }
+
+    fn decrypt(sdr: SdrDecrypt, free: FreeItem, encoded: &str) -> String {
+        use base64::Engine;
+        let mut cipher = base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64 in logins.json");
+        let mut data = SecItem { kind: 0, data: cipher.as_mut_ptr(), len: cipher.len() as c_uint };
+        let mut out = SecItem { kind: 0, data: std::ptr::null_mut(), len: 0 };
+        // SAFETY: the items live across the call; NSS allocates `out`, freed below with SECITEM_FreeItem.
+        let rv = unsafe { sdr(&mut data, &mut out, std::ptr::null_mut()) };
+        assert_eq!(rv, 0, "PK11SDR_Decrypt failed: not encrypted with this profile's key");
+        // SAFETY: NSS filled `out` with `len` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(out.data, out.len as usize) }.to_vec();
+        // SAFETY: frees the data NSS allocated; `0` keeps the item struct itself (it is ours, on the stack).
+        unsafe { free(&mut out, 0) };
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    /// See `super::stored_logins`.
+    pub fn stored_logins(profile: &Path) -> Vec<(String, String, String)> {
+        let text = std::fs::read(profile.join("logins.json")).expect("logins.json");
+        let json: serde_json::Value = serde_json::from_slice(&text).expect("logins.json is JSON");
+        let field = |login: &serde_json::Value, key: &str| login[key].as_str().unwrap_or_default().to_owned();
+        let mut found: Vec<(String, String, String)> = with_nss(profile, "NSS_Init", |lib, free| {
+            let sdr: SdrDecrypt = symbol(lib, "PK11SDR_Decrypt");
+            json["logins"]
+                .as_array()
+                .expect("a list of logins")
+                .iter()
+                .filter(|login| login["deleted"] != serde_json::Value::Bool(true))
+                .map(|login| {
+                    let user = decrypt(sdr, free, &field(login, "encryptedUsername"));
+                    let pass = decrypt(sdr, free, &field(login, "encryptedPassword"));
+                    (field(login, "hostname"), user, pass)
+                })
+                .collect()
+        });
+        found.sort();
+        found
+    }
+
+    /// Runs `work` with Thunderbird's NSS open on `profile`'s key4.db (`init`: `NSS_Init`, read-only, or
+    /// `NSS_InitReadWrite`), and shuts NSS down after it.
+    fn with_nss<T>(profile: &Path, init: &str, work: impl FnOnce(*mut c_void, FreeItem) -> T) -> T {
+        let lib = load();
+        let start: NssInit = symbol(lib, init);
         let shutdown: NssShutdown = symbol(lib, "NSS_Shutdown");
-        let sdr: SdrEncrypt = symbol(lib, "PK11SDR_Encrypt");
         let free: FreeItem = symbol(lib, "SECITEM_FreeItem");
         let dir = CString::new(format!("sql:{}", profile.display())).unwrap();
-        // SAFETY: NSS_InitReadWrite takes a NUL-terminated config directory.
-        assert_eq!(unsafe { init(dir.as_ptr()) }, 0, "NSS_InitReadWrite failed for {dir:?}");
-        let (user, pass) = (encrypt(sdr, free, username), encrypt(sdr, free, password));
+        // SAFETY: both init functions take a NUL-terminated config directory.
+        assert_eq!(unsafe { start(dir.as_ptr()) }, 0, "{init} failed for {dir:?}");
+        let result = work(lib, free);
         // SAFETY: balanced with the init above; nothing NSS allocated is still in use.
         unsafe { shutdown() };
+        result
+    }
+
+    /// Writes logins.json with one login for `origin` (e.g. `imap://localhost`).
+    pub fn seed_login(profile: &Path, origin: &str, username: &str, password: &str) {
+        let (user, pass) = with_nss(profile, "NSS_InitReadWrite", |lib, free| {
+            let sdr: SdrEncrypt = symbol(lib, "PK11SDR_Encrypt");
+            (encrypt(sdr, free, username), encrypt(sdr, free, password))
+        });
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
         let logins = serde_json::json!({
             "nextId": 2,

@@ -16,13 +16,42 @@ use crate::processes::{artifacts_dir, free_port, wait_for_port, Service};
 /// The W3C key for an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// The app binary built by `cargo build -p icloud-mail-setup`, next to this test binary's folder.
+/// The app binary built by `cargo build -p icloud-mail-setup`, next to this test binary's folder. A suite run on its
+/// own (`cargo test -p icloud-mail-tests --test …` builds only the tests) would otherwise test whatever app was built
+/// last: a binary older than any of its sources (the two crates' code and manifests, the page it embeds) fails here
+/// with what to build, rather than being tested stale.
 pub fn app_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     // target/debug/deps/<test> → target/debug/icloud-mail-setup
     let bin = exe.parent().and_then(Path::parent).expect("target dir").join("icloud-mail-setup");
-    assert!(bin.exists(), "{} is missing: build it first with `cargo build -p icloud-mail-setup`", bin.display());
+    assert!(bin.exists(), "{} is missing: build the app first with `cargo build -p icloud-mail-setup`", bin.display());
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).expect("the app binary's time");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
+    if let Some(newer) = newer_source(workspace, built) {
+        panic!(
+            "{} is older than its source {}: build the app first with `npm run build:ui && cargo build -p icloud-mail-setup`",
+            bin.display(),
+            newer.display()
+        );
+    }
     bin
+}
+
+/// What the app binary is built from, relative to the workspace.
+const APP_SOURCES: &[&str] = &["core/src", "core/Cargo.toml", "src-tauri/src", "src-tauri/build.rs", "src-tauri/Cargo.toml", "ui/dist"];
+
+/// The newest of the app's sources in `workspace` changed after `built`, if any.
+fn newer_source(workspace: &Path, built: std::time::SystemTime) -> Option<PathBuf> {
+    APP_SOURCES.iter().filter_map(|s| newest_file(&workspace.join(s))).filter(|(_, t)| *t > built).max_by_key(|(_, t)| *t).map(|(p, _)| p)
+}
+
+/// The most recently changed file at or under `path`, with its time (None when there is none).
+fn newest_file(path: &Path) -> Option<(PathBuf, std::time::SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return Some((path.to_path_buf(), meta.modified().ok()?));
+    }
+    std::fs::read_dir(path).ok()?.flatten().filter_map(|entry| newest_file(&entry.path())).max_by_key(|(_, t)| *t)
 }
 
 /// An X server of our own.
@@ -546,5 +575,27 @@ impl Drop for AppSession {
         if let Some(mut driver) = self.driver.take() {
             driver.stop(Duration::from_secs(10));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_app_older_than_any_of_its_sources_is_stale() {
+        let workspace = tempfile::tempdir().unwrap();
+        let deep = workspace.path().join("core/src/probe");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("send.rs"), "// changed").unwrap();
+        let changed = std::fs::metadata(deep.join("send.rs")).unwrap().modified().unwrap();
+        let before = changed - Duration::from_secs(60);
+        assert_eq!(newer_source(workspace.path(), before), Some(deep.join("send.rs")), "a change deep in the sources counts");
+        assert_eq!(newer_source(workspace.path(), changed + Duration::from_secs(60)), None, "built after every change");
+        // Files that are not the app's sources (the test suites) do not make it stale.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(other.path().join("tests/tests")).unwrap();
+        std::fs::write(other.path().join("tests/tests/send_test.rs"), "").unwrap();
+        assert_eq!(newer_source(other.path(), before), None);
     }
 }

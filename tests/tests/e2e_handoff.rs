@@ -88,8 +88,15 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     app.wait_for(Duration::from_secs(10), "the Thunderbird profile to be listed", |s| !s.find_all("#tb-add-0").is_empty());
     app.click("#tb-add-0");
     app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| s.text("#tb-profiles").contains("signs in without asking"));
-    let logins: serde_json::Value = serde_json::from_slice(&std::fs::read(profile.join("logins.json")).expect("logins.json")).unwrap();
-    assert_eq!(logins["logins"].as_array().map(Vec::len), Some(2), "{logins}");
+    // The password itself arrived, for both logins Thunderbird looks up (decrypted with its own NSS and the
+    // profile's key): IMAP with the name part, SMTP with the full address, as the connection test signed in.
+    assert_eq!(
+        icloud_mail_tests::thunderbird::stored_logins(&profile),
+        [
+            ("imap://localhost".to_owned(), "jane.doe".to_owned(), password.clone()),
+            ("smtp://localhost".to_owned(), JANE.to_owned(), password.clone()),
+        ]
+    );
     assert!(app.find_all("#copy-password-tb-0").is_empty(), "no Copy password where Thunderbird does not ask");
 
     // Copy password (Outlook's path): on the clipboard, then gone after the time.

@@ -552,8 +552,15 @@ fn path_thunderbird_preselected_adds_the_account_to_the_profile_found_and_nothin
     let profile = keyring.home().join(".thunderbird/abc.default-release");
     let prefs = std::fs::read_to_string(profile.join("prefs.js")).expect("prefs.js");
     assert!(prefs.contains(JANE), "the account is in the profile:\n{prefs}");
-    let logins: serde_json::Value = serde_json::from_slice(&std::fs::read(profile.join("logins.json")).expect("logins.json")).unwrap();
-    assert_eq!(logins["logins"].as_array().map(Vec::len), Some(2), "{logins}");
+    // The password itself arrived, for both logins Thunderbird looks up (decrypted with its own NSS and the
+    // profile's key): IMAP with the name part, SMTP with the full address, as the connection test signed in.
+    assert_eq!(
+        icloud_mail_tests::thunderbird::stored_logins(&profile),
+        [
+            ("imap://localhost".to_owned(), "jane.doe".to_owned(), password.clone()),
+            ("smtp://localhost".to_owned(), JANE.to_owned(), password.clone()),
+        ]
+    );
     assert_eq!(files_under(exports.path()), Vec::<String>::new(), "no file was saved");
     assert_eq!(keyring.secret_tool_lookup("icloud-mail-setup", JANE), None, "nothing went to the keychain");
     assert_eq!(stray_home_files(&keyring.home()), Vec::<String>::new());

@@ -27,7 +27,8 @@ fn keyring_with_password(password: &str) -> KeyringSession {
 
 /// `icloud-mail-setup export …` in the session, into `dir`; returns the file.
 fn export(session: &KeyringSession, dir: &Path, format: &str, name: Option<&str>, extra: &[&str]) -> PathBuf {
-    let file = dir.join(format!("out.{format}"));
+    // Thunderbird for Android's QR code is an image: its file name says which kind (`.png` or `.svg`).
+    let file = dir.join(if format == "thunderbird-android-qr" { "out.png".to_owned() } else { format!("out.{format}") });
     let mut command = session.command(app());
     command.args(["export", "--address", ADDRESS, "--login", LOGIN, "--format", format, "--force", "--output"]).arg(&file).args(extra);
     if let Some(name) = name {

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+use icloud_mail_tests::dovecot::Dovecot;
 use icloud_mail_tests::keyring::KeyringSession;
 
 const LOGIN: &str = "jane.doe@icloud.com";
@@ -15,7 +15,7 @@ const ADDRESS: &str = "jane@family.example";
 
 use icloud_mail_tests::terminal::Terminal;
 use icloud_mail_tests::thunderbird;
-use icloud_mail_tests::{app_binary as app, fresh_password, fresh_token, wait_until};
+use icloud_mail_tests::{app_binary as app, fresh_token, wait_until};
 
 use icloud_mail_tests::{assert_ok, run_with_stdin as run};
 
@@ -34,9 +34,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let password = fresh_password();
-        let server = Dovecot::start(&[MailUser::new(LOGIN, &password)]).expect("start Dovecot");
-        let session = KeyringSession::with_keyring();
+        let (password, server, session) = icloud_mail_tests::mailbox_and_keyring(LOGIN);
         let out = run(
             session.command(app()).args(["keychain", "set", "--address", LOGIN, "--password-stdin"]),
             format!("{password}\n").as_bytes(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+use icloud_mail_tests::dovecot::Dovecot;
 use icloud_mail_tests::keyring::KeyringSession;
 use icloud_mail_tests::processes::Service;
 use icloud_mail_tests::thunderbird;
@@ -27,9 +27,8 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let password = fresh_password();
-        let server = Dovecot::start(&[MailUser::new(LOGIN, &password)]).expect("start Dovecot");
-        World { password, server, session: KeyringSession::with_keyring() }
+        let (password, server, session) = icloud_mail_tests::mailbox_and_keyring(LOGIN);
+        World { password, server, session }
     }
 
     /// `icloud-mail-setup thunderbird add --json` for Jane into `profile`, with `extra` flags and `stdin`.

@@ -62,13 +62,7 @@ impl World {
         // The connection test, as a person or a script runs it: the password on standard input, the servers
         // given, the report kept.
         let mut probe = session.command(app());
-        probe
-            .args(["probe", "--address", address, "--password-stdin", "--json"])
-            .args(["--imap", &format!("{}:{}", server.host(), server.imaps_port)])
-            .args(["--smtp", &format!("{}:{}", server.host(), server.submission_port)])
-            .args(["--smtp-fallback", &format!("{}:{}", server.host(), server.submissions_port)])
-            .arg("--ca-file")
-            .arg(server.ca_path());
+        probe.args(["probe", "--address", address, "--password-stdin", "--json"]).args(server.app_args_with_fallback());
         let out = run(&mut probe, format!("{password}\n"));
         assert_ok(&out);
         let report = session.home().join("report.json");

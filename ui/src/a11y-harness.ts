@@ -50,19 +50,24 @@ mockIPC((cmd, args) => {
   // The save step's question: Thunderbird found (preselected), unless the scenario wants the bare question.
   if (cmd === "mail_apps_present") {
     const found = new URLSearchParams(location.search).get("apps") !== "none";
-    return ["thunderbird", "outlook", "apple_mail", "other_app", "terminal", "admin"].map((group) => ({
+    return ["thunderbird", "outlook", "apple_mail", "android_phone", "other_app", "terminal", "admin"].map((group) => ({
       group,
       present: found && group === "thunderbird",
+      asks_for_password: ["outlook", "apple_mail", "other_app"].includes(group),
     }));
   }
   if (cmd === "load_settings") return { mail_app: null };
   if (cmd === "save_choice") return null;
+  // A stand-in for the app's QR code (the audit reads the page, not the code): dark modules on a light square.
+  if (cmd === "thunderbird_android_qr")
+    return '<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="29" height="29" viewBox="0 0 29 29"><rect x="0" y="0" width="29" height="29" fill="#ffffff"/><path fill="#000000" d="M4 4h7v7H4V4M18 4h7v7h-7V4M4 18h7v7H4v-7"/></svg>';
   if (cmd === "export_profile") return "/home/jane/Downloads/icloud-mail-jane@icloud.com.prf";
   // As the core lists them: by mail-app group in the save step's order, then the registry's order.
   if (cmd === "export_formats")
     return [
       ["outlook-prf", "outlook"],
       ["apple-mobileconfig", "apple_mail"],
+      ["thunderbird-android-qr", "android_phone"],
       ["settings-text", "other_app"],
       ["settings-html", "other_app"],
       ["neomutt", "terminal"],

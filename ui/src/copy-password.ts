@@ -1,6 +1,7 @@
 // "Copy password": a button that asks the app to put the password on the clipboard (the tested one it still holds,
 // else the one saved in the keychain) and to empty the clipboard again after a minute. The page never receives the
 // password; it only says what happened. Offered wherever a mail app will ask for the password.
+import { failedCall } from "./diagnosis";
 import { t } from "./i18n";
 import { copyPassword } from "./ipc";
 import { line, problem } from "./outcome";
@@ -21,7 +22,7 @@ export function copyPasswordControl(id: string, address: string, login: string |
   status.setAttribute("role", "status");
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const r = await copyPassword(address, login);
+    const r = await copyPassword(address, login).catch((e: unknown) => ({ ok: false as const, error: failedCall(e) }));
     button.disabled = false;
     if (r.ok) {
       status.className = "outcome ok";

@@ -25,6 +25,7 @@ const facts: Required<Facts> = {
   pref: "mail.accountmanager.accounts",
   character: "U+202E RIGHT-TO-LEFT OVERRIDE",
   position: 5,
+  command: "end of DATA",
 };
 
 describe("diagnosis words", () => {

@@ -18,3 +18,9 @@ export function words(kind: DiagnosisKind, facts: Facts = {}, detail: string | n
 export function describe(d: Diagnosis): Words {
   return words(d.kind, d.facts, d.detail);
 }
+
+/** A call that failed without a diagnosis (the IPC itself broke, or the page's own code threw) as one, so that it is
+ * shown like any other verdict instead of leaving a blank part of the page. */
+export function failedCall(e: unknown): Diagnosis {
+  return { kind: "internal_error", facts: {}, detail: e instanceof Error ? e.message : String(e) };
+}

@@ -132,6 +132,19 @@ export function exportProfile(
   return call<string | null>("export_profile", { address, login, name, format, lang, saveAs });
 }
 
+/**
+ * Thunderbird for Android's QR code for the verified account, as SVG to show on screen. With `includePassword` the
+ * app draws the code with the password it holds; the page gets the picture, never the password.
+ */
+export function thunderbirdAndroidQr(
+  address: string,
+  login: string | null,
+  name: string | null,
+  includePassword: boolean,
+): Promise<Result<string>> {
+  return call<string>("thunderbird_android_qr", { address, login, name, includePassword });
+}
+
 export async function thunderbirdProfiles(): Promise<Result<ThunderbirdProfile[]>> {
   return call<ThunderbirdProfile[]>("thunderbird_profiles", {});
 }

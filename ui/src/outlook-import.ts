@@ -1,6 +1,7 @@
 // "Import into Outlook": where classic Outlook is installed (registered under App Paths), a button that asks the
 // app to start Outlook with the saved profile file (`outlook.exe /importprf "<path>"`, quoted by the app). The typed
 // command shown beside it stays the way when Outlook is not found or cannot be started.
+import { failedCall } from "./diagnosis";
 import { t } from "./i18n";
 import { outlookImport } from "./ipc";
 import { line, problem } from "./outcome";
@@ -20,7 +21,7 @@ export function outlookImportControl(path: string): HTMLElement {
   status.setAttribute("role", "status");
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const r = await outlookImport(path);
+    const r = await outlookImport(path).catch((e: unknown) => ({ ok: false as const, error: failedCall(e) }));
     button.disabled = false;
     if (r.ok) {
       status.className = "outcome ok";

@@ -17,6 +17,8 @@ export interface WizardState {
   done: string[];
   /** The mail app chosen on the save step (its path is what the Done step speaks of). */
   mailApp?: import("./bindings/ClientGroup").ClientGroup;
+  /** The save step's mail apps as the core describes them (which ask for the password themselves). */
+  mailApps?: import("./bindings/MailApp").MailApp[];
   /** The mail apps whose path did something (a file saved, the account added). */
   acted?: import("./bindings/ClientGroup").ClientGroup[];
   /** Where the password went, for what the Done step says comes next. */
@@ -25,6 +27,8 @@ export interface WizardState {
     keychain?: boolean;
     /** Added to Thunderbird with the password stored (it signs in without asking) or without (it asks). */
     thunderbird?: "stored" | "asks";
+    /** Thunderbird for Android's QR code was shown on screen, at some point with the password, or never with it. */
+    phone?: "with_password" | "without_password";
   };
 }
 

@@ -42,6 +42,8 @@ pub enum ClientGroup {
     Thunderbird,
     Outlook,
     AppleMail,
+    /// Thunderbird for Android on a phone: the QR code it scans.
+    AndroidPhone,
     /// neomutt, aerc, mbsync, msmtp.
     Terminal,
     /// Any other mail app: the settings card.
@@ -56,6 +58,7 @@ impl ClientGroup {
         ClientGroup::Thunderbird,
         ClientGroup::Outlook,
         ClientGroup::AppleMail,
+        ClientGroup::AndroidPhone,
         ClientGroup::OtherApp,
         ClientGroup::Terminal,
         ClientGroup::Admin,
@@ -67,9 +70,23 @@ impl ClientGroup {
             ClientGroup::Thunderbird => "thunderbird",
             ClientGroup::Outlook => "outlook",
             ClientGroup::AppleMail => "apple_mail",
+            ClientGroup::AndroidPhone => "android_phone",
             ClientGroup::Terminal => "terminal",
             ClientGroup::OtherApp => "other_app",
             ClientGroup::Admin => "admin",
+        }
+    }
+
+    /// Whether this group's mail app asks the person for the password itself, because nothing can hand it over: no
+    /// password command reads the keychain (as terminal clients' files do) and there is no profile to store it in
+    /// (as Thunderbird's). Where it asks, the save and Done steps offer "Copy password" (Thunderbird joins them
+    /// only when its password store could not be written). The one place this is decided; the page gets it with
+    /// each `MailApp`.
+    pub fn asks_for_password(self) -> bool {
+        match self {
+            ClientGroup::Outlook | ClientGroup::AppleMail | ClientGroup::OtherApp => true,
+            // The phone gets the password in its code or asks for it itself, on the phone: nothing to paste here.
+            ClientGroup::Thunderbird | ClientGroup::AndroidPhone | ClientGroup::Terminal | ClientGroup::Admin => false,
         }
     }
 
@@ -131,6 +148,7 @@ registry! {
     OutlookAutodiscover = "outlook-autodiscover" => outlook_autodiscover in Admin,
     OutlookReg = "outlook-reg" => outlook_reg in Admin,
     AppleMobileconfig = "apple-mobileconfig" => apple_mobileconfig in AppleMail,
+    ThunderbirdAndroidQr = "thunderbird-android-qr" => thunderbird_android_qr in AndroidPhone,
     Neomutt = "neomutt" => neomutt in Terminal,
     Aerc = "aerc" => aerc in Terminal,
     Mbsync = "mbsync" => mbsync in Terminal,
@@ -207,6 +225,9 @@ pub struct ExportOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub autodiscover_xml_path: Option<String>,
+    /// The image Thunderbird for Android's QR code is saved as (`thunderbird-android-qr`): PNG unless SVG is asked.
+    #[serde(default)]
+    pub qr_image: thunderbird_android_qr::QrImage,
 }
 
 impl ExportOptions {
@@ -468,6 +489,7 @@ mod tests {
                 "outlook-autodiscover",
                 "outlook-reg",
                 "apple-mobileconfig",
+                "thunderbird-android-qr",
                 "neomutt",
                 "aerc",
                 "mbsync",

@@ -256,6 +256,14 @@ impl Ctx<'_> {
             .map_err(|_| Failure::new(DiagnosisKind::Timeout, format!("no answer during {step:?} before the deadline").to_lowercase()))
     }
 
+    /// `within` for one protocol command after the login (`CAPABILITY`, `SELECT`, `MAIL FROM`, …): a stall is
+    /// named after the command that got no answer.
+    async fn within_command<T>(&self, command: &str, fut: impl std::future::Future<Output = T>) -> Result<T, Failure> {
+        tokio::time::timeout_at(self.deadline.into(), fut)
+            .await
+            .map_err(|_| Failure::new(DiagnosisKind::Timeout, format!("no answer to {command} before the deadline")))
+    }
+
     /// Looks up and connects to `endpoint`, reporting both steps. The addresses are tried Happy Eyeballs style
     /// (`connect_any`) within one connect timeout; the first that answers wins.
     async fn connect(&self, side: Side, endpoint: &Endpoint) -> Result<TcpStream, Failure> {

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use futures::TryStreamExt as _;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
-use lettre::transport::smtp::extension::Extension;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -91,13 +90,13 @@ pub struct SendEvent {
     pub elapsed_ms: u64,
 }
 
-/// The send test's verdict: `ok`, `sender_rejected`, `message_not_received`, or a transport kind.
+/// The send test's verdict: `ok`, `sender_rejected`, `message_refused`, `message_not_received`, or a transport kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SendReport {
     pub diagnosis: Diagnosis,
     /// Milliseconds from the start to the verdict.
     pub elapsed_ms: u64,
-    /// The server's own words, if it gave any (the refusal of the sender).
+    /// The server's own words, if it gave any (its refusal of the sender or the message).
     pub server_text: Option<String>,
     /// When the server accepted the message, the message arrived, and it was removed (ms from the start).
     pub sent_ms: Option<u64>,
@@ -131,17 +130,18 @@ pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn F
     let mut run = Run { started, on_event, address: address.clone(), sent_ms: None, arrived_ms: None, removed_ms: None };
     let token = uuid::Uuid::new_v4().simple().to_string();
 
-    // Both sides signed in at once; the IMAP side also selects the inbox and starts watching it.
-    let (watch, sender) = tokio::join!(watch_inbox(&ctx, account, secret), ready_to_send(&ctx, account, secret));
-    let (mut watch, mut sender) = match (watch, sender) {
-        (Ok(watch), Ok(sender)) => (watch, sender),
-        (Err(failure), _) | (_, Err(failure)) => return run.failed(failure),
+    // Both sides signed in at once; the IMAP side also selects the inbox and starts watching it. The first side that
+    // fails ends both: the other is dropped (its connection closed) rather than waited for until the deadline.
+    let (mut watch, mut sender) = match tokio::try_join!(watch_inbox(&ctx, account, secret), ready_to_send(&ctx, account, secret)) {
+        Ok(both) => both,
+        Err(failure) => return run.failed(failure),
     };
 
     let message = compose(account, request.lang, &token);
-    if let Err(failure) = ctx.within(super::Step::Auth, send(&mut sender, &address, &message)).await.and_then(|sent| sent) {
+    if let Err(Refused { failure, command }) = send(&ctx, &mut sender, &address, &message).await {
         run.event(SendStep::Sent, StepStatus::Failed);
-        return run.failed(failure);
+        let facts = Facts { command: Some(command.to_owned()), ..Facts::default() };
+        return run.verdict(failure.kind, facts, Some(failure.detail), failure.server_text);
     }
     drop(sender);
     run.sent_ms = Some(run.event(SendStep::Sent, StepStatus::Ok));
@@ -236,10 +236,10 @@ async fn watch_inbox(ctx: &Ctx<'_>, account: &Account, secret: &Secret) -> Resul
         Ok(session) => session,
         Err((err, _)) => return Err(classify::from_imap(&err)),
     };
-    let capabilities = ctx.within(super::Step::Auth, session.capabilities()).await?.map_err(|e| imap_failure(&e, "CAPABILITY"))?;
+    let capabilities = ctx.within_command("CAPABILITY", session.capabilities()).await?.map_err(|e| imap_failure(&e, "CAPABILITY"))?;
     let (idle, uidplus, moves) = (capabilities.has_str("IDLE"), capabilities.has_str("UIDPLUS"), capabilities.has_str("MOVE"));
     let inbox = account.folders.inbox.clone().unwrap_or_else(|| "INBOX".to_owned());
-    ctx.within(super::Step::Auth, session.select(&inbox)).await?.map_err(|e| imap_failure(&e, "SELECT"))?;
+    ctx.within_command("SELECT", session.select(&inbox)).await?.map_err(|e| imap_failure(&e, "SELECT"))?;
     Ok(Watch { session: Some(session), idling: None, idle, uidplus, moves })
 }
 
@@ -363,31 +363,65 @@ async fn ready_to_send(ctx: &Ctx<'_>, account: &Account, secret: &Secret) -> Res
     }
 }
 
-/// MAIL FROM, RCPT TO, DATA and the message. A permanent refusal of the sender (MAIL FROM, RCPT TO or the end of
-/// DATA: servers differ in where they check the From address) is `sender_rejected`, with the server's words.
-async fn send(sender: &mut smtp::Secured, address: &str, message: &[u8]) -> Result<(), Failure> {
-    let from: lettre::Address =
-        address.parse().map_err(|e| Failure::new(DiagnosisKind::ProtocolError, format!("{address:?} cannot be sent from: {e}")))?;
-    let refused = |err: &lettre::transport::smtp::Error, stream: &super::smtp_stream::SmtpStream| {
-        let failure = stream.explain(classify::from_smtp(err, false));
-        if err.status().is_some() && err.is_permanent() {
-            Failure { kind: DiagnosisKind::SenderRejected, ..failure }
-        } else {
-            failure
+/// A refusal (or a failure) while handing the message over, and the command it answered.
+struct Refused {
+    failure: Failure,
+    /// `MAIL FROM`, `RCPT TO`, `DATA` or `end of DATA` (the reply to the message itself).
+    command: &'static str,
+}
+
+/// MAIL FROM, RCPT TO, DATA and the message, each within the send deadline. A permanent refusal is
+/// `sender_rejected` when it refuses the sender (see `refusal_kind`), else `message_refused`; either way with the
+/// server's words and the command it answered. The message is always 7-bit (`compose`), so no BODY parameter.
+async fn send(ctx: &Ctx<'_>, sender: &mut smtp::Secured, address: &str, message: &[u8]) -> Result<(), Refused> {
+    let from: lettre::Address = address.parse().map_err(|e| Refused {
+        failure: Failure::new(DiagnosisKind::ProtocolError, format!("{address:?} cannot be sent from: {e}")),
+        command: "MAIL FROM",
+    })?;
+    let stream = &sender.stream;
+    let conn = &mut sender.conn;
+    let refused = |command: &'static str| {
+        move |err: lettre::transport::smtp::Error| {
+            let failure = stream.explain(classify::from_smtp(&err, false));
+            let failure = if err.status().is_some() && err.is_permanent() {
+                Failure { kind: refusal_kind(command, failure.server_text.as_deref(), address), ..failure }
+            } else {
+                failure
+            };
+            Refused { failure, command }
         }
     };
-    let conn = &mut sender.conn;
-    let mut parameters = Vec::new();
-    if !message.is_ascii() && sender.info.supports_feature(Extension::EightBitMime) {
-        parameters.push(lettre::transport::smtp::extension::MailParameter::Body(
-            lettre::transport::smtp::extension::MailBodyParameter::EightBitMime,
-        ));
-    }
-    conn.command(Mail::new(Some(from.clone()), parameters)).await.map_err(|e| refused(&e, &sender.stream))?;
-    conn.command(Rcpt::new(from, Vec::new())).await.map_err(|e| refused(&e, &sender.stream))?;
-    conn.command(Data).await.map_err(|e| refused(&e, &sender.stream))?;
-    conn.message(message).await.map_err(|e| refused(&e, &sender.stream))?;
+    let late = |command: &'static str| move |failure: Failure| Refused { failure, command };
+    ctx.within_command("MAIL FROM", conn.command(Mail::new(Some(from.clone()), Vec::new())))
+        .await
+        .map_err(late("MAIL FROM"))?
+        .map_err(refused("MAIL FROM"))?;
+    ctx.within_command("RCPT TO", conn.command(Rcpt::new(from, Vec::new()))).await.map_err(late("RCPT TO"))?.map_err(refused("RCPT TO"))?;
+    ctx.within_command("DATA", conn.command(Data)).await.map_err(late("DATA"))?.map_err(refused("DATA"))?;
+    ctx.within_command("end of DATA", conn.message(message)).await.map_err(late("end of DATA"))?.map_err(refused("end of DATA"))?;
     Ok(())
+}
+
+/// What a permanent (5xx) refusal of `command` means. `sender_rejected` only for a refusal of the sender: any
+/// refusal of MAIL FROM, or a policy refusal (enhanced status 5.7.x) whose words name the sender's address, wherever
+/// the server makes its check (some check the From address only at the end of DATA). Every other refusal — a
+/// recipient, the size, the content — is `message_refused`: telling the person to fix their sender address would
+/// send them after the wrong fix.
+fn refusal_kind(command: &str, server_text: Option<&str>, sender: &str) -> DiagnosisKind {
+    if command == "MAIL FROM" {
+        return DiagnosisKind::SenderRejected;
+    }
+    let text = server_text.unwrap_or_default().to_lowercase();
+    // `550 5.7.1 <x>: …`: the enhanced status code (RFC 3463) follows the reply code; a relay in between may put its
+    // own generic one in front (`550 5.0.0 5.7.1 …`), so every code before the words counts.
+    let is_code =
+        |word: &str| word.split('.').count() == 3 && word.split('.').all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let policy = text.split_whitespace().skip(1).take_while(|w| is_code(w)).any(|code| code.starts_with("5.7."));
+    if policy && text.contains(&sender.to_lowercase()) {
+        DiagnosisKind::SenderRejected
+    } else {
+        DiagnosisKind::MessageRefused
+    }
 }
 
 /// The test message: From and To the sender address, the subject and body in `lang`, the token in its own header.
@@ -449,6 +483,28 @@ fn rfc5322_date(now: std::time::SystemTime) -> String {
 mod tests {
     use super::*;
     use crate::address::Address;
+
+    #[test]
+    fn only_a_refusal_of_the_sender_is_sender_rejected() {
+        let jane = "Jane@iCloud.com";
+        let kind = |command, text: &str| refusal_kind(command, Some(text), jane);
+        // MAIL FROM refused, whatever the words.
+        assert_eq!(kind("MAIL FROM", "550 5.7.1 <jane@icloud.com>: sender address rejected"), DiagnosisKind::SenderRejected);
+        assert_eq!(kind("MAIL FROM", "553 mailbox name not allowed"), DiagnosisKind::SenderRejected);
+        // The message refused for its size, or a recipient refused: not the sender's fault.
+        assert_eq!(kind("end of DATA", "552 5.3.4 Message size exceeds fixed maximum message size"), DiagnosisKind::MessageRefused);
+        assert_eq!(kind("RCPT TO", "550 5.1.1 <jane@icloud.com>: mailbox unavailable"), DiagnosisKind::MessageRefused);
+        assert_eq!(kind("DATA", "554 5.5.1 No valid recipients"), DiagnosisKind::MessageRefused);
+        // A policy refusal that names the sender, where the server checks it late.
+        assert_eq!(kind("end of DATA", "550 5.7.1 <jane@icloud.com>: sender address rejected"), DiagnosisKind::SenderRejected);
+        assert_eq!(kind("RCPT TO", "554 5.7.1 sender jane@icloud.com not allowed"), DiagnosisKind::SenderRejected);
+        assert_eq!(kind("end of DATA", "550 5.0.0 5.7.1 <jane@icloud.com>: sender address rejected"), DiagnosisKind::SenderRejected);
+        // Words that merely mention 5.7.1 are not a code.
+        assert_eq!(kind("end of DATA", "552 size too big for jane@icloud.com, see 5.7.1"), DiagnosisKind::MessageRefused);
+        // A policy refusal that names someone else, or no one.
+        assert_eq!(kind("end of DATA", "554 5.7.1 Message rejected as spam"), DiagnosisKind::MessageRefused);
+        assert_eq!(refusal_kind("RCPT TO", None, jane), DiagnosisKind::MessageRefused);
+    }
 
     #[test]
     fn dates_are_rfc5322() {

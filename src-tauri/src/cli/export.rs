@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use icloud_mail_core::export::outlook_reg::is_absolute_windows_path;
+use icloud_mail_core::export::thunderbird_android_qr::QrImage;
 use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportOptions, PasswordCommand};
 use icloud_mail_core::{Facts, Lang};
 
@@ -44,7 +45,11 @@ pub fn formats_help() -> String {
     help.push_str(
         "\nNo file ever holds the password. Without --output the file gets the format's usual name in the current folder. \
          An existing file is replaced only with --force; files are written atomically (on Linux and macOS readable by \
-         you only). The settings card is written in the language of --lang.\n\n",
+         you only). The settings card is written in the language of --lang.\n\n\
+         thunderbird-android-qr writes the QR code Thunderbird for Android scans (Add account → Import settings → \
+         Scan QR code) as FILE.png or FILE.svg, as --output's extension says (PNG without --output or with -). It \
+         never holds the password, from here or from --verified: the phone asks for it once. A code with the password \
+         exists only in the window, on screen, when the person ticks \"Include the app-specific password\".\n\n",
     );
     help.push_str(super::verified::HELP);
     help.push_str(
@@ -63,7 +68,7 @@ pub struct ExportArgs {
     /// The client format (see below).
     #[arg(long, value_name = "F", value_parser = format_parser())]
     pub format: ExportFormat,
-    /// The file to write, or `-` for standard output.
+    /// The file to write, or `-` for standard output (thunderbird-android-qr: FILE.png or FILE.svg).
     #[arg(long, value_name = "PATH|-")]
     pub output: Option<PathBuf>,
     /// Replace the output file if it exists.
@@ -114,7 +119,21 @@ fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
         PasswordSource::SecretTool => PasswordCommand::SecretTool,
         PasswordSource::Security => PasswordCommand::Security,
     };
-    Ok(ExportOptions { ca_file, password_command, lang, autodiscover_xml_path })
+    let qr_image = qr_image(args.format, args.output.as_deref())?;
+    Ok(ExportOptions { ca_file, password_command, lang, autodiscover_xml_path, qr_image })
+}
+
+/// The image the QR code is written as: the output file's extension, `.png` or `.svg` (PNG for standard output and
+/// the usual name).
+fn qr_image(format: ExportFormat, output: Option<&Path>) -> Result<QrImage, String> {
+    let Some(path) = output.filter(|p| *p != Path::new("-")) else { return Ok(QrImage::Png) };
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("svg") => Ok(QrImage::Svg),
+        Some("png") => Ok(QrImage::Png),
+        _ if format != ExportFormat::ThunderbirdAndroidQr => Ok(QrImage::Png),
+        _ => Err(format!("--output {}: {format} writes FILE.png or FILE.svg", path.display())),
+    }
 }
 
 pub fn run(args: ExportArgs, out: Output) -> u8 {

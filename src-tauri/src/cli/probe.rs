@@ -27,14 +27,16 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
         JSON: one object with \"address\" and \"login\" (the account tested), \"imap\" and \"smtp\" (each: kind, host, port, \
         security, username, elapsed_ms, message, hint, server_text, detail, attempts, …; for imap also folders: \
         inbox, sent, drafts, trash, junk, archive, each a folder name or null, and delimiter) and \"domain\" for \
-        custom domains, and with --send-test \"send\" (kind, elapsed_ms, message, hint, server_text, detail, sent_ms, \
-        arrived_ms, removed_ms). Save it to a file and give it to export --verified or thunderbird add --verified: they then \
+        custom domains, and with --send-test \"send\" (kind, elapsed_ms, message, hint, server_text, detail, command, \
+        sent_ms, arrived_ms, removed_ms). Save it to a file and give it to export --verified or thunderbird add --verified: they then \
         write exactly the servers, usernames and folders this test signed in with. kind is one of ok, auth_rejected, \
         tls_certificate_expired, tls_certificate_wrong_host, tls_certificate_untrusted, tls_handshake_failed, \
         tls_verifier_unavailable (the certificate check itself could not be set up on this computer), \
         starttls_unavailable, connection_refused, timeout, dns_failure, server_closed, protocol_error; send's kind \
         also sender_rejected (the server refused this address as the sender: an iCloud+ custom-domain address or an \
-        alias not yet set up in iCloud) or message_not_received (sent, but not in the inbox in time).\n\n\
+        alias not yet set up in iCloud), message_refused (the sender was accepted but the server refused the message \
+        itself, at RCPT TO, DATA or the end of DATA, named in command; its words in server_text) or \
+        message_not_received (sent, but not in the inbox in time).\n\n\
         With --send-test, one message is sent to the address itself and removed from the inbox once it arrives; \
         nothing else in the mailbox is touched.\n\n\
         Exit codes: 0 both sides ok (and with --send-test the message came back), 1 a server said no or could not \
@@ -203,8 +205,9 @@ fn side_json(r: &SideReport, lang: Lang) -> Value {
     })
 }
 
-/// The send test as the `send` member: `kind`, `elapsed_ms`, `message`, `hint`, `server_text`, `detail`, and the
-/// times of its steps (`sent_ms`, `arrived_ms`, `removed_ms`, each null when the step was not reached).
+/// The send test as the `send` member: `kind`, `elapsed_ms`, `message`, `hint`, `server_text`, `detail`, `command`
+/// (the SMTP command a refusal answered, else null), and the times of its steps (`sent_ms`, `arrived_ms`,
+/// `removed_ms`, each null when the step was not reached).
 pub fn send_json(r: &SendReport, lang: Lang) -> Value {
     json!({
         "kind": r.kind(),
@@ -213,6 +216,7 @@ pub fn send_json(r: &SendReport, lang: Lang) -> Value {
         "hint": r.diagnosis.hint(lang),
         "server_text": r.server_text,
         "detail": r.diagnosis.detail,
+        "command": r.diagnosis.facts.command,
         "sent_ms": r.sent_ms,
         "arrived_ms": r.arrived_ms,
         "removed_ms": r.removed_ms,

@@ -4,4 +4,4 @@
  * The mail apps a person chooses between on the save step, and the groups of the command line's format list.
  * Each format belongs to exactly one; its words are the catalogue's `group.<id>.name` and `group.<id>.how`.
  */
-export type ClientGroup = "thunderbird" | "outlook" | "apple_mail" | "terminal" | "other_app" | "admin";
+export type ClientGroup = "thunderbird" | "outlook" | "apple_mail" | "android_phone" | "terminal" | "other_app" | "admin";

@@ -31,4 +31,8 @@ character?: string,
 /**
  * Where in the text (1-based, counted in characters).
  */
-position?: number, };
+position?: number, 
+/**
+ * The protocol command a server's refusal answered (`MAIL FROM`, `RCPT TO`, `DATA`, `end of DATA`).
+ */
+command?: string, };

@@ -9,4 +9,8 @@ export type MailApp = { group: ClientGroup,
  * This computer has the app, as far as can be told (Thunderbird profiles; classic Outlook registered with
  * Windows). The page adds Apple Mail on macOS itself.
  */
-present: boolean, };
+present: boolean, 
+/**
+ * The app asks for the password itself (`ClientGroup::asks_for_password`): the page offers "Copy password".
+ */
+asks_for_password: boolean, };

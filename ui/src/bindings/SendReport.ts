@@ -2,7 +2,7 @@
 import type { Diagnosis } from "./Diagnosis";
 
 /**
- * The send test's verdict: `ok`, `sender_rejected`, `message_not_received`, or a transport kind.
+ * The send test's verdict: `ok`, `sender_rejected`, `message_refused`, `message_not_received`, or a transport kind.
  */
 export type SendReport = { diagnosis: Diagnosis, 
 /**
@@ -10,7 +10,7 @@ export type SendReport = { diagnosis: Diagnosis,
  */
 elapsed_ms: number, 
 /**
- * The server's own words, if it gave any (the refusal of the sender).
+ * The server's own words, if it gave any (its refusal of the sender or the message).
  */
 server_text: string | null, 
 /**

@@ -6,6 +6,7 @@ import { copyPasswordControl } from "../copy-password";
 import { t } from "../i18n";
 import { forgetTestedPassword } from "../ipc";
 import { forgetPassword } from "../secret";
+import { asksForPassword } from "./save";
 import { el, text, type Step, type StepContext } from "../wizard";
 
 /** What the Done step says for the chosen app: the catalogue key of its sentence, and whether that app will ask
@@ -22,11 +23,11 @@ export function doneSentence(state: WizardState): { key: string; asks: boolean }
       if (handoff.thunderbird === "stored") return { key: "done.say.thunderbird_stored", asks: false };
       if (handoff.thunderbird === "asks") return { key: "done.say.thunderbird_asks", asks: true };
       return { key: "done.say.other_app", asks: true };
-    case "outlook":
-    case "apple_mail":
-    case "other_app":
-      return { key: `done.say.${app}`, asks: true };
+    case "android_phone":
+      return { key: `done.say.android_phone${handoff.phone === "with_password" ? "_with_password" : ""}`, asks: false };
     default:
+      // The apps that ask for the password themselves (the core says which): their sentence and "Copy password".
+      if (asksForPassword(state.mailApps ?? [], app)) return { key: `done.say.${app}`, asks: true };
       return { key: "done.say.admin", asks: false };
   }
 }

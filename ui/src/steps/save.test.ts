@@ -11,6 +11,7 @@ import { password, setPassword } from "../secret";
 import { Wizard } from "../wizard";
 import { preselect, saveStep } from "./save";
 import { doneStep } from "./done";
+import { JANE } from "./testing";
 import type { ClientGroup } from "../bindings/ClientGroup";
 
 const GROUPS: ClientGroup[] = ["thunderbird", "outlook", "apple_mail", "other_app", "terminal", "admin"];
@@ -39,10 +40,15 @@ let dialog: string | null;
 let calls: { cmd: string; args: Record<string, unknown> }[];
 /** What thunderbird_add answers: a refusal, or an outcome (with the password stored, or locked out by a primary
  * password). */
-let tbAdd: "running" | "added_with_warning" | "added_primary_password";
+let tbAdd: "running" | "added_with_warning" | "added_primary_password" | "broken";
 /** The apps `mail_apps_present` says this computer has, and the choice `load_settings` remembers. */
 let present: ClientGroup[];
 let remembered: ClientGroup | null;
+/** The apps the core says ask for the password themselves (`ClientGroup::asks_for_password`). */
+let asking: ClientGroup[];
+/** `mail_apps_present` fails outright (not with a diagnosis). */
+let appsFail: boolean;
+
 /** The Thunderbird profiles found (the default: one). */
 let profiles: unknown[] | null;
 const mockThunderbirdProfiles = (list: unknown[]) => (profiles = list);
@@ -57,6 +63,8 @@ beforeEach(() => {
   tbAdd = "running";
   present = ["thunderbird"];
   remembered = null;
+  asking = ["outlook", "apple_mail", "other_app"];
+  appsFail = false;
   profiles = null;
   setPassword("abcd-efgh-ijkl-mnop");
   mockIPC((cmd, args) => {
@@ -87,6 +95,7 @@ beforeEach(() => {
         ];
       case "thunderbird_add":
         if (tbAdd === "running") throw diag("thunderbird_running");
+        if (tbAdd === "broken") throw new Error("the helper's answer could not be read");
         return {
           outcome: "added",
           profile: "/home/j/.thunderbird/a.default-release",
@@ -125,7 +134,12 @@ beforeEach(() => {
       case "save_choice":
         return null;
       case "mail_apps_present":
-        return GROUPS.map((group) => ({ group, present: present.includes(group) }));
+        if (appsFail) throw new Error("the IPC broke");
+        return GROUPS.map((group) => ({
+          group,
+          present: present.includes(group),
+          asks_for_password: asking.includes(group),
+        }));
       case "load_settings":
         return { mail_app: remembered };
     }
@@ -149,14 +163,7 @@ async function choose(group: ClientGroup) {
 const sentence = () => document.querySelector("#done-sentence")!.textContent;
 
 function start(): Wizard {
-  const address = {
-    address: "jane@icloud.com",
-    local_part: "jane",
-    domain: "icloud.com",
-    domain_unicode: "icloud.com",
-    kind: { type: "icloud" as const },
-  };
-  return new Wizard(document.getElementById("app")!, [saveStep(), doneStep()], { address, done: [] });
+  return new Wizard(document.getElementById("app")!, [saveStep(), doneStep()], { address: { ...JANE }, done: [] });
 }
 
 /** Every piece of text a person can read or hear on the page: text nodes, labels and button names. */
@@ -273,6 +280,53 @@ describe("one path per choice", () => {
     expect(details.querySelector("#summary")!.textContent).toContain(
       t("done.thunderbird_with_password", { name: "default-release" }),
     );
+  });
+
+  it("Thunderbird: Add is disabled while the app adds the account, and usable again once it answered", async () => {
+    start();
+    await settle();
+    const add = document.querySelector<HTMLButtonElement>("#tb-add-0")!;
+    add.click();
+    expect(add.disabled).toBe(true);
+    add.click(); // a second press while it runs does nothing
+    await settle();
+    expect(calls.filter((c) => c.cmd === "thunderbird_add")).toHaveLength(1);
+    expect(add.disabled).toBe(false);
+    expect(document.querySelector("#tb-profiles")!.textContent).toContain(t("diagnosis.thunderbird_running.message"));
+  });
+
+  it("a call that fails outright shows what happened instead of leaving the step blank", async () => {
+    tbAdd = "broken";
+    start();
+    await settle();
+    click("#tb-add-0");
+    await settle();
+    const outcome = document.querySelector("#tb-profiles .outcome")!;
+    expect(outcome.getAttribute("data-kind")).toBe("internal_error");
+    expect(outcome.textContent).toContain(en["diagnosis.internal_error.message"]);
+    expect(document.querySelector<HTMLButtonElement>("#tb-add-0")!.disabled).toBe(false);
+
+    appsFail = true;
+    document.body.innerHTML = '<div id="app"></div>';
+    start();
+    await settle();
+    expect(document.querySelector(".save-step")!.textContent).toContain(en["diagnosis.internal_error.message"]);
+  });
+
+  it("offers Copy password where the core says the app asks for it, and nowhere else", async () => {
+    // Were the core to say terminal clients ask and Outlook does not, the page would follow it.
+    asking = ["terminal"];
+    start();
+    await settle();
+    await choose("terminal");
+    expect(document.querySelector("#copy-password-terminal")).not.toBeNull();
+    await choose("outlook");
+    expect(document.querySelector("#copy-password-outlook")).toBeNull();
+    click("#save-as-outlook-prf");
+    await settle();
+    click("#next");
+    expect(document.querySelector("#copy-password-done")).toBeNull();
+    expect(sentence()).toBe(t("done.say.admin"));
   });
 
   it("Thunderbird: says why it did not get the password, and offers it to paste, here and on Done", async () => {

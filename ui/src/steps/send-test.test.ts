@@ -52,7 +52,7 @@ beforeEach(() => {
     if (cmd !== "run_send_test") throw new Error(`unexpected ${cmd}`);
     const channel = (args as { onEvent: Channel<SendEvent> }).onEvent;
     const send = (e: SendEvent) => channel.onmessage(e);
-    const rejected = sendKind === "sender_rejected";
+    const rejected = sendKind === "sender_rejected" || sendKind === "message_refused";
     send({ step: "sent", status: rejected ? "failed" : "ok", elapsed_ms: 410 });
     if (hold) await hold;
     if (!rejected) send({ step: "arrived", status: sendKind === "ok" ? "ok" : "failed", elapsed_ms: 530 });
@@ -60,11 +60,20 @@ beforeEach(() => {
     const report: SendReport = {
       diagnosis: {
         kind: sendKind,
-        facts: { address: "jane@icloud.com", ...(sendKind === "message_not_received" ? { seconds: 30 } : {}) },
+        facts: {
+          address: "jane@icloud.com",
+          ...(sendKind === "message_not_received" ? { seconds: 30 } : {}),
+          ...(sendKind === "message_refused" ? { command: "end of DATA" } : {}),
+        },
         detail: null,
       },
       elapsed_ms: 600,
-      server_text: rejected ? "550 5.7.1 <jane@icloud.com>: sender address rejected: not one of your addresses" : null,
+      server_text:
+        sendKind === "message_refused"
+          ? "552 5.3.4 Message size exceeds fixed maximum message size"
+          : rejected
+            ? "550 5.7.1 <jane@icloud.com>: sender address rejected: not one of your addresses"
+            : null,
       sent_ms: rejected ? null : 410,
       arrived_ms: sendKind === "ok" ? 530 : null,
       removed_ms: sendKind === "ok" ? 600 : null,
@@ -140,6 +149,23 @@ describe("send test", () => {
     expect([...document.querySelectorAll("#send-steps li")].map((li) => li.textContent)).toEqual([
       "Nicht gesendet (410 ms)",
     ]);
+  });
+
+  it("says the message itself was refused, where and in the server's words, without blaming the address", async () => {
+    sendKind = "message_refused";
+    start();
+    await settle();
+    button().click();
+    await settle();
+    const verdict = document.querySelector("#verdict-send")!;
+    expect(verdict.getAttribute("data-kind")).toBe("message_refused");
+    expect(verdict.textContent).toContain(
+      en["diagnosis.message_refused.message"]
+        .replace("{address}", "jane@icloud.com")
+        .replace("{command}", "end of DATA"),
+    );
+    expect(verdict.textContent).toContain("552 5.3.4 Message size exceeds fixed maximum message size");
+    expect(verdict.textContent).not.toContain(en["diagnosis.sender_rejected.hint"]);
   });
 
   it("says a message that did not arrive may still come", async () => {

@@ -137,18 +137,6 @@ fn unreadable(path: &Path, detail: String) -> Diagnosis {
     Diagnosis::new(DiagnosisKind::ThunderbirdLoginsUnreadable, facts_path(path), Some(detail))
 }
 
-fn refuse_if_running(profile: &Path) -> Result<(), Diagnosis> {
-    match super::lock::profile_in_use(profile) {
-        Ok(false) => Ok(()),
-        Ok(true) => Err(Diagnosis::new(DiagnosisKind::ThunderbirdRunning, facts_path(profile), None)),
-        Err(e) => Err(Diagnosis::new(
-            DiagnosisKind::ThunderbirdRunning,
-            facts_path(profile),
-            Some(format!("the profile lock could not be tested: {e}")),
-        )),
-    }
-}
-
 /// logins.json as read: the whole document (every field kept) and its login list.
 struct Document {
     root: Map<String, Value>,
@@ -226,73 +214,128 @@ fn matches(doc: &Document, wanted: &[ServerLogin], password: &Secret, store: Opt
 }
 
 /// Stores `password` for each of `wanted` in `profile`'s login store through `nss`. Refused while Thunderbird runs
-/// and when a primary password locks the store; logins.json that cannot be read safely is left alone. Nothing is
-/// written when the store already holds exactly these logins.
+/// (or when its lock cannot be tested) and when a primary password locks the store; logins.json that cannot be read
+/// safely is left alone. Nothing is written when the store already holds exactly these logins. In steps: read
+/// logins.json, look (read-only) for what is there, back both files up, encrypt, merge, write.
 pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, nss: &dyn Nss, now_ms: u64) -> Result<Stored, Diagnosis> {
     if !profile.is_dir() {
         return Err(Diagnosis::new(DiagnosisKind::ThunderbirdProfileNotFound, facts_path(profile), None));
     }
-    refuse_if_running(profile)?;
+    super::refuse_if_running(profile)?;
     let logins_path = profile.join("logins.json");
     let key_path = profile.join("key4.db");
-    let original = match std::fs::read(&logins_path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(unreadable(&logins_path, e.to_string())),
-    };
-    let mut doc = Document::parse(&logins_path, original.as_deref())?;
-
-    // First look without changing anything: a primary password, and what is there already.
-    let found = if key_path.exists() {
-        let mut store = nss.open(profile, false).map_err(|e| e.diagnosis(profile))?;
-        matches(&doc, wanted, password, Some(store.as_mut()))
-    } else {
-        matches(&doc, wanted, password, None)
-    };
+    let mut doc = read_logins(&logins_path)?;
+    let found = look(profile, &key_path, &doc, wanted, password, nss)?;
     if found.iter().all(|(_, same)| *same) {
         return Ok(Stored { changed: false, backups: Vec::new() });
     }
+    let mut backups = Backups::of(&[&logins_path, &key_path])?;
+    let encrypted = encrypt_all(profile, &key_path, wanted, password, nss, &mut backups)?;
+    merge(&mut doc, wanted, &found, encrypted, now_ms);
+    let bytes = serde_json::to_vec(&Value::Object(doc.root)).map_err(|e| write_failed(&logins_path, &e))?;
+    // Thunderbird may have started meanwhile: it would overwrite logins.json from memory when it saves a login.
+    super::refuse_if_running(profile)?;
+    crate::export::replace_keeping_permissions(&logins_path, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
+    Ok(Stored { changed: true, backups: backups.keep() })
+}
 
-    let mut backups = Vec::new();
-    for path in [&logins_path, &key_path] {
-        if path.exists() {
-            let copy = backup(path).map_err(|e| write_failed(path, &e))?;
-            backups.push(copy.display().to_string());
+/// logins.json as it is (a new, empty document when there is none).
+fn read_logins(logins_path: &Path) -> Result<Document, Diagnosis> {
+    let original = match std::fs::read(logins_path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(unreadable(logins_path, e.to_string())),
+    };
+    Document::parse(logins_path, original.as_deref())
+}
+
+/// What is there already, looked at without changing anything (and so a primary password found before any change).
+fn look(
+    profile: &Path,
+    key_path: &Path,
+    doc: &Document,
+    wanted: &[ServerLogin],
+    password: &Secret,
+    nss: &dyn Nss,
+) -> Result<Vec<(Vec<usize>, bool)>, Diagnosis> {
+    if !key_path.exists() {
+        return Ok(matches(doc, wanted, password, None));
+    }
+    let mut store = nss.open(profile, false).map_err(|e| e.diagnosis(profile))?;
+    Ok(matches(doc, wanted, password, Some(store.as_mut())))
+}
+
+/// The copies of logins.json and key4.db made before a change. Dropped, they are removed again — a change that did
+/// not happen needs no backup — unless `keep` was called (the change was written) or `keep_on_drop` (key4.db may
+/// have changed on the way).
+struct Backups {
+    paths: Vec<PathBuf>,
+    keep: bool,
+}
+
+impl Backups {
+    /// Copies each of `paths` that exists beside itself (`<name>.bak-<unix time>`, owner only).
+    fn of(paths: &[&Path]) -> Result<Backups, Diagnosis> {
+        let mut backups = Backups { paths: Vec::new(), keep: false };
+        for path in paths.iter().filter(|p| p.exists()) {
+            backups.paths.push(backup(path).map_err(|e| write_failed(path, &e))?);
+        }
+        Ok(backups)
+    }
+
+    fn keep_on_drop(&mut self) {
+        self.keep = true;
+    }
+
+    /// The change was written: the backups stay, and here is where.
+    fn keep(mut self) -> Vec<String> {
+        self.keep = true;
+        self.paths.iter().map(|p| p.display().to_string()).collect()
+    }
+}
+
+impl Drop for Backups {
+    fn drop(&mut self) {
+        if !self.keep {
+            for path in &self.paths {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
-    let forget_backups = |backups: &[String]| {
-        for b in backups {
-            let _ = std::fs::remove_file(b);
-        }
-    };
-    let key4_before = std::fs::read(&key_path).ok();
-    let encrypted = {
-        let mut store = match nss.open(profile, true) {
-            Ok(store) => store,
-            Err(e) => {
-                forget_backups(&backups);
-                return Err(e.diagnosis(profile));
-            }
-        };
-        let mut out = Vec::new();
-        for login in wanted {
-            let user = store.encrypt(login.username.as_bytes());
-            let pass = store.encrypt(password.expose().as_bytes());
-            match (user, pass) {
-                (Ok(u), Ok(p)) => out.push((b64(&u), b64(&p))),
-                (Err(e), _) | (_, Err(e)) => {
-                    drop(store);
-                    if std::fs::read(&key_path).ok() == key4_before {
-                        forget_backups(&backups);
-                    }
-                    return Err(unreadable(&key_path, e));
-                }
-            }
-        }
-        out
-    };
+}
 
-    // Update in place the first login that is each wanted one, drop its duplicates, add the missing ones.
+/// The username and password of each wanted login, encrypted with the profile's key (key4.db is made when there is
+/// none). Once key4.db may have changed, its backup is kept whatever happens next.
+fn encrypt_all(
+    profile: &Path,
+    key_path: &Path,
+    wanted: &[ServerLogin],
+    password: &Secret,
+    nss: &dyn Nss,
+    backups: &mut Backups,
+) -> Result<Vec<(String, String)>, Diagnosis> {
+    let key4_before = std::fs::read(key_path).ok();
+    let mut store = nss.open(profile, true).map_err(|e| e.diagnosis(profile))?;
+    let mut out = Vec::new();
+    for login in wanted {
+        match (store.encrypt(login.username.as_bytes()), store.encrypt(password.expose().as_bytes())) {
+            (Ok(u), Ok(p)) => out.push((b64(&u), b64(&p))),
+            (Err(e), _) | (_, Err(e)) => {
+                drop(store);
+                if std::fs::read(key_path).ok() != key4_before {
+                    backups.keep_on_drop();
+                }
+                return Err(unreadable(key_path, e));
+            }
+        }
+    }
+    backups.keep_on_drop();
+    Ok(out)
+}
+
+/// Updates in place the first login that is each wanted one, drops its duplicates, and adds the missing ones with
+/// the fields Thunderbird's `#addLogin` writes.
+fn merge(doc: &mut Document, wanted: &[ServerLogin], found: &[(Vec<usize>, bool)], encrypted: Vec<(String, String)>, now_ms: u64) {
     let mut remove: Vec<usize> = Vec::new();
     let mut next_id = doc.root.get("nextId").and_then(Value::as_u64).unwrap_or(1);
     let max_id = doc.logins().iter().filter_map(|l| l.get("id").and_then(Value::as_u64)).max().unwrap_or(0);
@@ -300,7 +343,7 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
     let mut added = Vec::new();
     let items = doc.root.entry("logins").or_insert_with(|| Value::Array(Vec::new()));
     let Value::Array(items) = items else { unreachable!("checked in parse") };
-    for ((login, (found, _)), (user, pass)) in wanted.iter().zip(&found).zip(encrypted) {
+    for ((login, (found, _)), (user, pass)) in wanted.iter().zip(found).zip(encrypted) {
         match found.split_first() {
             Some((&first, rest)) => {
                 let Some(item) = items[first].as_object_mut() else { unreachable!("parse checked every login is an object") };
@@ -343,12 +386,6 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
     }
     items.extend(added);
     doc.root.insert("nextId".into(), next_id.into());
-    let bytes = serde_json::to_vec(&Value::Object(doc.root)).map_err(|e| write_failed(&logins_path, &e))?;
-
-    // Thunderbird may have started meanwhile: it would overwrite logins.json from memory when it saves a login.
-    refuse_if_running(profile)?;
-    crate::export::replace_keeping_permissions(&logins_path, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
-    Ok(Stored { changed: true, backups })
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -565,12 +602,45 @@ mod tests {
             let want = if nss.missing { DiagnosisKind::ThunderbirdNssUnavailable } else { DiagnosisKind::ThunderbirdPrimaryPassword };
             assert_eq!(err.kind, want);
             assert_eq!(*nss.opened.borrow(), [false], "never opened for writing");
-            let mut names: Vec<String> =
-                std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-            names.sort();
-            assert_eq!(names, ["key4.db", "logins.json"], "no backup, no temporary file");
+            assert_eq!(names(dir.path()), ["key4.db", "logins.json"], "no backup, no temporary file");
             assert_eq!(std::fs::read(dir.path().join("logins.json")).unwrap(), b"{\"logins\":[],\"nextId\":1}");
         }
+    }
+
+    /// The profile's file names, sorted.
+    fn names(profile: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(profile).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn backups_made_for_a_change_that_did_not_happen_are_removed_again() {
+        // No key4.db yet, so nothing is opened before the backup of logins.json; then NSS cannot be loaded.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("logins.json"), b"{\"logins\":[],\"nextId\":1}").unwrap();
+        let nss = FakeNss { key: "k1", missing: true, ..FakeNss::default() };
+        let err = store_logins(dir.path(), &server_logins(&account()), &secret("pw"), &nss, 1).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::ThunderbirdNssUnavailable);
+        assert_eq!(*nss.opened.borrow(), [true], "opened for writing, after the backup");
+        assert_eq!(names(dir.path()), ["logins.json"], "the backup went with the change that did not happen");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_that_cannot_be_tested_is_said_to_be_that_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        // A lock file that cannot be opened (a link to itself), even by root.
+        std::os::unix::fs::symlink(".parentlock", dir.path().join(".parentlock")).unwrap();
+        let nss = nss();
+        let err = store_logins(dir.path(), &server_logins(&account()), &secret("pw"), &nss, 1).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::ThunderbirdLockUnreadable, "{err:?}");
+        assert!(err.detail.unwrap_or_default().contains("could not be tested"));
+        assert!(nss.opened.borrow().is_empty());
+        assert_eq!(names(dir.path()), [".parentlock"]);
+        let d = Diagnosis::new(DiagnosisKind::ThunderbirdLockUnreadable, facts_path(dir.path()), None);
+        assert!(!d.message(crate::Lang::En).contains("running"), "{}", d.message(crate::Lang::En));
     }
 
     #[test]

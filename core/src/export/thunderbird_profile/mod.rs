@@ -179,13 +179,15 @@ pub fn resolve_profile(named: Option<&Path>) -> Result<PathBuf, Diagnosis> {
     }
 }
 
-fn refuse_if_running(profile: &Path) -> Result<(), Diagnosis> {
+/// Refuses a change while Thunderbird has the profile open (it would overwrite the change from memory). A lock that
+/// cannot be tested refuses too — a change now could be lost when Thunderbird exits — but is reported as what it is
+/// (`thunderbird_lock_unreadable`), not as a running Thunderbird the person cannot find.
+pub(super) fn refuse_if_running(profile: &Path) -> Result<(), Diagnosis> {
     match lock::profile_in_use(profile) {
         Ok(false) => Ok(()),
         Ok(true) => Err(Diagnosis::new(DiagnosisKind::ThunderbirdRunning, facts_path(profile), None)),
-        // A lock that cannot be tested is treated as held: a change now could be lost when Thunderbird exits.
         Err(e) => Err(Diagnosis::new(
-            DiagnosisKind::ThunderbirdRunning,
+            DiagnosisKind::ThunderbirdLockUnreadable,
             facts_path(profile),
             Some(format!("the profile lock could not be tested: {e}")),
         )),
