@@ -170,7 +170,9 @@ fn every_format_is_written_to_a_user_folder_with_a_space_and_letters_beyond_asci
         } else {
             &["--address", "jane@family.example", "--login", "jane.doe@icloud.com", "--name", "Jörg Ødegård"]
         };
-        let target = format!(r"{folder}\{}.out", format.id());
+        // The QR code is written as an image, named by its extension.
+        let extension = if format.id() == "thunderbird-android-qr" { "png" } else { "out" };
+        let target = format!(r"{folder}\{}.{extension}", format.id());
         let mut args = vec!["export", "--format", format.id(), "--output", target.as_str()];
         args.extend(account);
         let out = app(&args).output().unwrap();
