@@ -40,6 +40,8 @@ pub enum DiagnosisKind {
     MessageRefused,
     /// The message was sent but did not arrive in the inbox within the time allowed.
     MessageNotReceived,
+    /// The message was sent and arrived, but more than one message carries its token: none was removed.
+    MessageLeft,
     /// The tested password is no longer held (saved already, forgotten, or waited too long).
     PasswordNeeded,
     // --- the address a person typed ---
@@ -67,6 +69,8 @@ pub enum DiagnosisKind {
     ReportNotPassed,
     /// The connection test was for another account than the one being set up.
     ReportOtherAccount,
+    /// The connection test named another server than the account's own (its preset or the ones given).
+    ReportOtherServer,
     // --- the keychain ---
     KeychainUnavailable,
     KeychainLocked,
@@ -136,6 +140,7 @@ impl DiagnosisKind {
         DiagnosisKind::SenderRejected,
         DiagnosisKind::MessageRefused,
         DiagnosisKind::MessageNotReceived,
+        DiagnosisKind::MessageLeft,
         DiagnosisKind::PasswordNeeded,
         DiagnosisKind::AddressEmpty,
         DiagnosisKind::AddressMissingAt,
@@ -153,6 +158,7 @@ impl DiagnosisKind {
         DiagnosisKind::FolderCharacterNotAllowed,
         DiagnosisKind::ReportNotPassed,
         DiagnosisKind::ReportOtherAccount,
+        DiagnosisKind::ReportOtherServer,
         DiagnosisKind::KeychainUnavailable,
         DiagnosisKind::KeychainLocked,
         DiagnosisKind::KeychainAccessDenied,

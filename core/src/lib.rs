@@ -5,6 +5,8 @@ pub mod account;
 pub mod address;
 pub mod bindings;
 pub mod diagnosis;
+pub mod dumps;
+pub mod encoded_words;
 pub mod export;
 pub mod facts;
 pub mod host;

@@ -32,9 +32,9 @@ impl Secret {
     /// Whether it has the shape Apple gives app-specific passwords (`abcd-efgh-ijkl-mnop`). A soft check only:
     /// the wizard warns when it does not match, it never refuses.
     pub fn looks_app_specific(&self) -> bool {
-        let s = self.0.trim().to_ascii_lowercase();
-        let groups: Vec<&str> = s.split('-').collect();
-        groups.len() == 4 && groups.iter().all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_lowercase()))
+        // No lowercase copy of the password: letters of either case are checked where they are.
+        let groups: Vec<&str> = self.0.trim().split('-').collect();
+        groups.len() == 4 && groups.iter().all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_alphabetic()))
     }
 }
 

@@ -7,7 +7,7 @@ use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
 use icloud_mail_core::export::thunderbird_android_qr::{self, QrImage};
 use icloud_mail_core::export::thunderbird_profile::logins::AddReport;
 use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, ThunderbirdProfile};
-use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportFormatInfo, ExportOptions, PasswordCommand};
+use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportFormatInfo, ExportOptions};
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
 use icloud_mail_core::mail_apps::{self, MailApp, Settings};
 use icloud_mail_core::probe::send::{send_test, SendEvent, SendReport, SendRequest};
@@ -233,7 +233,7 @@ pub async fn export_profile(
     let account = state.verified_account(&address, login.as_deref(), name)?;
     let options = ExportOptions {
         ca_file: state.servers.ca_file.as_ref().map(|p| p.display().to_string()),
-        password_command: PasswordCommand::App { program: export::app_program() },
+        password_command: export::app_program(),
         lang,
         autodiscover_xml_path: None,
         qr_image: QrImage::Png,
@@ -316,7 +316,7 @@ pub async fn thunderbird_add(
     let account = state.verified_account(&address, login.as_deref(), name)?;
     let profile = state.offered_profile(&profile)?;
     let password = handoff_password(&state, &account).await;
-    let program = std::env::current_exe()
+    let program = nss_helper::this_program()
         .map_err(|e| Diagnosis::new(DiagnosisKind::ThunderbirdNssUnavailable, Facts::default(), Some(e.to_string())));
     blocking(move || {
         let (password, program) = match (password, program) {

@@ -182,8 +182,10 @@ impl AppState {
         drop(self.live_pending());
     }
 
-    /// Registers a new connection test, cancelling the one before; the receiver fires on `cancel_probe`.
+    /// Registers a new connection test, cancelling the one before; the receiver fires on `cancel_probe`. The
+    /// password an earlier test left is forgotten at once: a re-test that fails must not leave it usable.
     pub fn start_probe(&self) -> oneshot::Receiver<()> {
+        self.forget_password();
         self.cancel.start()
     }
 
@@ -263,6 +265,17 @@ mod tests {
         assert!(state.tested_password("john@icloud.com").is_err());
         state.forget_password();
         assert!(state.tested_password("jane@icloud.com").is_err());
+    }
+
+    #[test]
+    fn a_new_test_forgets_the_password_an_earlier_one_left() {
+        let state = AppState::default();
+        let jane = state.account("jane@icloud.com", None, None).unwrap();
+        state.keep_tested(jane, Secret::new("abcd-efgh-ijkl-mnop".into()));
+        let _running = state.start_probe();
+        // Whatever this test's verdict, the earlier password is gone (a failed re-test keeps nothing).
+        assert_eq!(state.tested_password("jane@icloud.com").unwrap_err().kind, DiagnosisKind::PasswordNeeded);
+        assert_eq!(state.verified_account("jane@icloud.com", None, None).unwrap_err().kind, DiagnosisKind::PasswordNeeded);
     }
 
     #[test]

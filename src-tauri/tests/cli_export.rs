@@ -455,18 +455,52 @@ fn a_report_in_which_a_side_did_not_pass_is_refused_with_exit_1() {
 }
 
 #[test]
-fn verified_takes_no_server_flags_and_must_be_a_report() {
+fn verified_takes_only_a_report_of_the_accounts_own_servers() {
     let dir = tempfile::tempdir().unwrap();
     let report =
         write_report(dir.path(), &probe_report("jane@icloud.com", "jane@icloud.com", "jane", (587, "starttls", "jane@icloud.com"), "ok"));
-    for flag in ["--imap=localhost:1993", "--smtp=localhost:1587", "--smtp-fallback=localhost:1465"] {
+    // A report of iCloud's servers is not one of the servers named alongside.
+    for flag in ["--imap=localhost:1993", "--smtp=localhost:1587"] {
         for command in [&["export", "--format", "msmtp", "--output", "-"][..], &["thunderbird", "add"][..]] {
             let args = [command, &["--address", "jane@icloud.com", "--verified", &report, flag]].concat();
             let out = run(dir.path(), &args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-            assert!(stderr.contains("--verified") && stderr.contains("cannot be used with"), "{stderr}");
+            let named = stderr.contains("imap.mail.me.com:993") || stderr.contains("smtp.mail.me.com:587");
+            assert!(stderr.contains("report_other_server") && named, "{stderr}");
+            assert!(out.stdout.is_empty());
         }
+    }
+    // A report someone hands over that names their own servers points no file at them; named alongside, it is used.
+    let theirs_report = || probe_report("jane@icloud.com", "jane@icloud.com", "jane", (587, "starttls", "jane@icloud.com"), "ok");
+    let mut theirs = theirs_report();
+    theirs["imap"]["host"] = "mail.attacker.example".into();
+    theirs["smtp"]["host"] = "mail.attacker.example".into();
+    std::fs::write(dir.path().join("theirs.json"), theirs.to_string()).unwrap();
+    let theirs = dir.path().join("theirs.json").display().to_string();
+    let args = ["export", "--lang", "en", "--address", "jane@icloud.com", "--verified", &theirs, "--format", "msmtp", "--output", "-"];
+    let out = run(dir.path(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("mail.attacker.example:993") && stderr.contains("not a server this account uses"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no file");
+    let alongside = ["--imap", "mail.attacker.example:993", "--smtp", "mail.attacker.example:587"];
+    let out = run(dir.path(), &[&args[..], &alongside[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("host \"mail.attacker.example\""));
+    // Text from the file reaches the terminal escaped: no escape sequence gets through.
+    let (mut bad_host, mut bad_login) = (theirs_report(), theirs_report());
+    bad_host["imap"]["host"] = "\u{1b}]0;owned\u{7}\u{1b}[2Jimap.example".into();
+    bad_login["login"] = "\u{1b}[31mjohn@icloud.com".into();
+    for (name, report) in [("host.json", bad_host), ("login.json", bad_login)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, report.to_string()).unwrap();
+        let path = path.display().to_string();
+        let out = run(dir.path(), &["export", "--address", "jane@icloud.com", "--verified", &path, "--format", "msmtp", "--output", "-"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(!out.stderr.iter().any(|b| *b == 0x1b || *b == 0x07), "{stderr:?}");
+        assert!(stderr.contains("\\u{1b}"), "shown escaped: {stderr}");
     }
     // --ca-file is not a server: it goes with --verified (terminal clients trust the test's CA).
     let ca = dir.path().join("ca.pem");
@@ -518,6 +552,67 @@ fn the_mbsync_export_makes_its_mail_folder_and_says_the_command() {
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("mbsync -c \"{}\" -a", file.display())), "{stderr}");
+}
+
+/// A copy of this program at `dir/usr/bin/icloud-mail-setup` (a hard link where the file system allows).
+#[cfg(unix)]
+fn program_copy_in(dir: &Path) -> std::path::PathBuf {
+    let bin = dir.join("usr/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let program = bin.join("icloud-mail-setup");
+    let original = Path::new(env!("CARGO_BIN_EXE_icloud-mail-setup"));
+    if std::fs::hard_link(original, &program).is_err() {
+        std::fs::copy(original, &program).unwrap();
+    }
+    program
+}
+
+/// The msmtp file `program` exports (to standard output), with `env` set and PATH not finding the program.
+#[cfg(unix)]
+fn msmtp_from(program: &Path, env: &[(&str, &Path)]) -> String {
+    let mut command = Command::new(program);
+    command.env("PATH", "/usr/bin:/bin").env_remove("APPIMAGE").env_remove("APPDIR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out =
+        command.args(["--lang", "en", "export", "--address", "jane@icloud.com", "--format", "msmtp", "--output", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// An AppImage runs its program from a mount under /tmp that vanishes when it exits, and that another user could
+/// recreate: the files name the AppImage file itself ($APPIMAGE), never the mount.
+#[cfg(unix)]
+#[test]
+fn from_an_appimage_the_files_name_the_appimage_not_its_mount() {
+    let mount = tempfile::Builder::new().prefix(".mount_icloud").tempdir_in(std::env::temp_dir()).unwrap();
+    let program = program_copy_in(mount.path());
+    let kept = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let appimage = kept.path().join("iCloud_Mail_Setup-x86_64.AppImage");
+    std::fs::write(&appimage, b"an AppImage").unwrap();
+    let text = msmtp_from(&program, &[("APPDIR", mount.path()), ("APPIMAGE", &appimage)]);
+    let appimage = std::fs::canonicalize(&appimage).unwrap();
+    assert!(text.contains(&format!("passwordeval \"{} keychain get --address jane@icloud.com\"", appimage.display())), "{text}");
+    assert!(!text.contains(".mount_icloud"), "{text}");
+}
+
+/// A program in a folder other users can write to (sticky and world-writable, as /tmp) is named without its path,
+/// and the file says why.
+#[cfg(unix)]
+#[test]
+fn from_a_folder_others_can_write_to_the_files_name_the_program_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let shared = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let program = program_copy_in(shared.path());
+    let text = msmtp_from(&program, &[]);
+    assert!(text.contains("passwordeval \"icloud-mail-setup keychain get --address jane@icloud.com\""), "{text}");
+    let shown = shared.path().display().to_string();
+    assert!(text.lines().filter(|l| !l.starts_with('#')).all(|l| !l.contains(&shown)), "{text}");
+    let comment: Vec<&str> = text.lines().filter(|l| l.starts_with('#') && l.contains("other users can write to")).collect();
+    assert_eq!(comment.len(), 1, "the file says why: {text}");
+    assert!(comment[0].contains(&shown), "{text}");
 }
 
 /// The `.mobileconfig`'s descriptions are what System Settings shows a person while installing it: saved with

@@ -126,6 +126,8 @@ pub struct Setup {
     pub refuse_foreign_senders: bool,
     /// The relay delivers what it accepts; when false it answers `250` to the message and drops it.
     pub relay_delivers: bool,
+    /// The relay delivers each message twice (a forwarding loop, a duplicated delivery).
+    pub relay_delivers_twice: bool,
     /// How long after answering `250` to a message the relay delivers it. Zero: it delivers before it answers, so
     /// a client's first search already finds the message; a delay makes a client wait for it (IDLE or polling).
     pub delivery_delay: Duration,
@@ -134,7 +136,7 @@ pub struct Setup {
     pub relay_refuses: Option<(RelayStage, &'static str)>,
     /// The relay never answers at this point (a server that stalls on the message); Dovecot waits for it.
     pub relay_stalls: Option<RelayStage>,
-    /// Words left out of an iCloud-like server's capability list (`IDLE`: a server a client must poll).
+    /// Words left out of the server's capability list (`IDLE`: a server a client must poll).
     pub capabilities_left_out: Vec<&'static str>,
 }
 
@@ -146,6 +148,7 @@ impl Default for Setup {
             folders: Vec::new(),
             refuse_foreign_senders: false,
             relay_delivers: true,
+            relay_delivers_twice: false,
             delivery_delay: Duration::ZERO,
             relay_refuses: None,
             relay_stalls: None,
@@ -177,6 +180,12 @@ impl Setup {
         self
     }
 
+    /// The relay delivers every message it accepts twice.
+    pub fn delivering_twice(mut self) -> Setup {
+        self.relay_delivers_twice = true;
+        self
+    }
+
     /// The relay answers `250` to a message at once and delivers it `delay` later (see `delivery_delay`).
     pub fn delivering_after(mut self, delay: Duration) -> Setup {
         self.delivery_delay = delay;
@@ -196,7 +205,7 @@ impl Setup {
         self
     }
 
-    /// An iCloud-like server that does not announce `word` (e.g. `IDLE`).
+    /// A server that does not announce `word` (e.g. `IDLE`).
     pub fn with_capability_without(mut self, word: &'static str) -> Setup {
         self.capabilities_left_out.push(word);
         self
@@ -400,7 +409,8 @@ impl Dovecot {
         if folder.eq_ignore_ascii_case("INBOX") {
             maildir
         } else {
-            maildir.join(format!(".{folder}"))
+            // Maildir++ keeps a folder's name as IMAP sends it (modified UTF-7), its levels separated by '.'.
+            maildir.join(format!(".{}", icloud_mail_core::probe::folders::encode_modified_utf7(folder).replace('/', ".")))
         }
     }
 
@@ -573,6 +583,11 @@ fn config_text(p: &ConfigParts) -> String {
         let capability: Vec<&str> =
             ICLOUD_LIKE_CAPABILITY.split(' ').filter(|word| !p.setup.capabilities_left_out.contains(word)).collect();
         format!("# iCloud-like: Dovecot's capabilities without SPECIAL-USE.\nimap_capability = {}\n", capability.join(" "))
+    } else if !p.setup.capabilities_left_out.is_empty() {
+        // Dovecot's own list (with SPECIAL-USE: a classic server's folders may carry flags) without the words left out.
+        let full = format!("{ICLOUD_LIKE_CAPABILITY} SPECIAL-USE");
+        let capability: Vec<&str> = full.split(' ').filter(|word| !p.setup.capabilities_left_out.contains(word)).collect();
+        format!("imap_capability = {}\n", capability.join(" "))
     } else {
         String::new()
     };
@@ -749,6 +764,7 @@ struct RelayCounts {
 struct RelayRules {
     refuse_foreign_senders: bool,
     deliver: bool,
+    twice: bool,
     delay: Duration,
     refuses: Option<(RelayStage, &'static str)>,
     stalls: Option<RelayStage>,
@@ -763,6 +779,7 @@ impl Relay {
         let rules = RelayRules {
             refuse_foreign_senders: setup.refuse_foreign_senders,
             deliver: setup.relay_delivers,
+            twice: setup.relay_delivers_twice,
             delay: setup.delivery_delay,
             refuses: setup.relay_refuses,
             stalls: setup.relay_stalls,
@@ -884,10 +901,13 @@ fn relay_session(
                 out.write_all(format!("{reply}\r\n").as_bytes())?;
                 continue;
             }
+            let copies = if rules.twice { 2 } else { 1 };
             let maildirs: Vec<PathBuf> = std::mem::take(&mut recipients).into_iter().filter(|_| rules.deliver).collect();
             if rules.delay.is_zero() {
                 for maildir in &maildirs {
-                    deliver_to_maildir(maildir, &message)?;
+                    for _ in 0..copies {
+                        deliver_to_maildir(maildir, &message)?;
+                    }
                     counts.delivered.fetch_add(1, Ordering::SeqCst);
                 }
                 out.write_all(b"250 2.0.0 Delivered\r\n")?;
@@ -898,7 +918,7 @@ fn relay_session(
                 std::thread::Builder::new().name("smtp-relay-delivery".into()).spawn(move || {
                     std::thread::sleep(delay);
                     for maildir in &maildirs {
-                        if deliver_to_maildir(maildir, &message).is_ok() {
+                        if (0..copies).all(|_| deliver_to_maildir(maildir, &message).is_ok()) {
                             counts.delivered.fetch_add(1, Ordering::SeqCst);
                         }
                     }

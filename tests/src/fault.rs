@@ -300,7 +300,7 @@ fn smtp_session(fault: Fault, stream: TcpStream, stop: &AtomicBool, lines: &Mute
     }
 }
 
-fn server_config(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
+pub(crate) fn server_config(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
     let certs: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(leaf.cert_pem.as_bytes()).collect::<Result<_, _>>().expect("the leaf certificate is PEM");
     let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.as_bytes()).expect("the leaf key is PEM");

@@ -6,6 +6,7 @@ pub mod ca;
 pub mod dns;
 pub mod dovecot;
 pub mod fault;
+pub mod imap_proxy;
 pub mod keyring;
 pub mod processes;
 pub mod terminal;

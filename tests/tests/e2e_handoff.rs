@@ -26,10 +26,11 @@ fn clipboard(display: &str) -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned()).filter(|t| !t.is_empty())
 }
 
-/// Another program copying `text` (xclip in the foreground, owning the clipboard until it is killed).
+/// Another program copying `text` (xclip in the foreground, owning the clipboard until it is killed, or until it
+/// has answered two pastes: this function's check that it took the clipboard, and one more).
 fn copy_elsewhere(display: &str, text: &str) -> Child {
     let mut child = Command::new("xclip")
-        .args(["-i", "-selection", "clipboard", "-quiet"])
+        .args(["-i", "-selection", "clipboard", "-quiet", "-loops", "2"])
         .env("DISPLAY", display)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -117,6 +118,9 @@ fn the_password_reaches_thunderbird_and_the_clipboard_and_leaves_the_clipboard_a
     wait("the password on the clipboard", Duration::from_secs(5), || clipboard(&display).as_deref() == Some(password.as_str()));
     let mut other = copy_elsewhere(&display, "a note copied meanwhile");
     std::thread::sleep(Duration::from_secs(CLEAR_AFTER + 2));
+    // The app decided by the selection's owner, without asking the other program for its text: xclip has answered
+    // no paste since it took the clipboard, so it still runs.
+    assert!(other.try_wait().unwrap().is_none(), "the app read the other program's clipboard to compare it");
     assert_eq!(clipboard(&display).as_deref(), Some("a note copied meanwhile"), "the app emptied someone else's copy");
     let _ = other.kill();
     let _ = other.wait();

@@ -466,10 +466,9 @@ fn what_the_test_signed_in_with_is_what_export_verified_writes() {
     let report = dir.path().join("report.json");
     std::fs::write(&report, &probe.stdout).unwrap();
     let export = |format: &str| {
-        let run = cli(
-            &["export", "--address", "fullonly@icloud.com", "--verified", report.to_str().unwrap(), "--format", format, "--output", "-"],
-            "",
-        );
+        let verified = ["export", "--address", "fullonly@icloud.com", "--verified", report.to_str().unwrap(), "--format", format];
+        let servers = ["--imap", &imap, "--smtp", &smtp, "--smtp-fallback", &fallback, "--output", "-"];
+        let run = cli(&[&verified[..], &servers[..]].concat(), "");
         assert_eq!(run.code, 0, "{format}: {}", run.stderr);
         run.stdout
     };

@@ -13,8 +13,9 @@ use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Lang, Secret};
 use icloud_mail_tests::ca::TestCa;
 use icloud_mail_tests::dns::TestDns;
-use icloud_mail_tests::dovecot::{Dovecot, MailUser, RelayStage, Setup};
+use icloud_mail_tests::dovecot::{Dovecot, Folder, MailUser, RelayStage, Setup};
 use icloud_mail_tests::fault::{Fault, FaultServer};
+use icloud_mail_tests::imap_proxy::LooseSearch;
 
 const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
 const JANE: &str = "jane@icloud.com";
@@ -338,6 +339,91 @@ fn without_uidplus_or_move_the_message_is_copied_to_the_trash_and_only_it_is_mar
     let deleted: Vec<_> = flags.iter().filter(|(_, f)| f.contains('T')).collect();
     assert_eq!(deleted.len(), 1, "only the test message is marked deleted: {flags:?}");
     assert!(String::from_utf8_lossy(deleted[0].0.as_slice()).contains("X-iCloud-Mail-Setup-Test:"));
+}
+
+#[test]
+fn a_search_that_names_other_messages_removes_only_the_test_message() {
+    let server = server(Setup::icloud_like(), JANE);
+    deliver_one_to_keep(&server);
+    let mut account = verified(&server, JANE, None);
+    // The kept message is UID 1; the proxy adds it to every search answer, as a server matching headers loosely would.
+    let proxy = LooseSearch::start(server.imaps_port, server.ca(), &[1]);
+    account.provider.imap.port = proxy.port;
+    let inbox = contents(&server, JANE, "INBOX");
+
+    let (report, events, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(steps(&events).last(), Some(&(SendStep::Removed, StepStatus::Ok)));
+    assert_eq!(contents(&server, JANE, "INBOX"), inbox, "the kept message is there, the test message is gone");
+}
+
+#[test]
+fn with_two_messages_carrying_the_token_nothing_is_removed_and_the_verdict_says_so() {
+    let server = server(Setup::icloud_like().delivering_twice(), JANE);
+    deliver_one_to_keep(&server);
+    let account = verified(&server, JANE, None);
+
+    let (report, events, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::MessageLeft, "{report:#?}\n{}", server.log());
+    assert_eq!(
+        steps(&events),
+        [(SendStep::Sent, StepStatus::Ok), (SendStep::Arrived, StepStatus::Ok), (SendStep::Removed, StepStatus::Failed)]
+    );
+    let flags = server.folder_flags(JANE, "INBOX");
+    let messages: Vec<Vec<u8>> = flags.iter().map(|(m, _)| m.clone()).collect();
+    assert_eq!((messages.len(), test_messages(&messages)), (3, 2), "both copies and the kept message are there");
+    assert!(flags.iter().all(|(_, f)| !f.contains('T')), "none is even marked deleted: {flags:?}");
+    assert!(contents(&server, JANE, "Deleted Messages").is_empty());
+    assert!(report.diagnosis.message(Lang::En).contains(JANE), "{}", report.diagnosis.message(Lang::En));
+    assert!(report.diagnosis.hint(Lang::En).contains("removed none"), "{}", report.diagnosis.hint(Lang::En));
+}
+
+#[test]
+fn without_uidplus_a_trash_with_a_non_ascii_name_takes_the_message() {
+    // The trash's name goes to the server in modified UTF-7 ("Gel&APY-schte Elemente"), as LIST sent it.
+    let folders = vec![Folder { name: "Gelöschte Elemente", special_use: Some("\\Trash") }];
+    let server = server(Setup { folders, ..Setup::classic() }.with_capability_without("UIDPLUS"), JANE);
+    deliver_one_to_keep(&server);
+    let account = verified(&server, JANE, None);
+    assert_eq!(account.folders.trash.as_deref(), Some("Gelöschte Elemente"));
+    let inbox = contents(&server, JANE, "INBOX");
+
+    let (report, _, _, _) = run(&server, account, SendTimeouts::default());
+    assert_eq!(report.kind(), DiagnosisKind::Ok, "{report:#?}\n{}", server.log());
+    assert_eq!(contents(&server, JANE, "INBOX"), inbox, "the inbox is as it was");
+    assert_eq!(test_messages(&contents(&server, JANE, "Gelöschte Elemente")), 1, "moved to the trash");
+}
+
+#[test]
+fn a_cancel_after_sent_still_removes_the_message() {
+    let server = server(Setup::icloud_like(), JANE);
+    deliver_one_to_keep(&server);
+    let account = verified(&server, JANE, None);
+    let inbox = contents(&server, JANE, "INBOX");
+    let mut request = SendRequest::new(account, Lang::En);
+    request.extra_ca_pem = Some(server.ca().ca_pem().as_bytes().to_vec());
+    // A runtime that keeps running after the test is dropped, as the app's does.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sent = Arc::new(tokio::sync::Notify::new());
+    let on_sent = sent.clone();
+    let on_event = move |e: SendEvent| {
+        if (e.step, e.status) == (SendStep::Sent, StepStatus::Ok) {
+            on_sent.notify_one();
+        }
+    };
+    let secret = Secret::new(PASSWORD.to_owned());
+    let cancelled = runtime.block_on(async {
+        tokio::select! {
+            _ = send_test(&request, &secret, &on_event) => false,
+            _ = sent.notified() => true,
+        }
+    });
+    assert!(cancelled, "the person left right after \"Sent\"");
+    icloud_mail_tests::wait_until("the test message to be removed", Duration::from_secs(20), || {
+        let now = contents(&server, JANE, "INBOX");
+        now == inbox && server.relayed() == 1
+    });
+    assert_eq!(contents(&server, JANE, "Deleted Messages"), Vec::<Vec<u8>>::new(), "expunged, not moved");
 }
 
 // --- the command line ---

@@ -159,6 +159,13 @@ fn password_stdin_into_a_profile_thunderbird_made_signs_thunderbird_in_without_a
     let third = world.add_json(&profile, &["--password-stdin"], &format!("{}\n", world.password));
     assert_eq!(third["password_stored"], true);
     assert_eq!(origins(&profile), expected);
+    // Three adds that each changed the login store leave one backup pair, the latest, where the report says.
+    let names: Vec<String> = std::fs::read_dir(&profile).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let count = |prefix: &str| names.iter().filter(|n| n.starts_with(prefix)).count();
+    assert_eq!((count("logins.json.bak-"), count("key4.db.bak-") <= 1), (1, true), "{names:?}");
+    for backup in third["password_backups"].as_array().unwrap() {
+        assert!(Path::new(backup.as_str().unwrap()).is_file(), "{third}");
+    }
     // The same password once more: nothing to change, nothing backed up.
     let same = world.add_json(&profile, &["--password-stdin"], &format!("{}\n", world.password));
     assert_eq!((same["password_stored"].as_bool(), same["password_backups"].as_array().map(Vec::len)), (Some(true), Some(0)), "{same}");
@@ -274,4 +281,26 @@ fn while_thunderbird_runs_nothing_is_stored() {
     assert_eq!(refusal["kind"], "thunderbird_running", "{refusal}");
     running.stop(Duration::from_secs(20));
     assert!(!profile.join("logins.json").exists());
+}
+
+#[test]
+fn thunderbird_started_while_an_add_holds_the_profile_is_refused_and_nothing_is_lost() {
+    let world = World::new();
+    let profile = world.session.home().join("mid-add");
+    profile_made_by_thunderbird(&world, &profile);
+    world.prepare_for_thunderbird(&profile);
+    let added = world.add_json(&profile, &["--password-stdin"], &format!("{}\n", world.password));
+    assert_eq!((added["outcome"].as_str(), added["password_stored"].as_bool()), (Some("added"), Some(true)), "{added}");
+    let prefs = std::fs::read(profile.join("prefs.js")).unwrap();
+
+    // The lock an add holds while it reads and writes the profile (the same call `thunderbird add` makes).
+    let held = icloud_mail_core::export::thunderbird_profile::lock::hold(&profile).unwrap().expect("the profile is free");
+    let mut started = world.thunderbird(&profile, "thunderbird-mid-add.log");
+    wait_until("Thunderbird to give up on the locked profile", Duration::from_secs(60), || !started.is_running());
+    assert_eq!(std::fs::read(profile.join("prefs.js")).unwrap(), prefs, "Thunderbird did not open the profile");
+    assert_eq!(world.imap_logins(), 0, "nor sign in");
+    drop(held);
+
+    // Released, the profile is Thunderbird's again, with the account the add wrote.
+    world.thunderbird_signs_in(&profile);
 }

@@ -103,12 +103,13 @@ impl World {
         }
     }
 
-    /// `export --verified REPORT` into `path`: no --imap/--smtp, only the CA the client should trust.
+    /// `export --verified REPORT` into `path`: the servers the test was run against (a report is taken only for
+    /// the account's own servers), and the CA the client should trust.
     fn export_to(&self, format: &str, path: &Path) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let mut command = self.session.command(app());
         command.args(["export", "--address", self.address, "--format", format, "--verified"]).arg(&self.report);
-        command.arg("--output").arg(path).arg("--ca-file").arg(self.server.ca_path());
+        command.args(self.server.app_args_with_fallback()).arg("--output").arg(path);
         assert_ok(&run(&mut command, b""));
         let text = std::fs::read_to_string(path).unwrap();
         assert!(!text.contains(&self.password), "the exported file holds the password");
@@ -316,6 +317,7 @@ fn thunderbird_signs_in_with_the_verified_profile_and_names_the_account_folders(
 
     let mut add = world.session.command(app());
     add.args(["thunderbird", "add", "--address", SAM, "--json", "--verified"]).arg(&world.report).arg("--profile").arg(&profile);
+    add.args(world.server.app_args_with_fallback());
     let out = run(&mut add, b"");
     assert_ok(&out);
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -17,7 +17,6 @@
 //! before: a Sent folder whose name holds `,`, `\` or outer blanks cannot be written for both, so the file leaves
 //! `copy-to` out and says so. `postpone` and `archive` are one name in every version.
 
-use base64::Engine;
 use ini::{EscapePolicy, Ini, LineSeparator, WriteOption};
 
 use super::{account_name, file_stem, render_failed, url_host, ExportFormat, ExportOptions, Exporter};
@@ -42,25 +41,8 @@ pub fn mailbox(name: Option<&str>, address: &str) -> String {
     match name {
         None => address.to_owned(),
         Some(name) if name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') && !name.contains("  ") => format!("{name} <{address}>"),
-        Some(name) => format!("{} <{address}>", encoded_words(name)),
+        Some(name) => format!("{} <{address}>", crate::encoded_words::encoded_words(name, " ")),
     }
-}
-
-/// RFC 2047 encoded words, each at most 75 characters and holding whole characters only.
-fn encoded_words(text: &str) -> String {
-    const MAX_RAW_BYTES: usize = 45; // 45 bytes → 60 base64 characters + 12 for "=?UTF-8?B?" and "?=" = 72
-    let mut words = Vec::new();
-    let mut chunk = String::new();
-    for c in text.chars() {
-        if chunk.len() + c.len_utf8() > MAX_RAW_BYTES {
-            words.push(std::mem::take(&mut chunk));
-        }
-        chunk.push(c);
-    }
-    if !chunk.is_empty() {
-        words.push(chunk);
-    }
-    words.iter().map(|w| format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(w))).collect::<Vec<_>>().join(" ")
 }
 
 /// The server as a URL; the `url` crate encodes the username. A host that passed `host::check_host` always makes a
@@ -136,6 +118,10 @@ impl Exporter for Aerc {
         for note in notes {
             text.push_str(&note);
         }
+        for line in options.password_command.comment_lines() {
+            text.push_str(&line);
+            text.push('\n');
+        }
         if let Some(ca) = options.ca_file.as_deref().filter(|ca| !ca.chars().any(char::is_control)) {
             text.push_str(&format!(
                 "# aerc trusts the system's certificates only; to trust the extra CA too, start it as:\n#   SSL_CERT_FILE={} aerc\n",
@@ -168,7 +154,7 @@ mod tests {
         assert_eq!(mailbox(None, "a@b.example"), "a@b.example");
         assert_eq!(mailbox(Some("Jane Doe"), "a@b.example"), "Jane Doe <a@b.example>");
         assert_eq!(mailbox(Some("Jäne"), "a@b.example"), "=?UTF-8?B?SsOkbmU=?= <a@b.example>");
-        let long = encoded_words(&"é".repeat(100));
+        let long = crate::encoded_words::encoded_words(&"é".repeat(100), " ");
         assert!(long.split(' ').all(|w| w.len() <= 75), "{long}");
     }
 }

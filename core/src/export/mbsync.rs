@@ -76,6 +76,7 @@ impl Exporter for Mbsync {
             format!("SSLType {}", if imap.security == Security::Tls { "IMAPS" } else { "STARTTLS" }),
             "AuthMechs LOGIN".to_owned(),
         ];
+        lines.splice(2..2, options.password_command.comment_lines());
         if let Some(ca) = &options.ca_file {
             lines.push(format!("CertificateFile {}", mbsync_arg(ca)));
         }

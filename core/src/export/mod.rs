@@ -234,7 +234,7 @@ impl ExportOptions {
     /// Paths go into line-based config files: a line break in one would start a line of its own there.
     pub fn check(&self) -> Result<(), Diagnosis> {
         let program = match &self.password_command {
-            PasswordCommand::App { program } => Some(program.as_str()),
+            PasswordCommand::App { program, .. } => Some(program.as_str()),
             _ => None,
         };
         for value in [self.ca_file.as_deref(), self.autodiscover_xml_path.as_deref(), program].into_iter().flatten() {
@@ -258,8 +258,13 @@ impl ExportOptions {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PasswordCommand {
     /// `icloud-mail-setup keychain get --address LOGIN`: the same on every OS; `program` is the command name or
-    /// the full path of this program.
-    App { program: String },
+    /// the full path of this program; `note`, when set, is a comment the file carries about it (why the bare name).
+    App {
+        program: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        note: Option<String>,
+    },
     /// `secret-tool lookup service icloud-mail-setup username LOGIN` (Linux, libsecret-tools).
     SecretTool,
     /// `security find-generic-password -s icloud-mail-setup -a LOGIN -w` (macOS).
@@ -268,7 +273,7 @@ pub enum PasswordCommand {
 
 impl Default for PasswordCommand {
     fn default() -> Self {
-        PasswordCommand::App { program: APP_PROGRAM.to_owned() }
+        PasswordCommand::App { program: APP_PROGRAM.to_owned(), note: None }
     }
 }
 
@@ -279,24 +284,77 @@ impl PasswordCommand {
         match self {
             // NeoMutt runs the command inside backticks and cannot escape one within it; a path that holds a
             // backtick (never a real install) falls back to the program's name, found on PATH.
-            PasswordCommand::App { program } if program.contains('`') => format!("{APP_PROGRAM} keychain get --address {login}"),
-            PasswordCommand::App { program } => format!("{} keychain get --address {login}", sh_quote(program)),
+            PasswordCommand::App { program, .. } if program.contains('`') => format!("{APP_PROGRAM} keychain get --address {login}"),
+            PasswordCommand::App { program, .. } => format!("{} keychain get --address {login}", sh_quote(program)),
             PasswordCommand::SecretTool => format!("secret-tool lookup service {KEYCHAIN_SERVICE} username {login}"),
             PasswordCommand::Security => format!("security find-generic-password -s {KEYCHAIN_SERVICE} -a {login} -w"),
+        }
+    }
+
+    /// The comment lines (`# …`) a file that runs this command carries about it: why it names the program without
+    /// a path, when it does. None otherwise.
+    pub fn comment_lines(&self) -> Vec<String> {
+        match self {
+            PasswordCommand::App { note: Some(note), .. } => {
+                note.lines().filter(|l| !l.chars().any(char::is_control)).map(|l| format!("# {l}")).collect()
+            }
+            _ => Vec::new(),
         }
     }
 }
 
 /// The program terminal clients should call for the password: the bare name when PATH finds this very program (it
-/// then survives upgrades and moves), otherwise this program's full path (an app bundle, a build folder).
-pub fn app_program() -> String {
-    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else { return APP_PROGRAM.to_owned() };
+/// then survives upgrades and moves), otherwise this program's full path (an app bundle, a build folder). From an
+/// AppImage, whose program runs from a mount that vanishes when it exits (`$APPDIR`, under `/tmp`), it is the
+/// AppImage file itself (`$APPIMAGE`). A path with a folder among its parents that other users can write to (a
+/// world-writable or sticky one, as `/tmp`) is never written: another user could put a program there that the mail
+/// client runs and hands the keychain's password; the bare name is written instead, with a note saying why.
+pub fn app_program() -> PasswordCommand {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else { return PasswordCommand::default() };
     let file_name = format!("{APP_PROGRAM}{}", std::env::consts::EXE_SUFFIX);
     let on_path = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(&file_name)).find(|candidate| candidate.is_file()));
-    match on_path.and_then(|p| std::fs::canonicalize(p).ok()) {
-        Some(found) if found == me => APP_PROGRAM.to_owned(),
-        _ => without_verbatim_prefix(me).display().to_string(),
+    if on_path.and_then(|p| std::fs::canonicalize(p).ok()).is_some_and(|found| found == me) {
+        return PasswordCommand::default();
+    }
+    let program = appimage_file(&me).unwrap_or(me);
+    match writable_by_others(&program) {
+        Some(folder) => PasswordCommand::App {
+            program: APP_PROGRAM.to_owned(),
+            note: Some(format!(
+                "{} runs from {}, a folder other users can write to,\n\
+                 so this file calls it by name: put {APP_PROGRAM} on PATH, or write its path if it moves to a folder only you can write to.",
+                program.display(),
+                folder.display()
+            )),
+        },
+        None => PasswordCommand::App { program: without_verbatim_prefix(program).display().to_string(), note: None },
+    }
+}
+
+/// The AppImage file this program was started from, when it runs from that AppImage's mount: `$APPIMAGE`, when
+/// `$APPDIR` (the mount) holds this program and `$APPIMAGE` is a file.
+fn appimage_file(me: &Path) -> Option<std::path::PathBuf> {
+    let appdir = std::fs::canonicalize(std::env::var_os("APPDIR")?).ok()?;
+    let appimage = std::fs::canonicalize(std::env::var_os("APPIMAGE")?).ok()?;
+    (me.starts_with(&appdir) && appimage.is_file()).then_some(appimage)
+}
+
+/// The first folder among `path`'s parents that users other than its owner may write to: world-writable, or sticky
+/// (`/tmp`: anyone may create a name there). None on systems without such modes (Windows: a program's folders are
+/// the installer's or the person's own).
+fn writable_by_others(path: &Path) -> Option<&Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.ancestors()
+            .skip(1)
+            .find(|folder| std::fs::metadata(folder).map(|meta| meta.permissions().mode() & 0o1002 != 0).unwrap_or(false))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
     }
 }
 
@@ -533,7 +591,8 @@ mod tests {
 
     #[test]
     fn password_commands_quote_for_the_shell() {
-        let app = PasswordCommand::App { program: "/Applications/iCloud Mail Setup.app/Contents/MacOS/icloud-mail-setup".into() };
+        let app =
+            PasswordCommand::App { program: "/Applications/iCloud Mail Setup.app/Contents/MacOS/icloud-mail-setup".into(), note: None };
         assert_eq!(
             app.shell_command("jane.doe@icloud.com"),
             "'/Applications/iCloud Mail Setup.app/Contents/MacOS/icloud-mail-setup' keychain get --address jane.doe@icloud.com"

@@ -50,6 +50,8 @@ impl Exporter for Msmtp {
             String::new(),
             format!("account default : {name}"),
         ];
+        let mut lines = lines.to_vec();
+        lines.splice(2..2, options.password_command.comment_lines());
         let mut text = lines.join("\n");
         text.push('\n');
         Ok(text.into_bytes())

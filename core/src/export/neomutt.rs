@@ -74,6 +74,7 @@ impl Exporter for Neomutt {
             format!("# NeoMutt settings for iCloud Mail ({}), made by iCloud Mail Setup.", account.address.address),
             "# The password is read from the keychain by the command below; this file holds none.".to_owned(),
         ];
+        lines.extend(options.password_command.comment_lines());
         let mut set = |name: &str, value: String| lines.push(format!("set {name} = {value}"));
         if let Some(name) = &account.display_name {
             set("realname", neomutt_string(name));

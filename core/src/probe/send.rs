@@ -90,7 +90,8 @@ pub struct SendEvent {
     pub elapsed_ms: u64,
 }
 
-/// The send test's verdict: `ok`, `sender_rejected`, `message_refused`, `message_not_received`, or a transport kind.
+/// The send test's verdict: `ok`, `sender_rejected`, `message_refused`, `message_not_received`, `message_left`, or a
+/// transport kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SendReport {
     pub diagnosis: Diagnosis,
@@ -127,8 +128,15 @@ pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn F
     let ctx = Ctx { started, deadline: started + timeouts.send, connect_timeout: timeouts.connect, tls, lookup: &lookup, on_event: &quiet };
     let account = &request.account;
     let address = account.address.address.clone();
-    let mut run = Run { started, on_event, address: address.clone(), sent_ms: None, arrived_ms: None, removed_ms: None };
     let token = uuid::Uuid::new_v4().simple().to_string();
+    // Dropped after "Sent" and before a verdict (the person cancelled), the run still makes one bounded attempt to
+    // remove the message.
+    let left_behind = RemovalOnCancel::new(request, secret, &token);
+    let on_event = &|event: SendEvent| {
+        left_behind.see(&event);
+        on_event(event)
+    };
+    let mut run = Run { started, on_event, address: address.clone(), sent_ms: None, arrived_ms: None, removed_ms: None };
 
     // Both sides signed in at once; the IMAP side also selects the inbox and starts watching it. The first side that
     // fails ends both: the other is dropped (its connection closed) rather than waited for until the deadline.
@@ -160,6 +168,12 @@ pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn F
         }
     };
     run.arrived_ms = Some(run.event(SendStep::Arrived, StepStatus::Ok));
+    if uids.len() > 1 {
+        // Each of them carries exactly this test's token: which one is ours cannot be told, so none is touched.
+        run.event(SendStep::Removed, StepStatus::Failed);
+        let detail = format!("{} messages carry {TOKEN_HEADER}: {token}; none was removed", uids.len());
+        return run.verdict(DiagnosisKind::MessageLeft, Facts::default(), Some(detail), None);
+    }
 
     let removal = tokio::time::timeout(timeouts.removal, watch.remove(&uids, account.folders.trash.as_deref())).await;
     match removal {
@@ -177,6 +191,63 @@ pub async fn send_test(request: &SendRequest, secret: &Secret, on_event: &(dyn F
             run.failed(Failure::new(DiagnosisKind::Timeout, "no answer while removing the test message"))
         }
     }
+}
+
+/// Whether a sent message may be left in the inbox without a verdict saying so: armed by the "Sent" event, disarmed
+/// by the events every verdict after it is preceded by ("Arrived" failed, or any "Removed"). Dropped armed, it
+/// spawns `remove_left_behind` on the running runtime; it needs nothing from the dropped run.
+struct RemovalOnCancel {
+    armed: std::sync::atomic::AtomicBool,
+    request: SendRequest,
+    secret: Secret,
+    token: String,
+}
+
+impl RemovalOnCancel {
+    fn new(request: &SendRequest, secret: &Secret, token: &str) -> RemovalOnCancel {
+        let armed = std::sync::atomic::AtomicBool::new(false);
+        RemovalOnCancel { armed, request: request.clone(), secret: secret.clone(), token: token.to_owned() }
+    }
+
+    fn see(&self, event: &SendEvent) {
+        let armed = match (event.step, event.status) {
+            (SendStep::Sent, StepStatus::Ok) => true,
+            (SendStep::Arrived, StepStatus::Failed) | (SendStep::Removed, _) => false,
+            _ => return,
+        };
+        self.armed.store(armed, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for RemovalOnCancel {
+    fn drop(&mut self) {
+        if !self.armed.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (request, secret, token) = (self.request.clone(), self.secret.clone(), std::mem::take(&mut self.token));
+        runtime.spawn(async move {
+            let bound = request.timeouts.send + request.timeouts.removal;
+            let _ = tokio::time::timeout(bound, remove_left_behind(&request, &secret, &token)).await;
+        });
+    }
+}
+
+/// One attempt to remove the message carrying `token` after its run was dropped: a connection of its own, a wait of
+/// at most the removal time for the message, and the removal when exactly one message carries the token.
+async fn remove_left_behind(request: &SendRequest, secret: &Secret, token: &str) -> Result<(), Failure> {
+    let started = Instant::now();
+    let timeouts = request.timeouts;
+    let lookup = dns::Lookup::new(&request.dns, timeouts.connect.min(Duration::from_secs(3)));
+    let quiet = |_: ProbeEvent| {};
+    let tls = PendingTls::start(request.extra_ca_pem.clone());
+    let ctx = Ctx { started, deadline: started + timeouts.send, connect_timeout: timeouts.connect, tls, lookup: &lookup, on_event: &quiet };
+    let mut watch = watch_inbox(&ctx, &request.account, secret).await?;
+    let uids = watch.wait_for(token, Instant::now() + timeouts.removal).await?;
+    if uids.len() != 1 {
+        return Ok(());
+    }
+    watch.remove(&uids, request.account.folders.trash.as_deref()).await
 }
 
 /// The state of one run: the times of its steps.
@@ -285,7 +356,8 @@ impl Watch {
         let query = format!("HEADER {TOKEN_HEADER} {token}");
         loop {
             self.session()?.noop().await.map_err(|e| imap_failure(&e, "NOOP"))?;
-            let found = self.session()?.uid_search(&query).await.map_err(|e| imap_failure(&e, "UID SEARCH"))?;
+            let candidates = self.session()?.uid_search(&query).await.map_err(|e| imap_failure(&e, "UID SEARCH"))?;
+            let found = self.carrying(&candidates, token).await?;
             let left = until.saturating_duration_since(Instant::now());
             if !found.is_empty() || left.is_zero() {
                 return Ok(found);
@@ -299,12 +371,32 @@ impl Watch {
         }
     }
 
+    /// Of the messages `candidates` (what the server's search returned), those whose own token header is exactly
+    /// `token`: a server or proxy that matches unknown headers loosely may return any message, and only the test's
+    /// own may be removed.
+    async fn carrying(&mut self, candidates: &HashSet<u32>, token: &str) -> Result<HashSet<u32>, Failure> {
+        if candidates.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let set = uid_set(candidates);
+        let session = self.session()?;
+        let fetches = session
+            .uid_fetch(&set, format!("BODY.PEEK[HEADER.FIELDS ({TOKEN_HEADER})]"))
+            .await
+            .map_err(|e| imap_failure(&e, "UID FETCH"))?;
+        let fetches: Vec<_> = fetches.try_collect().await.map_err(|e| imap_failure(&e, "UID FETCH"))?;
+        Ok(fetches
+            .iter()
+            .filter_map(|fetch| Some((fetch.uid?, fetch.header()?)))
+            .filter(|(uid, header)| candidates.contains(uid) && carries_token(header, token))
+            .map(|(uid, _)| uid)
+            .collect())
+    }
+
     /// Removes exactly the messages `uids`: `UID EXPUNGE` with UIDPLUS, else moved (or copied and flagged deleted)
     /// into the trash folder. A plain EXPUNGE is never sent: it would remove whatever else is marked deleted.
     async fn remove(&mut self, uids: &HashSet<u32>, trash: Option<&str>) -> Result<(), Failure> {
-        let mut sorted: Vec<u32> = uids.iter().copied().collect();
-        sorted.sort_unstable();
-        let set = sorted.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let set = uid_set(uids);
         let (uidplus, moves) = (self.uidplus, self.moves);
         let session = self.session()?;
         if uidplus {
@@ -320,6 +412,8 @@ impl Watch {
                 "the server offers neither UIDPLUS nor a trash folder: the test message was left in the inbox",
             ));
         };
+        // The name as the server knows it: modified UTF-7, as LIST sent it (the account holds it decoded).
+        let trash = &super::folders::encode_modified_utf7(trash);
         if moves {
             return session.uid_mv(&set, trash).await.map_err(|e| imap_failure(&e, "UID MOVE"));
         }
@@ -328,6 +422,22 @@ impl Watch {
         flagged.try_collect::<Vec<_>>().await.map_err(|e| imap_failure(&e, "UID STORE"))?;
         Ok(())
     }
+}
+
+/// `1,5,7`: a UID set, in order.
+fn uid_set(uids: &HashSet<u32>) -> String {
+    let mut sorted: Vec<u32> = uids.iter().copied().collect();
+    sorted.sort_unstable();
+    sorted.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Whether a message's header fields (as `BODY[HEADER.FIELDS (TOKEN_HEADER)]` returns them) hold a token header
+/// whose value is exactly `token` (unfolded, outer blanks aside).
+fn carries_token(header: &[u8], token: &str) -> bool {
+    let text = String::from_utf8_lossy(header).replace("\r\n ", " ").replace("\r\n\t", " ");
+    text.split("\r\n")
+        .filter_map(|line| line.split_once(':'))
+        .any(|(name, value)| name.trim().eq_ignore_ascii_case(TOKEN_HEADER) && value.trim() == token)
 }
 
 /// A failed IMAP command after the login: its kind from the error, named after the command.
@@ -432,9 +542,10 @@ pub fn compose(account: &Account, lang: Lang, token: &str) -> Vec<u8> {
     let facts = Facts { address: Some(address.clone()), ..Facts::default() };
     let subject = lang.text("send_test.subject", &facts);
     let body = lang.text("send_test.body", &facts).replace('\n', "\r\n");
-    let encoded_word = |text: &str| format!("=?UTF-8?B?{}?=", b64.encode(text));
+    // Folded encoded words: a long name (up to 10,000 characters) stays within the 998-character line limit.
+    let encoded_word = |text: &str| crate::encoded_words::encoded_words(text, "\r\n ");
     let from = match &account.display_name {
-        Some(name) => format!("{} <{address}>", encoded_word(name)),
+        Some(name) => format!("{}\r\n <{address}>", encoded_word(name)),
         None => address.clone(),
     };
     let domain = account.address.address.rsplit('@').next().unwrap_or("localhost");
@@ -483,6 +594,31 @@ fn rfc5322_date(now: std::time::SystemTime) -> String {
 mod tests {
     use super::*;
     use crate::address::Address;
+
+    #[test]
+    fn only_the_exact_token_counts() {
+        let field = |value: &str| format!("{TOKEN_HEADER}: {value}\r\n\r\n").into_bytes();
+        assert!(carries_token(&field("abc123"), "abc123"));
+        assert!(carries_token(b"x-icloud-mail-setup-test:\r\n abc123\r\n\r\n", "abc123"), "folded, any case");
+        for other in ["abc1234", "abc12", "xabc123", "abc123 abc123", ""] {
+            assert!(!carries_token(&field(other), "abc123"), "{other}");
+        }
+        assert!(!carries_token(b"\r\n", "abc123"), "a message without the header");
+    }
+
+    #[test]
+    fn a_long_name_is_folded_and_reads_back_whole() {
+        let name: String = "Jäne Doe ".repeat(250).trim_end().to_owned();
+        assert!(name.chars().count() > 2000);
+        let account = Account::new(Address::parse("jane@icloud.com").unwrap(), None, Some(name.clone())).unwrap();
+        let message = compose(&account, Lang::En, "abc123");
+        let text = String::from_utf8(message.clone()).unwrap();
+        assert!(text.split("\r\n").all(|line| line.len() <= 78), "every line within 78 characters");
+        let parsed = mail_parser::MessageParser::default().parse(&message).unwrap();
+        let from = parsed.from().unwrap().first().unwrap();
+        assert_eq!((from.name(), from.address()), (Some(name.as_str()), Some("jane@icloud.com")));
+        assert_eq!(parsed.header_raw(TOKEN_HEADER).map(str::trim), Some("abc123"));
+    }
 
     #[test]
     fn only_a_refusal_of_the_sender_is_sender_rejected() {

@@ -135,9 +135,9 @@ impl Output {
         if self.json {
             println!("{}", self.diagnosis_json(d));
         } else {
-            eprintln!("{}\n{}", d.message(self.lang), d.hint(self.lang));
+            eprintln!("{}\n{}", terminal_safe(&d.message(self.lang)), terminal_safe(&d.hint(self.lang)));
             match &d.detail {
-                Some(detail) => eprintln!("({}: {detail})", d.kind.name()),
+                Some(detail) => eprintln!("({}: {})", d.kind.name(), terminal_safe(detail)),
                 None => eprintln!("({})", d.kind.name()),
             }
         }
@@ -146,9 +146,16 @@ impl Output {
 
     /// Prints a usage problem (not a diagnosis: a flag's value) and returns the usage exit code.
     pub fn usage(&self, problem: &str) -> u8 {
-        eprintln!("error: {problem}");
+        eprintln!("error: {}", terminal_safe(problem));
         super::EXIT_USAGE
     }
+}
+
+/// Text for a terminal: every control character but the line break written as a Rust escape (`\u{1b}`), so text
+/// that came from a file or a server (a report handed over, a server's words) cannot move the cursor, retitle the
+/// window or hide what is printed around it.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' { c.escape_debug().to_string() } else { c.to_string() }).collect()
 }
 
 /// Prints one value as JSON on standard output.

@@ -115,7 +115,7 @@ fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
         None => None,
     };
     let password_command = match args.password_command {
-        PasswordSource::App => PasswordCommand::App { program: export::app_program() },
+        PasswordSource::App => export::app_program(),
         PasswordSource::SecretTool => PasswordCommand::SecretTool,
         PasswordSource::Security => PasswordCommand::Security,
     };

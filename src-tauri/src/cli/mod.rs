@@ -123,12 +123,26 @@ pub fn run(command: Command, out: Output) -> ExitCode {
         Command::Export(args) => export::run(args, out),
         Command::Thunderbird(command) => thunderbird::run(command, out),
         Command::CheckAddress { address, .. } => check_address(&address, out),
-        Command::ThunderbirdLoginHelper => icloud_mail_core::export::thunderbird_profile::nss_helper::helper_main(
-            &mut std::io::stdin().lock(),
-            &mut std::io::stdout().lock(),
-        ),
+        Command::ThunderbirdLoginHelper => match unbuffered_stdin() {
+            // A one-byte buffer: the request line is read through it, the password (read with read_exact) goes
+            // straight into the helper's own zeroizing buffer, never into a standard-input buffer left unwiped.
+            Ok(stdin) => icloud_mail_core::export::thunderbird_profile::nss_helper::helper_main(
+                &mut std::io::BufReader::with_capacity(1, stdin),
+                &mut std::io::stdout().lock(),
+            ),
+            Err(_) => EXIT_FAILED,
+        },
     };
     ExitCode::from(code)
+}
+
+/// Standard input as a file of its own, bypassing the process-wide buffer of `std::io::stdin()`.
+fn unbuffered_stdin() -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    let owned = std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned()?;
+    #[cfg(windows)]
+    let owned = std::os::windows::io::AsHandle::as_handle(&std::io::stdin()).try_clone_to_owned()?;
+    Ok(std::fs::File::from(owned))
 }
 
 fn check_address(input: &str, out: Output) -> u8 {

@@ -35,8 +35,9 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
         starttls_unavailable, connection_refused, timeout, dns_failure, server_closed, protocol_error; send's kind \
         also sender_rejected (the server refused this address as the sender: an iCloud+ custom-domain address or an \
         alias not yet set up in iCloud), message_refused (the sender was accepted but the server refused the message \
-        itself, at RCPT TO, DATA or the end of DATA, named in command; its words in server_text) or \
-        message_not_received (sent, but not in the inbox in time).\n\n\
+        itself, at RCPT TO, DATA or the end of DATA, named in command; its words in server_text), \
+        message_not_received (sent, but not in the inbox in time) or message_left (it arrived, but more than one \
+        message carries its token, so none was removed).\n\n\
         With --send-test, one message is sent to the address itself and removed from the inbox once it arrives; \
         nothing else in the mailbox is touched.\n\n\
         Exit codes: 0 both sides ok (and with --send-test the message came back), 1 a server said no or could not \

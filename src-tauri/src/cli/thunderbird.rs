@@ -28,8 +28,9 @@ pub enum ThunderbirdCommand {
         With --verified REPORT.json (saved from probe --json) the account gets exactly what that connection test \
         signed in with: its servers (SMTP's fallback port when the first was blocked), the username that worked for \
         each protocol and the folders the server listed, as the identity's Sent, Drafts and Archives folders, the \
-        server's Trash and the Junk target. A report for another address or login is refused (exit 2), as is one in \
-        which a side did not pass (exit 1); --imap, --smtp and --smtp-fallback cannot be combined with it (exit 2).\n\n\
+        server's Trash and the Junk target. A report for another address or login is refused (exit 2), as is one that \
+        tested other servers than this account's (iCloud's, or the ones --imap, --smtp and --smtp-fallback name \
+        alongside; exit 2) and one in which a side did not pass (exit 1).\n\n\
         JSON output: the outcome (\"added\" or \"already_present\" with the keys written), \"password_stored\": \
         true|false, \"password_reason\" (a diagnosis, when a password was given but not stored) and \
         \"password_backups\".\n\n\
@@ -104,7 +105,7 @@ fn add(args: AddArgs, out: Output) -> u8 {
     } else {
         None
     };
-    let program = match std::env::current_exe() {
+    let program = match nss_helper::this_program() {
         Ok(program) => program,
         Err(e) => return out.usage(&e.to_string()),
     };

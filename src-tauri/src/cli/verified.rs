@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use icloud_mail_core::account::Folders;
 use icloud_mail_core::probe::{ProbeReport, SideReport};
-use icloud_mail_core::provider::Security;
+use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Diagnosis, DiagnosisKind, Facts};
 use serde::Deserialize;
 
@@ -20,9 +20,9 @@ use super::{EXIT_FAILED, EXIT_USAGE};
 #[derive(Debug, Clone, Default, Args)]
 pub struct VerifiedArg {
     /// Use the servers, usernames and folders of a connection test that passed: a file saved from
-    /// `probe --json` for the same --address (and --login). The report names the servers, so --imap, --smtp and
-    /// --smtp-fallback cannot be given with it.
-    #[arg(long, value_name = "REPORT.json", conflicts_with_all = ["imap", "smtp", "smtp_fallback"])]
+    /// `probe --json` for the same --address (and --login) and for this account's servers: iCloud's, or the ones
+    /// --imap, --smtp and --smtp-fallback name.
+    #[arg(long, value_name = "REPORT.json")]
     pub verified: Option<PathBuf>,
 }
 
@@ -30,8 +30,9 @@ pub struct VerifiedArg {
 pub const HELP: &str = "With --verified REPORT.json (saved from probe --json) the file gets exactly what that connection test \
     signed in with: its servers (SMTP's fallback port when the first was blocked), the username that worked for \
     each protocol and the folders the server listed (sent, drafts, deleted, junk, archive). A report for another \
-    address or login is refused (exit 2), as is one in which a side did not pass (exit 1); --imap, --smtp and \
-    --smtp-fallback cannot be combined with it (exit 2).";
+    address or login is refused (exit 2), as is one that tested other servers than this account's (iCloud's, or \
+    the ones --imap, --smtp and --smtp-fallback name alongside; exit 2) and one in which a side did not pass \
+    (exit 1).";
 
 /// The fields of `probe --json` that `--verified` needs.
 #[derive(Debug, Deserialize)]
@@ -132,11 +133,34 @@ pub fn account(
         let d = Diagnosis::new(DiagnosisKind::ReportOtherAccount, facts, Some(format!("--verified {}", path.display())));
         return Err(out.report(&d, EXIT_USAGE));
     }
+    // A report someone else hands over must not point the files at their server: it may name only the servers
+    // this account would use anyway.
+    if let Some(other) = other_server(&file, &base) {
+        let facts = Facts { host: Some(other.0), port: Some(other.1), path: Some(path.display().to_string()), ..Facts::default() };
+        let d = Diagnosis::new(DiagnosisKind::ReportOtherServer, facts, Some(format!("--verified {}", path.display())));
+        return Err(out.report(&d, EXIT_USAGE));
+    }
     let report = ProbeReport { imap: file.imap.report(), smtp: file.smtp.report(), domain: None };
     icloud_mail_core::verified::account_from_report(base, &report).map_err(|d| {
         let code = if d.kind == DiagnosisKind::ReportNotPassed { EXIT_FAILED } else { EXIT_USAGE };
         out.report(&d, code)
     })
+}
+
+/// The first server of the report (host, port) that is not one of the account's: IMAP must be its IMAP server,
+/// SMTP its SMTP server or the fallback, each with the same security.
+fn other_server(file: &ReportFile, account: &Account) -> Option<(String, u16)> {
+    let provider = &account.provider;
+    let same = |side: &SideFile, endpoint: &Endpoint| {
+        side.host.eq_ignore_ascii_case(&endpoint.host) && side.port == endpoint.port && side.security == endpoint.security
+    };
+    let imap_ok = same(&file.imap, &provider.imap);
+    let smtp_ok = same(&file.smtp, &provider.smtp) || provider.smtp_fallback.as_ref().is_some_and(|f| same(&file.smtp, f));
+    match (imap_ok, smtp_ok) {
+        (false, _) => Some((file.imap.host.clone(), file.imap.port)),
+        (_, false) => Some((file.smtp.host.clone(), file.smtp.port)),
+        _ => None,
+    }
 }
 
 fn read(path: &Path) -> Result<ReportFile, String> {

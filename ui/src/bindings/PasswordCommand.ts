@@ -3,4 +3,4 @@
 /**
  * A command that prints the app-specific password on standard output, for clients that run one through `sh -c`.
  */
-export type PasswordCommand = { "kind": "app", program: string, } | { "kind": "secret_tool" } | { "kind": "security" };
+export type PasswordCommand = { "kind": "app", program: string, note?: string, } | { "kind": "secret_tool" } | { "kind": "security" };

@@ -2,7 +2,8 @@
 import type { Diagnosis } from "./Diagnosis";
 
 /**
- * The send test's verdict: `ok`, `sender_rejected`, `message_refused`, `message_not_received`, or a transport kind.
+ * The send test's verdict: `ok`, `sender_rejected`, `message_refused`, `message_not_received`, `message_left`, or a
+ * transport kind.
  */
 export type SendReport = { diagnosis: Diagnosis, 
 /**

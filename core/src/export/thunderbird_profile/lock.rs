@@ -9,6 +9,42 @@ pub fn profile_in_use(profile: &Path) -> std::io::Result<bool> {
     imp::profile_in_use(profile)
 }
 
+/// The profile's lock, held as Thunderbird holds it, until dropped. A lock file this add created is removed again,
+/// so a profile Thunderbird never opened is left as it was (Thunderbird's own stays, as Thunderbird leaves it).
+pub struct ProfileLock {
+    file: Option<std::fs::File>,
+    created: Option<std::path::PathBuf>,
+}
+
+impl Drop for ProfileLock {
+    fn drop(&mut self) {
+        // Closed first: Windows does not delete a file that is open without delete sharing.
+        drop(self.file.take());
+        if let Some(path) = self.created.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Opens the lock file `path` for reading and writing, creating it if needed: the file and whether it was created.
+fn open_lock_file(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Result<(std::fs::File, bool)> {
+    options.read(true).write(true);
+    match options.clone().create_new(true).open(path) {
+        Ok(file) => Ok((file, true)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => options.open(path).map(|file| (file, false)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Takes the profile's lock as Thunderbird takes it, for as long as an add reads and writes the profile: a
+/// Thunderbird started meanwhile finds the profile in use and does not open it, and a second add cannot take it.
+/// `None` when someone holds it (a running Thunderbird, another add), or Linux Thunderbird's `lock` symlink names a
+/// live process. On Linux the lock is an open-file-description lock, which conflicts with Thunderbird's classic
+/// one and with another add's even in the same process.
+pub fn hold(profile: &Path) -> std::io::Result<Option<ProfileLock>> {
+    imp::hold(profile).map(|held| held.map(|(file, created)| ProfileLock { file: Some(file), created }))
+}
+
 /// Takes the profile's lock the way Thunderbird does on this system, until the file is dropped. For tests (here and
 /// in the suites that stand in for a running Thunderbird); the product itself never locks a profile.
 #[doc(hidden)]
@@ -36,6 +72,36 @@ mod imp {
             }
         }
         Ok(symlink_owner_alive(profile))
+    }
+
+    pub fn hold(profile: &Path) -> std::io::Result<Option<(File, Option<std::path::PathBuf>)>> {
+        if symlink_owner_alive(profile) {
+            return Ok(None);
+        }
+        let path = profile.join(".parentlock");
+        let (file, created) = super::open_lock_file(&path, &mut std::fs::OpenOptions::new())?;
+        // SAFETY: as in `write_lock_held`.
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        lock.l_type = libc::F_WRLCK as _;
+        lock.l_whence = libc::SEEK_SET as _;
+        #[cfg(target_os = "linux")]
+        let command = libc::F_OFD_SETLK;
+        #[cfg(not(target_os = "linux"))]
+        let command = libc::F_SETLK;
+        // SAFETY: fcntl on a descriptor we own, with a pointer to a live, initialised flock.
+        if unsafe { libc::fcntl(file.as_raw_fd(), command, &lock) } == -1 {
+            let e = std::io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::EAGAIN) | Some(libc::EACCES) => {
+                    if created {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                    Ok(None)
+                }
+                _ => Err(e),
+            };
+        }
+        Ok(Some((file, created.then_some(path))))
     }
 
     /// A classic fcntl write lock on the whole `.parentlock` (`nsProfileLock::LockWithFcntl`).
@@ -105,6 +171,15 @@ mod imp {
             Ok(_) => Ok(false),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) if e.raw_os_error() == Some(SHARING_VIOLATION) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn hold(profile: &Path) -> std::io::Result<Option<(std::fs::File, Option<std::path::PathBuf>)>> {
+        let path = profile.join("parent.lock");
+        match super::open_lock_file(&path, std::fs::OpenOptions::new().share_mode(0)) {
+            Ok((file, created)) => Ok(Some((file, created.then_some(path)))),
+            Err(e) if e.raw_os_error() == Some(SHARING_VIOLATION) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -200,6 +275,22 @@ mod tests {
         assert!(profile_in_use(dir.path()).unwrap());
         drop(held);
         assert!(!profile_in_use(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn a_held_lock_keeps_thunderbird_and_a_second_add_out_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = hold(dir.path()).unwrap().expect("a free profile");
+        assert!(hold(dir.path()).unwrap().is_none(), "a second add, even in this process, cannot take it");
+        if cfg!(target_os = "linux") {
+            // As Thunderbird asks: its own lock attempt fails while ours is held.
+            assert!(lock_like_thunderbird(dir.path()).is_err());
+        }
+        drop(held);
+        assert!(hold(dir.path()).unwrap().is_some());
+        let thunderbird = hold_in_another_process(dir.path());
+        assert!(hold(dir.path()).unwrap().is_none(), "Thunderbird's lock keeps an add out");
+        release(thunderbird);
     }
 
     #[cfg(target_os = "linux")]

@@ -16,7 +16,9 @@
 //! Thunderbird's `storage-json` `#addLogin` writes. Every other login and field in the file is kept as it was.
 //!
 //! Before anything changes, logins.json and key4.db are copied beside themselves (`<name>.bak-<unix time>`, owner
-//! only). Nothing is written while Thunderbird runs, or when the store is locked by a primary password.
+//! only). Together the two decrypt every saved login, and a copy stays unprotected if the person later sets a
+//! primary password, so only one pair is kept: the key4.db copy only when NSS changed key4.db, and once the new
+//! logins are written every older `logins.json.bak-*` and `key4.db.bak-*` of the profile is removed. Nothing is written while Thunderbird runs, or when the store is locked by a primary password.
 
 use std::path::{Path, PathBuf};
 
@@ -221,8 +223,12 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
     if !profile.is_dir() {
         return Err(Diagnosis::new(DiagnosisKind::ThunderbirdProfileNotFound, facts_path(profile), None));
     }
-    super::refuse_if_running(profile)?;
+    // Held until logins.json is written: Thunderbird, which rewrites it from memory when it saves a login, cannot
+    // start in between, nor can another add.
+    let _lock = super::hold_profile(profile)?;
     let logins_path = profile.join("logins.json");
+    // A logins.json that is a symbolic link stays one: its target is what is read and replaced.
+    let logins_target = super::resolve_link(&logins_path).map_err(|e| write_failed(&logins_path, &e))?;
     let key_path = profile.join("key4.db");
     let mut doc = read_logins(&logins_path)?;
     let found = look(profile, &key_path, &doc, wanted, password, nss)?;
@@ -233,10 +239,28 @@ pub fn store_logins(profile: &Path, wanted: &[ServerLogin], password: &Secret, n
     let encrypted = encrypt_all(profile, &key_path, wanted, password, nss, &mut backups)?;
     merge(&mut doc, wanted, &found, encrypted, now_ms);
     let bytes = serde_json::to_vec(&Value::Object(doc.root)).map_err(|e| write_failed(&logins_path, &e))?;
-    // Thunderbird may have started meanwhile: it would overwrite logins.json from memory when it saves a login.
-    super::refuse_if_running(profile)?;
-    crate::export::replace_keeping_permissions(&logins_path, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
-    Ok(Stored { changed: true, backups: backups.keep() })
+    crate::export::replace_keeping_permissions(&logins_target, &bytes).map_err(|e| write_failed(&logins_path, &e))?;
+    let backups = backups.keep();
+    remove_older_backups(profile, &backups);
+    Ok(Stored { changed: true, backups })
+}
+
+/// Whether `path` names a backup of the profile file `name` (`<name>.bak-…`).
+fn is_backup_of(path: &Path, name: &str) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&format!("{name}.bak-")))
+}
+
+/// Removes every backup of logins.json and key4.db in `profile` but `keep` (this run's). Best effort: one that
+/// cannot be removed stays, and the next run tries again.
+fn remove_older_backups(profile: &Path, keep: &[String]) {
+    let Ok(entries) = std::fs::read_dir(profile) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = is_backup_of(&path, "logins.json") || is_backup_of(&path, "key4.db");
+        if ours && !keep.contains(&path.display().to_string()) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// logins.json as it is (a new, empty document when there is none).
@@ -287,6 +311,15 @@ impl Backups {
         self.keep = true;
     }
 
+    /// Removes the copy of the profile file `name` now: the file is as it was, so the copy holds nothing more.
+    fn forget(&mut self, name: &str) {
+        let (gone, kept): (Vec<PathBuf>, Vec<PathBuf>) = self.paths.drain(..).partition(|p| is_backup_of(p, name));
+        for path in gone {
+            let _ = std::fs::remove_file(path);
+        }
+        self.paths = kept;
+    }
+
     /// The change was written: the backups stay, and here is where.
     fn keep(mut self) -> Vec<String> {
         self.keep = true;
@@ -328,6 +361,11 @@ fn encrypt_all(
                 return Err(unreadable(key_path, e));
             }
         }
+    }
+    // key4.db as it was is still key4.db: its copy holds nothing the profile does not.
+    drop(store);
+    if std::fs::read(key_path).ok() == key4_before {
+        backups.forget("key4.db");
     }
     backups.keep_on_drop();
     Ok(out)
@@ -478,6 +516,24 @@ mod tests {
         String::from_utf8(FakeStore(store).decrypt(&cipher).unwrap().to_vec()).unwrap()
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_logins_json_that_is_a_link_stays_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let dotfiles = tempfile::tempdir().unwrap();
+        let nss = nss();
+        let wanted = server_logins(&account());
+        store_logins(dir.path(), &wanted, &secret("old-password"), &nss, 1000).unwrap();
+        let target = dotfiles.path().join("logins.json");
+        std::fs::rename(dir.path().join("logins.json"), &target).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("logins.json")).unwrap();
+
+        store_logins(dir.path(), &wanted, &secret("new-password"), &nss, 2000).unwrap();
+        assert!(std::fs::symlink_metadata(dir.path().join("logins.json")).unwrap().file_type().is_symlink(), "still a link");
+        let doc: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+        assert_eq!(reveal(&nss, &doc["logins"][0], "encryptedPassword"), "new-password", "the target was written");
+    }
+
     #[test]
     fn origins_and_realms_are_the_ones_thunderbird_looks_up() {
         let wanted = server_logins(&account());
@@ -533,7 +589,7 @@ mod tests {
     }
 
     #[test]
-    fn an_earlier_login_is_replaced_others_are_kept_and_both_files_are_backed_up_first() {
+    fn an_earlier_login_is_replaced_others_are_kept_and_the_login_store_is_backed_up_first() {
         let dir = tempfile::tempdir().unwrap();
         let nss = nss();
         let wanted = server_logins(&account());
@@ -562,12 +618,14 @@ mod tests {
         assert_eq!(items[2]["guid"], "{other}");
         assert_eq!(doc["sync"]["lastSync"], 5);
         assert_eq!(doc["nextId"], 10);
-        // The backups hold the files as they were.
-        assert_eq!(stored.backups.len(), 2, "{stored:?}");
+        // The backup holds logins.json as it was; key4.db, which encrypting did not change, gets none.
+        assert_eq!(stored.backups.len(), 1, "{stored:?}");
         let logins_backup = stored.backups.iter().find(|b| b.contains("logins.json.bak-")).unwrap();
-        let key_backup = stored.backups.iter().find(|b| b.contains("key4.db.bak-")).unwrap();
         assert_eq!(std::fs::read(logins_backup).unwrap(), before_logins);
-        assert_eq!(std::fs::read(key_backup).unwrap(), before_key);
+        assert_eq!(std::fs::read(dir.path().join("key4.db")).unwrap(), before_key);
+        let names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(!names.iter().any(|n| n.starts_with("key4.db.bak-")), "{names:?}");
 
         // The same password again: nothing to do, nothing written, no backup.
         let again = store_logins(dir.path(), &wanted, &secret("new-password"), &nss, 3000).unwrap();

@@ -179,18 +179,25 @@ pub fn resolve_profile(named: Option<&Path>) -> Result<PathBuf, Diagnosis> {
     }
 }
 
-/// Refuses a change while Thunderbird has the profile open (it would overwrite the change from memory). A lock that
-/// cannot be tested refuses too — a change now could be lost when Thunderbird exits — but is reported as what it is
-/// (`thunderbird_lock_unreadable`), not as a running Thunderbird the person cannot find.
-pub(super) fn refuse_if_running(profile: &Path) -> Result<(), Diagnosis> {
-    match lock::profile_in_use(profile) {
-        Ok(false) => Ok(()),
-        Ok(true) => Err(Diagnosis::new(DiagnosisKind::ThunderbirdRunning, facts_path(profile), None)),
-        Err(e) => Err(Diagnosis::new(
-            DiagnosisKind::ThunderbirdLockUnreadable,
-            facts_path(profile),
-            Some(format!("the profile lock could not be tested: {e}")),
-        )),
+/// How long an add waits for the profile's lock (another add finishing) before it counts as Thunderbird's.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The profile's lock, held until dropped (`lock::hold`), or `thunderbird_running` when Thunderbird (or another add
+/// that does not finish within `LOCK_WAIT`) holds it.
+pub(super) fn hold_profile(profile: &Path) -> Result<lock::ProfileLock, Diagnosis> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match lock::hold(profile) {
+            Ok(Some(held)) => return Ok(held),
+            Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Ok(None) => return Err(Diagnosis::new(DiagnosisKind::ThunderbirdRunning, facts_path(profile), None)),
+            // A lock that cannot be taken refuses too (a change now could be lost when Thunderbird exits), reported
+            // as what it is rather than as a running Thunderbird the person cannot find.
+            Err(e) => {
+                let detail = format!("the profile lock could not be tested (taken): {e}");
+                return Err(Diagnosis::new(DiagnosisKind::ThunderbirdLockUnreadable, facts_path(profile), Some(detail)));
+            }
+        }
     }
 }
 
@@ -206,7 +213,8 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
     if !profile.is_dir() {
         return Err(Diagnosis::new(DiagnosisKind::ThunderbirdProfileNotFound, facts_path(profile), None));
     }
-    refuse_if_running(profile)?;
+    // Held until prefs.js is written: Thunderbird cannot start in between and rewrite it from memory on exit.
+    let _lock = hold_profile(profile)?;
     let prefs_link = profile.join("prefs.js");
     let write_failed = |e: &dyn std::fmt::Display| Diagnosis::new(DiagnosisKind::WriteFailed, facts_path(&prefs_link), Some(e.to_string()));
     let prefs_path = resolve_link(&prefs_link).map_err(|e| write_failed(&e))?;
@@ -261,14 +269,6 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
         Some(original) => Some(write_backup(profile, "prefs.js", original).map_err(|e| write_failed(&e))?),
         None => None,
     };
-    // Thunderbird may have started while we read: ask again right before the file is replaced. Nothing changed
-    // then, so no backup is left behind either.
-    if let Err(running) = refuse_if_running(profile) {
-        if let Some(backup) = &backup {
-            let _ = std::fs::remove_file(backup);
-        }
-        return Err(running);
-    }
     crate::export::replace_keeping_permissions(&prefs_path, &bytes).map_err(|e| write_failed(&e))?;
     Ok(AddOutcome::Added {
         profile: profile_shown,
@@ -283,7 +283,7 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
 
 /// The file to read and replace for `path`: itself, or, when it is a symbolic link (a dotfile manager's), the file
 /// it points to, so that the link stays a link. A link to nothing is an error: there is no file to extend.
-fn resolve_link(path: &Path) -> std::io::Result<PathBuf> {
+pub(super) fn resolve_link(path: &Path) -> std::io::Result<PathBuf> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
             let target = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();

@@ -182,7 +182,31 @@ pub struct LoadedNss {
     _libraries: Vec<libloading::Library>,
 }
 
-fn open_library(path: &Path) -> Result<libloading::Library, libloading::Error> {
+/// Mozilla's Apple Team ID: every library of Mozilla's Thunderbird.app is signed with it.
+#[cfg(target_os = "macos")]
+const MOZILLA_TEAM_ID_REQUIREMENT: &str = "anchor apple generic and certificate leaf[subject.OU] = \"43AQ936H96\"";
+
+/// macOS: the library's code signature is valid and Mozilla's (Team ID `43AQ936H96`), checked before it is loaded.
+/// The app's hardened runtime cannot do that check itself here: it loads Mozilla-signed code with library
+/// validation off (`com.apple.security.cs.disable-library-validation`), and `~/Applications/Thunderbird.app` is
+/// writable by the person's own processes.
+#[cfg(target_os = "macos")]
+fn signed_by_mozilla(path: &Path) -> Result<(), String> {
+    use security_framework::os::macos::code_signing::{Flags, SecRequirement, SecStaticCode};
+    let url = core_foundation::url::CFURL::from_path(path, false).ok_or_else(|| format!("{}: not a file path", path.display()))?;
+    let code = SecStaticCode::from_path(&url, Flags::NONE).map_err(|e| format!("{}: no code signature: {e}", path.display()))?;
+    let mozilla: SecRequirement = MOZILLA_TEAM_ID_REQUIREMENT.parse().map_err(|e| format!("the signature requirement: {e}"))?;
+    code.check_validity(Flags::CHECK_ALL_ARCHITECTURES | Flags::STRICT_VALIDATE, &mozilla)
+        .map_err(|e| format!("{} is not signed by Mozilla (Team ID 43AQ936H96): {e}", path.display()))
+}
+
+fn open_library(path: &Path) -> Result<libloading::Library, String> {
+    #[cfg(target_os = "macos")]
+    signed_by_mozilla(path)?;
+    open_library_unchecked(path).map_err(|e| e.to_string())
+}
+
+fn open_library_unchecked(path: &Path) -> Result<libloading::Library, libloading::Error> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: loading a library runs its initialisers; these are Thunderbird's own NSS libraries, whose
@@ -191,10 +215,10 @@ fn open_library(path: &Path) -> Result<libloading::Library, libloading::Error> {
     }
     #[cfg(windows)]
     {
-        use libloading::os::windows::{Library, LOAD_WITH_ALTERED_SEARCH_PATH};
-        // SAFETY: as above; the altered search path makes the DLL's own folder the first place its imports are
-        // looked for.
-        unsafe { Library::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH).map(Into::into) }
+        use libloading::os::windows::{Library, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR, LOAD_LIBRARY_SEARCH_SYSTEM32};
+        // SAFETY: as above. The DLL's imports are looked for in its own folder and in System32 only: never in the
+        // current folder, PATH or the application's folder, where someone else's DLL of the same name could be.
+        unsafe { Library::load_with_flags(path, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_SYSTEM32).map(Into::into) }
     }
     #[cfg(not(any(all(target_os = "linux", target_env = "gnu"), windows)))]
     {
@@ -212,13 +236,12 @@ impl LoadedNss {
                 for name in PRELOAD {
                     let path = dir.join(name);
                     if path.is_file() {
-                        let lib =
-                            open_library(&path).map_err(|e| NssError::Unavailable { path: Some(dir.clone()), detail: e.to_string() })?;
+                        let lib = open_library(&path).map_err(|detail| NssError::Unavailable { path: Some(dir.clone()), detail })?;
                         libraries.push(lib);
                     }
                 }
                 let path = dir.join(LIBRARY);
-                let lib = open_library(&path).map_err(|e| NssError::Unavailable { path: Some(dir.clone()), detail: e.to_string() })?;
+                let lib = open_library(&path).map_err(|detail| NssError::Unavailable { path: Some(dir.clone()), detail })?;
                 (lib, dir.display().to_string())
             }
             NssLocation::System { thunderbird } => {

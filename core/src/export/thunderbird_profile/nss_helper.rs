@@ -9,6 +9,12 @@
 //!
 //! The password never travels in arguments or the environment (both visible to other users): the request is one
 //! JSON line on the helper's standard input, followed by exactly `password_len` bytes of password.
+//!
+//! The helper is started as `this_program()` (on Linux `/proc/self/exe`: the running program even when an upgrade
+//! replaced or removed its file), with an environment cleared to `ENV_ALLOWED` (no `LD_PRELOAD`,
+//! `LD_LIBRARY_PATH`, `NSS_*`, `NSPR_LOG_*` reaches the process that loads NSS), for canonical profile and
+//! Thunderbird paths. Its answer is the one line that starts with `ANSWER_MARK`, so output a foreign library prints
+//! cannot be taken for it.
 
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
@@ -27,6 +33,43 @@ use super::logins::{self, AddReport, ServerLogin, Stored};
 
 /// The hidden subcommand that makes this program the helper.
 pub const HELPER_SUBCOMMAND: &str = "thunderbird-login-helper";
+
+/// What starts the helper's answer line.
+pub const ANSWER_MARK: &str = "icloud-mail-setup-helper-answer: ";
+
+/// The environment variables the helper keeps (all others are cleared): where the person's files and temporary
+/// files are, the language, and on Windows what the system itself needs to load a DLL.
+pub const ENV_ALLOWED: &[&str] = &[
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "TMPDIR",
+    "LANG",
+    "LC_ALL",
+    "LC_MESSAGES",
+    "LC_CTYPE", // Unix
+    "SystemRoot",
+    "SYSTEMROOT",
+    "windir",
+    "USERPROFILE",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "TEMP",
+    "TMP",
+    "ProgramFiles",
+    "ProgramFiles(x86)",
+    "ProgramW6432", // Windows
+];
+
+/// This program, to start as the helper: on Linux `/proc/self/exe`, which is the running program even after an
+/// upgrade replaced its file (`current_exe()` then ends in ` (deleted)`); elsewhere `current_exe()`.
+pub fn this_program() -> std::io::Result<PathBuf> {
+    let proc_self = Path::new("/proc/self/exe");
+    if cfg!(target_os = "linux") && proc_self.exists() {
+        return Ok(proc_self.to_owned());
+    }
+    std::env::current_exe()
+}
 
 /// How long the helper may take: NSS opens a key4.db and encrypts two logins in well under a second.
 pub const HELPER_DEADLINE: Duration = Duration::from_secs(30);
@@ -51,11 +94,15 @@ pub fn add_with_password(
     thunderbird_dir: Option<&Path>,
     program: &Path,
 ) -> Result<AddReport, Diagnosis> {
+    // The folders as they are, not as a link or `..` spells them: what is checked is what the helper opens.
+    let canonical =
+        |path: &Path| std::fs::canonicalize(path).map(crate::export::without_verbatim_prefix).unwrap_or_else(|_| path.to_owned());
+    let profile = &canonical(profile);
     let outcome = super::add_account(profile, account)?;
     let stored = password.map(|password| {
         let request = HelperRequest {
             profile: profile.to_owned(),
-            thunderbird_dir: thunderbird_dir.map(Path::to_owned),
+            thunderbird_dir: thunderbird_dir.map(canonical),
             logins: logins::server_logins(account),
             password_len: password.expose().len(),
         };
@@ -73,6 +120,8 @@ fn unavailable(detail: String) -> Diagnosis {
 pub fn run_helper(program: &Path, request: &HelperRequest, password: &Secret) -> Result<Stored, Diagnosis> {
     let mut child = Command::new(program)
         .arg(HELPER_SUBCOMMAND)
+        .env_clear()
+        .envs(std::env::vars_os().filter(|(name, _)| ENV_ALLOWED.iter().any(|allowed| name.as_os_str() == *allowed)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -114,7 +163,7 @@ pub fn run_helper(program: &Path, request: &HelperRequest, password: &Secret) ->
     };
     let out = out.join().unwrap_or_default();
     let err = err.join().unwrap_or_default();
-    let answer = out.split(|b| *b == b'\n').find(|l| !l.is_empty()).unwrap_or_default();
+    let answer = out.split(|b| *b == b'\n').filter_map(|line| line.strip_prefix(ANSWER_MARK.as_bytes())).next_back().unwrap_or_default();
     match serde_json::from_slice::<Result<Stored, Diagnosis>>(answer) {
         Ok(result) => result,
         Err(_) => Err(unavailable(format!("the helper ended ({status}) without an answer: {}", String::from_utf8_lossy(&err).trim()))),
@@ -124,9 +173,12 @@ pub fn run_helper(program: &Path, request: &HelperRequest, password: &Secret) ->
 /// The helper's side: reads the request and the password from `input`, stores the logins with Thunderbird's NSS,
 /// and writes the outcome as one JSON line. Returns the exit code (0 when it could answer at all).
 pub fn helper_main(input: &mut impl BufRead, output: &mut impl Write) -> u8 {
+    // NSS will hold the profile's unlocked key: no core dump of this process (main did so too; this is the helper's
+    // own promise, whoever starts it).
+    let _ = crate::dumps::forbid();
     let result = serve(input);
     match serde_json::to_string(&result) {
-        Ok(line) if writeln!(output, "{line}").and_then(|()| output.flush()).is_ok() => 0,
+        Ok(line) if writeln!(output, "{ANSWER_MARK}{line}").and_then(|()| output.flush()).is_ok() => 0,
         _ => 1,
     }
 }
@@ -160,10 +212,39 @@ mod tests {
         input.extend_from_slice(b"\nhello");
         let mut output = Vec::new();
         assert_eq!(helper_main(&mut std::io::Cursor::new(input), &mut output), 0);
-        let answer: Result<Stored, Diagnosis> = serde_json::from_slice(&output).unwrap();
+        let answer: Result<Stored, Diagnosis> = serde_json::from_slice(output.strip_prefix(ANSWER_MARK.as_bytes()).unwrap()).unwrap();
         assert_eq!(answer.unwrap_err().kind, DiagnosisKind::ThunderbirdNssUnavailable);
         assert!(!String::from_utf8_lossy(&output).contains("hello"), "the answer never echoes the password");
         assert_eq!(std::fs::read_dir(profile.path()).unwrap().count(), 0, "nothing written");
+    }
+
+    /// A stand-in helper (a shell script) records the environment it was given and prints a stray line that looks
+    /// like an answer before its marked one.
+    #[cfg(unix)]
+    #[test]
+    fn the_helper_gets_only_the_allowed_environment_and_only_its_marked_line_counts() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let env_file = dir.path().join("env");
+        let script = dir.path().join("helper");
+        let stray = r#"{"Ok":{"changed":true,"backups":["/stray"]}}"#;
+        let marked = r#"{"Ok":{"changed":false,"backups":[]}}"#;
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\n/usr/bin/env > '{}'\necho '{stray}'\necho '{ANSWER_MARK}{marked}'\n", env_file.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let request = HelperRequest { profile: dir.path().to_owned(), thunderbird_dir: None, logins: Vec::new(), password_len: 2 };
+        let stored = run_helper(&script, &request, &Secret::new("pw".into())).unwrap();
+        assert_eq!(stored, Stored { changed: false, backups: Vec::new() }, "the marked line, not the stray one");
+        let env = std::fs::read_to_string(&env_file).unwrap();
+        // The test runner's own environment (CARGO_*, RUST_*, PATH, …) is not passed on; the shell adds PWD itself.
+        assert!(std::env::vars_os().any(|(name, _)| !ENV_ALLOWED.iter().any(|a| name.as_os_str() == *a)), "a variable to leave out");
+        for line in env.lines() {
+            let name = line.split('=').next().unwrap();
+            assert!(ENV_ALLOWED.contains(&name) || name == "PWD", "{name} reached the helper: {env}");
+        }
     }
 
     fn empty_request() -> HelperRequest {
