@@ -17,9 +17,19 @@ app_packages=(build-essential curl file pkg-config libssl-dev libgtk-3-dev libwe
 test_packages=(xvfb xauth dbus dbus-x11 webkit2gtk-driver dovecot-imapd dovecot-submissiond dovecot-lmtpd
   gnome-keyring libsecret-tools neomutt aerc msmtp isync thunderbird libnss3-tools tmux iproute2 chromium imagemagick
   xclip rpm rpm2cpio cpio desktop-file-utils x11-utils locales sqlite3 zbar-tools librsvg2-bin)
+# The Windows build under Wine (scripts/test-windows.sh): Debian's second Rust toolchain with the standard library's
+# sources (Debian 12's bookworm-security), the mingw-w64 linker, Wine and NSIS. Asked for only where the system's
+# package lists have them, so installing never fails on a system without them; test-windows.sh then names what is
+# missing.
+windows_packages=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 nsis)
 
 wanted=("${app_packages[@]}")
 [ "$profile" = test ] && wanted+=("${test_packages[@]}")
+if [ "$profile" = test ]; then
+  for p in "${windows_packages[@]}"; do
+    apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]' && wanted+=("$p")
+  done
+fi
 
 node_major() { node -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 18 ]; then wanted+=(nodejs npm); fi

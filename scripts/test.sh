@@ -45,6 +45,8 @@ step "rust tests" dbus-run-session -- cargo test --locked --workspace --exclude 
 # The packages built above, unpacked into throwaway roots: metadata, libraries, desktop entry, icons, licence,
 # --version, and the unpacked app under Xvfb through WebDriver (ignored by plain `cargo test`: needs the packages).
 step "package tests" dbus-run-session -- cargo test --locked --workspace --exclude tauri-hello-baseline --test package -- --ignored
+# The Windows build under Wine: the core's tests and the exe's command line (scripts/test-windows.sh, docs/windows.md).
+step "windows (under Wine)" env ICLOUD_MAIL_SETUP_INSTALLED=1 bash scripts/test-windows.sh
 step "typescript" npm run --silent typecheck
 step "prettier" npm run --silent format:check
 step "ui tests (vitest)" npm run --silent test:ui

@@ -20,6 +20,9 @@ pub enum DiagnosisKind {
     TlsCertificateWrongHost,
     TlsCertificateUntrusted,
     TlsHandshakeFailed,
+    /// The certificate check could not be set up on this computer (the system's verifier failed to start); no
+    /// verdict on the server, and nothing was sent.
+    TlsVerifierUnavailable,
     StarttlsUnavailable,
     ConnectionRefused,
     Timeout,
@@ -103,6 +106,8 @@ pub enum DiagnosisKind {
     ThunderbirdLoginsUnreadable,
     /// The clipboard could not be opened or written.
     ClipboardUnavailable,
+    /// Classic Outlook could not be started to import the saved profile file (`path`); the typed command remains.
+    OutlookNotStarted,
     /// The autoconfig file is published for a whole domain; for this account it would carry one person's login.
     AutoconfigPersonalLogin,
     /// Thunderbird for Android's QR code carries only ASCII addresses, and this one is not.
@@ -124,6 +129,7 @@ impl DiagnosisKind {
         DiagnosisKind::TlsCertificateWrongHost,
         DiagnosisKind::TlsCertificateUntrusted,
         DiagnosisKind::TlsHandshakeFailed,
+        DiagnosisKind::TlsVerifierUnavailable,
         DiagnosisKind::StarttlsUnavailable,
         DiagnosisKind::ConnectionRefused,
         DiagnosisKind::Timeout,
@@ -174,6 +180,7 @@ impl DiagnosisKind {
         DiagnosisKind::ThunderbirdNssUnavailable,
         DiagnosisKind::ThunderbirdLoginsUnreadable,
         DiagnosisKind::ClipboardUnavailable,
+        DiagnosisKind::OutlookNotStarted,
         DiagnosisKind::AutoconfigPersonalLogin,
         DiagnosisKind::QrCodeAddressNotAscii,
         DiagnosisKind::QrCodeTooLarge,

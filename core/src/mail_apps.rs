@@ -44,22 +44,79 @@ pub fn mail_apps_with(thunderbird: bool, outlook: bool) -> Vec<MailApp> {
         .collect()
 }
 
+/// The arguments that make classic Outlook import a profile file: `/importprf FILE`. The file is one argument; the
+/// standard library quotes it for Windows' command line (spaces, quotes), so Outlook gets the path as it is.
+pub fn outlook_import_args(prf: &Path) -> [&std::ffi::OsStr; 2] {
+    [std::ffi::OsStr::new("/importprf"), prf.as_os_str()]
+}
+
+/// Starts classic Outlook (found under App Paths) importing the saved `.prf`: Outlook then asks the person to
+/// confirm the new profile. Returns the started process; Outlook keeps running after the app is closed. Where
+/// classic Outlook is not installed, the page shows the typed command (`outlook.exe /importprf "FILE"`) instead.
+pub fn import_into_outlook(prf: &Path) -> Result<std::process::Child, Diagnosis> {
+    let failed = |detail: String| {
+        Diagnosis::new(
+            DiagnosisKind::OutlookNotStarted,
+            crate::Facts { path: Some(prf.display().to_string()), ..Default::default() },
+            Some(detail),
+        )
+    };
+    let outlook = platform::classic_outlook().ok_or_else(|| failed("classic Outlook is not registered under App Paths".to_owned()))?;
+    std::process::Command::new(&outlook).args(outlook_import_args(prf)).spawn().map_err(|e| failed(format!("{}: {e}", outlook.display())))
+}
+
+/// Where classic Outlook's program is, as Windows' App Paths say (new Outlook does not register there).
+pub fn classic_outlook() -> Option<PathBuf> {
+    platform::classic_outlook()
+}
+
 #[cfg(windows)]
 mod platform {
-    use windows_sys::Win32::System::Registry::{RegCloseKey, RegOpenKeyExW, HKEY, HKEY_LOCAL_MACHINE, KEY_READ};
+    use std::os::windows::ffi::OsStringExt;
+    use std::path::PathBuf;
+
+    use windows_sys::Win32::System::Registry::{RegGetValueW, HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ};
 
     /// Classic Outlook registers its program under App Paths when it is installed (new Outlook does not).
     pub fn classic_outlook_installed() -> bool {
+        classic_outlook().is_some()
+    }
+
+    /// The default value of `App Paths\OUTLOOK.EXE` (the machine's, then the user's), environment variables
+    /// expanded.
+    pub fn classic_outlook() -> Option<PathBuf> {
+        [HKEY_LOCAL_MACHINE, HKEY_CURRENT_USER].into_iter().find_map(|root| default_value(root)).filter(|path| !path.as_os_str().is_empty())
+    }
+
+    fn default_value(root: HKEY) -> Option<PathBuf> {
         let key: Vec<u16> = "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\App Paths\\OUTLOOK.EXE".encode_utf16().chain(Some(0)).collect();
-        let mut handle: HKEY = std::ptr::null_mut();
-        // SAFETY: `key` is NUL-terminated UTF-16; `handle` receives an open key that is closed below.
-        let status = unsafe { RegOpenKeyExW(HKEY_LOCAL_MACHINE, key.as_ptr(), 0, KEY_READ, &mut handle) };
-        if status != 0 {
-            return false;
+        // A REG_SZ, or a REG_EXPAND_SZ expanded into one (asking for REG_EXPAND_SZ itself while expanding is an
+        // invalid parameter).
+        let flags = RRF_RT_REG_SZ;
+        let mut size: u32 = 0;
+        // SAFETY: `key` is NUL-terminated UTF-16; a null value name is the default value; with a null buffer the
+        // call only stores the size it needs, in bytes, in `size`.
+        let status =
+            unsafe { RegGetValueW(root, key.as_ptr(), std::ptr::null(), flags, std::ptr::null_mut(), std::ptr::null_mut(), &mut size) };
+        if status != 0 || size == 0 {
+            return None;
         }
-        // SAFETY: `handle` was opened above.
-        unsafe { RegCloseKey(handle) };
-        true
+        let mut buffer = vec![0u16; (size as usize).div_ceil(2)];
+        // SAFETY: `buffer` holds `size` bytes; the call writes at most that many and stores the length it wrote.
+        let status = unsafe {
+            RegGetValueW(root, key.as_ptr(), std::ptr::null(), flags, std::ptr::null_mut(), buffer.as_mut_ptr().cast(), &mut size)
+        };
+        if status != 0 {
+            return None;
+        }
+        buffer.truncate((size as usize / 2).min(buffer.len()));
+        while buffer.last() == Some(&0) {
+            buffer.pop();
+        }
+        // App Paths values are sometimes written quoted.
+        let text = std::ffi::OsString::from_wide(&buffer);
+        let text = text.to_string_lossy();
+        Some(PathBuf::from(text.trim().trim_matches('"')))
     }
 }
 
@@ -68,6 +125,10 @@ mod platform {
     /// Classic Outlook runs only on Windows.
     pub fn classic_outlook_installed() -> bool {
         false
+    }
+
+    pub fn classic_outlook() -> Option<std::path::PathBuf> {
+        None
     }
 }
 
@@ -120,6 +181,34 @@ mod tests {
         assert_eq!(present, [ClientGroup::Thunderbird]);
         let present: Vec<ClientGroup> = mail_apps_with(false, true).into_iter().filter(|a| a.present).map(|a| a.group).collect();
         assert_eq!(present, [ClientGroup::Outlook]);
+    }
+
+    /// Under Wine, scripts/test-windows.sh registers a stand-in outlook.exe (scripts/windows/outlook-standin.c) under
+    /// App Paths that writes the arguments it was given, one per line, into the file ICLOUD_MAIL_SETUP_OUTLOOK_RECORD
+    /// names. On Windows without it, and elsewhere, there is nothing to start.
+    #[test]
+    fn outlook_gets_the_saved_file_as_one_argument() {
+        let Some(record) = std::env::var_os("ICLOUD_MAIL_SETUP_OUTLOOK_RECORD") else {
+            if !cfg!(windows) {
+                assert_eq!(classic_outlook(), None);
+                let error = import_into_outlook(Path::new("profile.prf")).unwrap_err();
+                assert_eq!(error.kind, DiagnosisKind::OutlookNotStarted);
+                assert_eq!(error.facts.path.as_deref(), Some("profile.prf"));
+            }
+            return;
+        };
+        let outlook = classic_outlook().expect("the stand-in outlook.exe is registered under App Paths");
+        assert!(outlook.ends_with("outlook.exe"), "{}", outlook.display());
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("Outlook für Jörg Ødegård & more");
+        std::fs::create_dir(&folder).unwrap();
+        let prf = folder.join("icloud mail ß.prf");
+        std::fs::write(&prf, "[General]\r\n").unwrap();
+        let status = import_into_outlook(&prf).unwrap().wait().unwrap();
+        assert!(status.success(), "{status:?}");
+        let lines: Vec<String> = std::fs::read_to_string(record).unwrap().lines().map(str::to_owned).collect();
+        assert_eq!(lines[1..], ["/importprf".to_owned(), prf.display().to_string()], "{lines:?}");
+        assert_eq!(outlook_import_args(&prf)[1], prf.as_os_str());
     }
 
     #[test]

@@ -21,6 +21,7 @@ app_commands![
     thunderbird_add,
     copy_password,
     mail_apps_present,
+    outlook_import,
     load_settings,
     save_choice,
     page_ready,

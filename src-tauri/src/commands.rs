@@ -338,6 +338,23 @@ pub async fn mail_apps_present() -> Result<Vec<MailApp>, Diagnosis> {
     blocking(|| Ok(mail_apps::mail_apps())).await
 }
 
+/// "Import into Outlook": starts classic Outlook (found under App Paths) with the saved profile file, `outlook.exe
+/// /importprf "<path>"`. Only a `.prf` file that exists is handed over; Outlook then asks the person to confirm.
+#[tauri::command]
+pub async fn outlook_import(path: String) -> Result<(), Diagnosis> {
+    blocking(move || {
+        let prf = PathBuf::from(&path);
+        let is_prf = prf.extension().is_some_and(|e| e.eq_ignore_ascii_case("prf"));
+        if !is_prf || !prf.is_file() {
+            let facts = Facts { path: Some(path), ..Facts::default() };
+            return Err(Diagnosis::new(DiagnosisKind::OutlookNotStarted, facts, Some("not a saved .prf file".to_owned())));
+        }
+        // Outlook keeps running after the app is closed: the process is not waited for.
+        mail_apps::import_into_outlook(&prf).map(drop)
+    })
+    .await
+}
+
 /// The app's own settings file: `<config dir>/icloud-mail-setup/settings.json`.
 fn settings_path() -> Option<PathBuf> {
     dirs::config_dir().map(|dir| mail_apps::settings_path(&dir))

@@ -1,24 +1,10 @@
 // "Copy password": a button that asks the app to put the password on the clipboard (the tested one it still holds,
 // else the one saved in the keychain) and to empty the clipboard again after a minute. The page never receives the
 // password; it only says what happened. Offered wherever a mail app will ask for the password.
-import type { Diagnosis } from "./bindings/Diagnosis";
-import { describe, failedCall } from "./diagnosis";
+import { failedCall } from "./diagnosis";
 import { t } from "./i18n";
 import { copyPassword } from "./ipc";
-
-function line(content: string, className?: string): HTMLElement {
-  const p = document.createElement("p");
-  if (className) p.className = className;
-  p.textContent = content;
-  return p;
-}
-
-function problem(box: HTMLElement, d: Diagnosis): void {
-  const w = describe(d);
-  box.className = "outcome problem";
-  box.dataset.kind = d.kind;
-  box.replaceChildren(line(w.message, "message"), line(w.hint, "hint"));
-}
+import { line, problem } from "./outcome";
 
 /** The button (`id`) and the line that says what it did (`<id>-status`). */
 export function copyPasswordControl(id: string, address: string, login: string | null): HTMLElement {

@@ -171,6 +171,11 @@ export function mailAppsPresent(): Promise<Result<MailApp[]>> {
   return call<MailApp[]>("mail_apps_present", {});
 }
 
+/** Starts classic Outlook importing the saved profile file (`outlook.exe /importprf "<path>"`). */
+export function outlookImport(path: string): Promise<Result<null>> {
+  return call<null>("outlook_import", { path });
+}
+
 /** What the app remembers from last time (the mail app chosen). */
 export function loadSettings(): Promise<Result<Settings>> {
   return call<Settings>("load_settings", {});

@@ -302,7 +302,9 @@ impl Ctx<'_> {
     /// trusted certificates) counts against the deadline like everything else.
     async fn handshake(&self, host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Failure> {
         let config = match tokio::time::timeout_at(self.deadline.into(), self.tls.get()).await {
-            Ok(built) => built.map_err(|e| Failure::new(DiagnosisKind::TlsCertificateUntrusted, e))?,
+            // Not a verdict on the server: the certificate check itself could not be set up (the extra CA file was
+            // checked before the probe started, so this is the system's verifier).
+            Ok(built) => built.map_err(|e| Failure::new(DiagnosisKind::TlsVerifierUnavailable, e))?,
             Err(_) => {
                 return Err(Failure::new(
                     DiagnosisKind::TlsHandshakeFailed,

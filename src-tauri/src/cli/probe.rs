@@ -31,6 +31,7 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
         sent_ms, arrived_ms, removed_ms). Save it to a file and give it to export --verified or thunderbird add --verified: they then \
         write exactly the servers, usernames and folders this test signed in with. kind is one of ok, auth_rejected, \
         tls_certificate_expired, tls_certificate_wrong_host, tls_certificate_untrusted, tls_handshake_failed, \
+        tls_verifier_unavailable (the certificate check itself could not be set up on this computer), \
         starttls_unavailable, connection_refused, timeout, dns_failure, server_closed, protocol_error; send's kind \
         also sender_rejected (the server refused this address as the sender: an iCloud+ custom-domain address or an \
         alias not yet set up in iCloud), message_refused (the sender was accepted but the server refused the message \

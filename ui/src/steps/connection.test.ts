@@ -176,6 +176,7 @@ describe("connection test step", () => {
       "tls_certificate_wrong_host",
       "tls_certificate_untrusted",
       "tls_handshake_failed",
+      "tls_verifier_unavailable",
       "starttls_unavailable",
       "connection_refused",
       "timeout",

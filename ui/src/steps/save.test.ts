@@ -127,6 +127,9 @@ beforeEach(() => {
         if (a.format === "outlook-prf" && a.saveAs === false)
           throw diag("output_exists", { path: "/home/j/Downloads/icloud-mail-jane@icloud.com.prf" });
         return a.saveAs ? dialog : `/home/j/Downloads/icloud-mail-jane@icloud.com.${a.format}`;
+      case "outlook_import":
+        if (String(a.path).includes("missing")) throw diag("outlook_not_started", { path: a.path });
+        return null;
       case "forget_password":
       case "save_choice":
         return null;
@@ -365,6 +368,41 @@ describe("one path per choice", () => {
     expect(sentence()).toBe(t("done.say.outlook"));
     expect(document.querySelector("#copy-password-done")).not.toBeNull();
     expect(document.querySelector("#summary")!.textContent).toContain("C:\\Users\\jane\\Documents\\icloud.prf");
+  });
+
+  it("Outlook installed: Import into Outlook hands the saved file to the app, the typed command stays", async () => {
+    present = ["outlook"];
+    start();
+    await settle();
+    await choose("outlook");
+    dialog = "C:\\Users\\jane\\Documents\\Mail für Jörg\\icloud.prf";
+    click("#save-as-outlook-prf");
+    await settle();
+    expect(document.querySelector("#outlook-import")!.textContent).toBe(en["step.save.outlook_import_button"]);
+    expect(document.querySelector("#outlook-import-command")).not.toBeNull();
+    click("#outlook-import");
+    await settle();
+    expect(calls.find((c) => c.cmd === "outlook_import")!.args).toEqual({ path: dialog });
+    expect(document.querySelector("#outlook-import-status")!.textContent).toBe(en["step.save.outlook_import_started"]);
+    // Outlook could not be started: why, and the typed command is still there.
+    dialog = "C:\\missing\\icloud.prf";
+    click("#save-as-outlook-prf");
+    await settle();
+    const buttons = document.querySelectorAll<HTMLButtonElement>("#outlook-import");
+    buttons[buttons.length - 1].click();
+    await settle();
+    const status = document.querySelectorAll("#outlook-import-status");
+    expect(status[status.length - 1].getAttribute("data-kind")).toBe("outlook_not_started");
+  });
+
+  it("Outlook not installed: only the typed command", async () => {
+    start();
+    await settle();
+    await choose("outlook");
+    click("#save-as-outlook-prf");
+    await settle();
+    expect(document.querySelector("#outlook-import")).toBeNull();
+    expect(document.querySelector("#outlook-import-command")).not.toBeNull();
   });
 
   it("Apple Mail: the profile, how to open it on a Mac and an iPhone, and Copy password", async () => {

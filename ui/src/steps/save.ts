@@ -16,6 +16,7 @@ import type { ThunderbirdProfile } from "../bindings/ThunderbirdProfile";
 import { copyPasswordControl } from "../copy-password";
 import { describe, failedCall } from "../diagnosis";
 import { language, t } from "../i18n";
+import { outlookImportControl } from "../outlook-import";
 import {
   exportFormats,
   exportProfile,
@@ -218,13 +219,15 @@ function formatRows(p: Parts, group: ClientGroup, actingFor: ClientGroup = group
   return (p.formats.get(group) ?? []).map((f) => formatRow(p, f, actingFor));
 }
 
-/** Outlook's import command for the file saved, ready to copy. */
-function importCommand(path: string, box: HTMLElement) {
+/** Outlook's import command for the file saved, ready to copy; where classic Outlook is registered with Windows
+ * (App Paths), "Import into Outlook" first, the typed command staying as the fallback. */
+function importCommand(outlookFound: boolean, path: string, box: HTMLElement) {
   const code = text("code", `outlook.exe /importprf "${path}"`);
   code.id = "outlook-import-command";
   const p = text("p", t("step.save.outlook_import"));
   const pre = el("pre", "command");
   pre.append(code);
+  if (outlookFound) box.append(outlookImportControl(path));
   box.append(p, pre);
 }
 
@@ -333,9 +336,15 @@ function pathParts(p: Parts, group: ClientGroup): HTMLElement[] {
     case "thunderbird":
       thunderbirdPart(p, setup, password);
       break;
-    case "outlook":
-      setup.append(...(p.formats.get("outlook") ?? []).map((f) => formatRow(p, f, group, importCommand)));
+    case "outlook": {
+      const found = p.apps.some((a) => a.group === "outlook" && a.present);
+      setup.append(
+        ...(p.formats.get("outlook") ?? []).map((f) =>
+          formatRow(p, f, group, (path, box) => importCommand(found, path, box)),
+        ),
+      );
       break;
+    }
     case "apple_mail": {
       setup.append(...formatRows(p, group));
       const how = el("ul", "how");
