@@ -588,7 +588,10 @@ fn msmtp_from(program: &Path, env: &[(&str, &Path)]) -> String {
 fn from_an_appimage_the_files_name_the_appimage_not_its_mount() {
     let mount = tempfile::Builder::new().prefix(".mount_icloud").tempdir_in(std::env::temp_dir()).unwrap();
     let program = program_copy_in(mount.path());
-    let kept = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // The AppImage itself lies in a folder only its owner can write to (a checkout may be under /tmp, which is not):
+    // a throwaway folder in HOME.
+    let home = std::env::var_os("HOME").expect("HOME");
+    let kept = tempfile::Builder::new().prefix(".icloud-mail-setup-test").tempdir_in(home).unwrap();
     let appimage = kept.path().join("iCloud_Mail_Setup-x86_64.AppImage");
     std::fs::write(&appimage, b"an AppImage").unwrap();
     let text = msmtp_from(&program, &[("APPDIR", mount.path()), ("APPIMAGE", &appimage)]);

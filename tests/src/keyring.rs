@@ -80,7 +80,7 @@ impl KeyringSession {
     pub fn env(&self) -> Vec<(OsString, OsString)> {
         let home = self.home();
         let mut env: Vec<(OsString, OsString)> = vec![
-            ("PATH".into(), std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into())),
+            ("PATH".into(), path_with_the_app()),
             ("LANG".into(), "C.UTF-8".into()),
             ("HOME".into(), home.clone().into()),
             ("XDG_RUNTIME_DIR".into(), self.root.path().join("run").into()),
@@ -472,4 +472,14 @@ mod tests {
         let no_bus = KeyringSession::without_bus();
         assert!(!no_bus.env().iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS" || k == "DISPLAY"));
     }
+}
+
+/// PATH with the app's own folder (target/debug) first. Where the checkout lies below a folder other users can write
+/// to (/tmp), the exported files call the app by name rather than by that path (`export::app_program`), as a person
+/// who puts it on PATH would use them: the clients then find it there.
+fn path_with_the_app() -> OsString {
+    let app_dir = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()));
+    let system = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    let dirs: Vec<PathBuf> = app_dir.into_iter().chain(std::env::split_paths(&system)).collect();
+    std::env::join_paths(dirs).unwrap_or(system)
 }
