@@ -435,6 +435,21 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// PATH as the test process has it, with the app's folder (target/debug) first where the checkout lies below a
+/// folder other users can write to (/tmp): the exported files then call the app by name rather than by that path
+/// (`export::app_program`), as a person who put it on PATH would use them, and the clients find it there.
+fn path_with_the_app() -> OsString {
+    use std::os::unix::fs::PermissionsExt;
+    let system = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    let Some(app_dir) = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf())) else { return system };
+    let open = app_dir.ancestors().any(|d| std::fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o1002 != 0));
+    if !open {
+        return system;
+    }
+    let dirs: Vec<PathBuf> = std::iter::once(app_dir).chain(std::env::split_paths(&system)).collect();
+    std::env::join_paths(dirs).unwrap_or(system)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,14 +487,4 @@ mod tests {
         let no_bus = KeyringSession::without_bus();
         assert!(!no_bus.env().iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS" || k == "DISPLAY"));
     }
-}
-
-/// PATH with the app's own folder (target/debug) first. Where the checkout lies below a folder other users can write
-/// to (/tmp), the exported files call the app by name rather than by that path (`export::app_program`), as a person
-/// who puts it on PATH would use them: the clients then find it there.
-fn path_with_the_app() -> OsString {
-    let app_dir = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()));
-    let system = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
-    let dirs: Vec<PathBuf> = app_dir.into_iter().chain(std::env::split_paths(&system)).collect();
-    std::env::join_paths(dirs).unwrap_or(system)
 }
