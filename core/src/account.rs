@@ -88,6 +88,62 @@ impl Folders {
     }
 }
 
+/// One DAV service (CalDAV or CardDAV) as a connection test found it: the service host it started on, the
+/// username that signed in, the principal and home it discovered (absolute `https://` URLs, the home usually on a
+/// partition host such as `p23-caldav.icloud.com`) and the realm the server named in its 401, as sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DavService {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub principal: String,
+    pub home: String,
+    /// The realm of the server's `WWW-Authenticate: Basic realm="…"` (iCloud: `MMCalDav`); None when it sent none.
+    pub realm: Option<String>,
+}
+
+/// A calendar that holds events (VEVENT), as the server lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Calendar {
+    /// Its display name (the URL's last segment where the server gave none).
+    pub name: String,
+    /// Its absolute URL, ending in `/`.
+    pub url: String,
+    /// Its colour as `#RRGGBB` (Apple's `calendar-color`, alpha dropped), where the server gave one.
+    pub color: Option<String>,
+}
+
+/// An address book, as the server lists it (iCloud has one, `card`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AddressBook {
+    pub name: String,
+    /// Its absolute URL, ending in `/`.
+    pub url: String,
+}
+
+/// The calendars a connection test found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CalendarsFound {
+    pub service: DavService,
+    pub calendars: Vec<Calendar>,
+}
+
+/// The address books a connection test found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContactsFound {
+    pub service: DavService,
+    pub addressbooks: Vec<AddressBook>,
+}
+
+/// Calendars and contacts as a connection test found them; each None where it was not tested or did not pass.
+/// Exporters that need collections (Thunderbird) add only what is here; those that discover on their own
+/// (vdirsyncer) fall back to the provider's service hosts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DavFound {
+    pub caldav: Option<CalendarsFound>,
+    pub carddav: Option<ContactsFound>,
+}
+
 /// The longest display name accepted; far beyond any real name, short enough for every client's config syntax.
 pub const MAX_NAME_CHARS: usize = 10_000;
 
@@ -106,6 +162,9 @@ pub struct Account {
     /// True when servers, usernames and folders are those a connection test signed in with (`verified::account_from_report`).
     #[serde(default)]
     pub verified: bool,
+    /// Calendars and contacts a connection test found (`verified::account_from_report`); empty otherwise.
+    #[serde(default)]
+    pub dav: DavFound,
 }
 
 impl Account {
@@ -127,7 +186,15 @@ impl Account {
             return Err(Diagnosis::new(DiagnosisKind::LoginNotIcloud, facts, None));
         }
         let display_name = display_name_from(display_name.as_deref())?;
-        Ok(Account { address, display_name, login, provider: provider::icloud(), folders: Folders::default(), verified: false })
+        Ok(Account {
+            address,
+            display_name,
+            login,
+            provider: provider::icloud(),
+            folders: Folders::default(),
+            verified: false,
+            dav: DavFound::default(),
+        })
     }
 
     /// Replaces the preset's servers (testing, unusual networks). An explicit SMTP server drops the fallback

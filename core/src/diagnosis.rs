@@ -31,6 +31,16 @@ pub enum DiagnosisKind {
     ProtocolError,
     /// The person left the step or pressed Cancel.
     Cancelled,
+    // --- calendars and contacts (CalDAV, CardDAV) ---
+    /// The server answered over HTTPS but would not do calendar or contact discovery: WebDAV refused (403, 404,
+    /// 405, 501), no principal or home in its answer, or an answer that is not DAV. The facts name the host and
+    /// the step (`command`); the detail is the status line.
+    DavRefused,
+    /// The account signed in, but its calendar home holds no calendar for events (only task lists, an inbox or
+    /// nothing at all).
+    NoCalendarsFound,
+    /// The account signed in, but its address-book home holds no address book.
+    NoAddressBookFound,
     // --- the send test (a message to oneself) ---
     /// The server refused this address as the sender (an address the account does not own): a refusal of MAIL
     /// FROM, or a policy refusal (5.7.x) that names the address.
@@ -137,6 +147,9 @@ impl DiagnosisKind {
         DiagnosisKind::ServerClosed,
         DiagnosisKind::ProtocolError,
         DiagnosisKind::Cancelled,
+        DiagnosisKind::DavRefused,
+        DiagnosisKind::NoCalendarsFound,
+        DiagnosisKind::NoAddressBookFound,
         DiagnosisKind::SenderRejected,
         DiagnosisKind::MessageRefused,
         DiagnosisKind::MessageNotReceived,

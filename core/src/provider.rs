@@ -121,6 +121,13 @@ pub struct Provider {
     /// Login forms for IMAP in the order they are tried; at most one retry, since Apple locks accounts that fail often.
     pub imap_login_forms: Vec<LoginForm>,
     pub smtp_login_forms: Vec<LoginForm>,
+    /// Where calendars are found (CalDAV, HTTPS): the service host a discovery starts on, never the e-mail domain.
+    /// It names the person's partition host (`pNN-caldav.icloud.com`), where the calendars are.
+    #[serde(default = "icloud_caldav")]
+    pub caldav: Endpoint,
+    /// Where contacts are found (CardDAV, HTTPS), likewise.
+    #[serde(default = "icloud_carddav")]
+    pub carddav: Endpoint,
 }
 
 impl Provider {
@@ -131,7 +138,8 @@ impl Provider {
         if let Some(fallback) = &self.smtp_fallback {
             fallback.check()?;
         }
-        Ok(())
+        self.caldav.check()?;
+        self.carddav.check()
     }
 }
 
@@ -144,7 +152,19 @@ pub fn icloud() -> Provider {
         smtp_fallback: Some(Endpoint::new("smtp.mail.me.com", 465, Security::Tls)),
         imap_login_forms: vec![LoginForm::NamePart, LoginForm::FullAddress],
         smtp_login_forms: vec![LoginForm::FullAddress, LoginForm::NamePart],
+        caldav: icloud_caldav(),
+        carddav: icloud_carddav(),
     }
+}
+
+/// iCloud Calendars' service host (HTTPS on 443, HTTP Basic with the primary address and the app-specific password).
+pub fn icloud_caldav() -> Endpoint {
+    Endpoint::new("caldav.icloud.com", 443, Security::Tls)
+}
+
+/// iCloud Contacts' service host.
+pub fn icloud_carddav() -> Endpoint {
+    Endpoint::new("contacts.icloud.com", 443, Security::Tls)
 }
 
 /// True for the domains Apple hands out (`icloud.com`, `me.com`, `mac.com`); expects a lower-case ASCII domain.

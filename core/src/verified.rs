@@ -3,10 +3,10 @@
 //! passed and returns the account with the servers, usernames and folders the test signed in with, so that what
 //! was tested is what every export and the Thunderbird profile get.
 
-use crate::account::{Account, Folders};
+use crate::account::{Account, CalendarsFound, ContactsFound, DavFound, DavService, Folders};
 use crate::diagnosis::{Diagnosis, DiagnosisKind};
 use crate::facts::Facts;
-use crate::probe::{ProbeReport, SideReport};
+use crate::probe::{DavReport, ProbeReport, SideReport};
 use crate::provider::{Endpoint, LoginForm, Provider};
 
 /// The account as the connection test found it: the servers each side signed in on (for SMTP the fallback
@@ -45,8 +45,44 @@ pub fn account_from_report(mut account: Account, report: &ProbeReport) -> Result
     account.provider.check()?;
     account.folders = report.imap.folders.clone().unwrap_or_else(Folders::unknown);
     account.folders.check()?;
+    account.dav = dav_found(&account, report);
     account.verified = true;
     Ok(account)
+}
+
+/// The calendars and contacts a report found, for the members that passed (a DAV failure never refuses the mail
+/// settings; that service is then simply not carried). Only a service tested on this account's own DAV host (its
+/// preset or override) with this account's login is carried.
+// TODO(#25): refuse collection URLs on hosts other than the service's partition family, with report_other_server.
+pub fn dav_found(account: &Account, report: &ProbeReport) -> DavFound {
+    let service = |r: &DavReport, expected: &crate::provider::Endpoint| -> Option<DavService> {
+        if !r.is_ok() || r.host != expected.host || r.port != expected.port {
+            return None;
+        }
+        let username = r.username.clone()?;
+        if username != account.login.address {
+            return None;
+        }
+        Some(DavService {
+            host: r.host.clone(),
+            port: r.port,
+            username,
+            principal: r.principal.clone()?,
+            home: r.home.clone()?,
+            realm: r.realm.clone(),
+        })
+    };
+    DavFound {
+        caldav: report.caldav.as_ref().and_then(|r| {
+            Some(CalendarsFound { service: service(r, &account.provider.caldav)?, calendars: r.calendars.clone().unwrap_or_default() })
+        }),
+        carddav: report.carddav.as_ref().and_then(|r| {
+            Some(ContactsFound {
+                service: service(r, &account.provider.carddav)?,
+                addressbooks: r.addressbooks.clone().unwrap_or_default(),
+            })
+        }),
+    }
 }
 
 /// `forms` reordered so that the form that signed in on `side` comes first.
@@ -98,7 +134,13 @@ mod tests {
             archive: Some("Archiv".into()),
             delimiter: Some("/".into()),
         });
-        ProbeReport { imap, smtp: side("smtp.mail.me.com", 587, Starttls, Some(smtp_user), DiagnosisKind::Ok), domain: None }
+        ProbeReport {
+            imap,
+            smtp: side("smtp.mail.me.com", 587, Starttls, Some(smtp_user), DiagnosisKind::Ok),
+            domain: None,
+            caldav: None,
+            carddav: None,
+        }
     }
 
     #[test]

@@ -66,11 +66,13 @@ pub struct ProbeRequest {
     pub extra_ca_pem: Option<Vec<u8>>,
     pub timeouts: Timeouts,
     pub dns: DnsConfig,
+    /// Also test calendars and contacts (the provider's `caldav`/`carddav`), concurrently with mail.
+    pub dav: bool,
 }
 
 impl ProbeRequest {
     pub fn new(account: Account) -> ProbeRequest {
-        ProbeRequest { account, extra_ca_pem: None, timeouts: Timeouts::default(), dns: DnsConfig::System }
+        ProbeRequest { account, extra_ca_pem: None, timeouts: Timeouts::default(), dns: DnsConfig::System, dav: false }
     }
 }
 
@@ -82,6 +84,10 @@ pub enum Side {
     Smtp,
     /// The MX check of an iCloud+ custom domain.
     Domain,
+    /// Calendars (CalDAV over HTTPS), with `probe --dav` / the window's third panel.
+    Caldav,
+    /// Contacts (CardDAV over HTTPS).
+    Carddav,
 }
 
 /// A step of one side, in the order they happen.
@@ -94,8 +100,10 @@ pub enum Step {
     Tls,
     /// The server's greeting (for SMTP also the first EHLO).
     Greeting,
-    /// The login, with each form of the username tried.
+    /// The login, with each form of the username tried (for DAV: the principal asked for with the credentials).
     Auth,
+    /// DAV only: the home (calendar-home-set / addressbook-home-set) and the collections in it.
+    Discover,
     /// The side's verdict is known.
     Done,
 }
@@ -180,6 +188,46 @@ impl SideReport {
     }
 }
 
+/// The verdict of calendars or contacts (one DAV service). Never part of the mail verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DavReport {
+    /// `ok`, `auth_rejected`, the transport kinds, `dav_refused`, `no_calendars_found` / `no_address_book_found`.
+    pub diagnosis: Diagnosis,
+    /// The service host the discovery started on (`caldav.icloud.com`), and its port.
+    pub host: String,
+    pub port: u16,
+    /// The username sent (the primary iCloud address), once the login was tried.
+    pub username: Option<String>,
+    /// The principal URL, once found (absolute).
+    pub principal: Option<String>,
+    /// The calendar-home-set or addressbook-home-set URL, once found (absolute; usually on a partition host).
+    pub home: Option<String>,
+    /// The realm the server's 401 named, exactly as sent; None when it sent none (or no 401 was seen).
+    pub realm: Option<String>,
+    /// Milliseconds from the start of the probe to this verdict.
+    pub elapsed_ms: u64,
+    /// The server's own words (an HTTP status line), if it gave any.
+    pub server_text: Option<String>,
+    /// CalDAV: the calendars for events found (None for CardDAV, and before the home was listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub calendars: Option<Vec<crate::account::Calendar>>,
+    /// CardDAV: the address books found (None for CalDAV, and before the home was listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub addressbooks: Option<Vec<crate::account::AddressBook>>,
+}
+
+impl DavReport {
+    pub fn kind(&self) -> DiagnosisKind {
+        self.diagnosis.kind
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.kind() == DiagnosisKind::Ok
+    }
+}
+
 /// The whole verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ProbeReport {
@@ -187,10 +235,18 @@ pub struct ProbeReport {
     pub smtp: SideReport,
     /// For a custom domain: whether it is an iCloud+ custom domain.
     pub domain: Option<DomainReport>,
+    /// Calendars, when the request asked for DAV (`ProbeRequest::dav`). Not part of `is_ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub caldav: Option<DavReport>,
+    /// Contacts, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub carddav: Option<DavReport>,
 }
 
 impl ProbeReport {
-    /// Both directions work.
+    /// Both directions of mail work (calendars and contacts are reported beside, never part of this).
     pub fn is_ok(&self) -> bool {
         self.imap.is_ok() && self.smtp.is_ok()
     }
@@ -223,7 +279,7 @@ pub async fn probe(request: &ProbeRequest, secret: &Secret, on_event: &(dyn Fn(P
     let imap = imap::probe_imap(&ctx, &provider.imap, &imap_usernames, secret);
     let smtp = smtp::probe_smtp(&ctx, &provider.smtp, provider.smtp_fallback.as_ref(), &smtp_usernames, secret);
     let (imap, smtp, domain) = tokio::join!(imap, smtp, domain);
-    ProbeReport { imap, smtp, domain }
+    ProbeReport { imap, smtp, domain, caldav: None, carddav: None }
 }
 
 /// What both sides share during one probe.

@@ -140,7 +140,7 @@ pub fn account(
         let d = Diagnosis::new(DiagnosisKind::ReportOtherServer, facts, Some(format!("--verified {}", path.display())));
         return Err(out.report(&d, EXIT_USAGE));
     }
-    let report = ProbeReport { imap: file.imap.report(), smtp: file.smtp.report(), domain: None };
+    let report = ProbeReport { imap: file.imap.report(), smtp: file.smtp.report(), domain: None, caldav: None, carddav: None }; // TODO(#25): read caldav/carddav members
     icloud_mail_core::verified::account_from_report(base, &report).map_err(|d| {
         let code = if d.kind == DiagnosisKind::ReportNotPassed { EXIT_FAILED } else { EXIT_USAGE };
         out.report(&d, code)

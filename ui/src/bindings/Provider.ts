@@ -13,4 +13,13 @@ smtp_fallback: Endpoint | null,
 /**
  * Login forms for IMAP in the order they are tried; at most one retry, since Apple locks accounts that fail often.
  */
-imap_login_forms: Array<LoginForm>, smtp_login_forms: Array<LoginForm>, };
+imap_login_forms: Array<LoginForm>, smtp_login_forms: Array<LoginForm>, 
+/**
+ * Where calendars are found (CalDAV, HTTPS): the service host a discovery starts on, never the e-mail domain.
+ * It names the person's partition host (`pNN-caldav.icloud.com`), where the calendars are.
+ */
+caldav: Endpoint, 
+/**
+ * Where contacts are found (CardDAV, HTTPS), likewise.
+ */
+carddav: Endpoint, };

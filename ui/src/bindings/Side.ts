@@ -3,4 +3,4 @@
 /**
  * Which part of the test an event or report is about.
  */
-export type Side = "imap" | "smtp" | "domain";
+export type Side = "imap" | "smtp" | "domain" | "caldav" | "carddav";

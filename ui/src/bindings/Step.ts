@@ -3,4 +3,4 @@
 /**
  * A step of one side, in the order they happen.
  */
-export type Step = "dns" | "connect" | "tls" | "greeting" | "auth" | "done";
+export type Step = "dns" | "connect" | "tls" | "greeting" | "auth" | "discover" | "done";

@@ -67,7 +67,9 @@ export function connectionStep(): Step {
       body.append(text("p", t("step.test.intro"), "note"), columns, actions, sendTest.section);
 
       const showEvent = (e: ProbeEvent) => {
-        if (e.side === "domain" || e.status === "started" || e.step === "done") return;
+        // TODO(#25): the third panel, "Calendars and contacts".
+        if (e.side === "domain" || e.side === "caldav" || e.side === "carddav") return;
+        if (e.status === "started" || e.step === "done") return;
         const list = sides[e.side].steps;
         const key = e.status === "ok" ? `step.test.step_${e.step}` : `step.test.failed_${e.step}`;
         const item = text("li", t(key, { host: e.host, port: e.port, ms: e.elapsed_ms }));
