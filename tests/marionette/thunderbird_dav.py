@@ -27,12 +27,12 @@ m.timeout.script = 120
 # Every prompt from now on: common dialogs (window- or tab-modal) announce themselves with these notifications.
 m.execute_script(
     """
-    if (!globalThis.__icmsPrompts) {
-      globalThis.__icmsPrompts = [];
+    if (!window.__icmsPrompts) {
+      window.__icmsPrompts = [];
       const note = (subject, topic) => {
         let text = "";
         try { text = subject.document?.getElementById("infoBody")?.textContent || subject.document?.title || ""; } catch (e) {}
-        globalThis.__icmsPrompts.push(topic + ": " + text);
+        window.__icmsPrompts.push(topic + ": " + text);
       };
       for (const topic of ["common-dialog-loaded", "tabmodal-dialog-loaded", "auth-prompt"]) {
         Services.obs.addObserver(note, topic);
@@ -109,7 +109,7 @@ prompts = m.execute_script(
         open.push("in-window dialog: " + url);
       }
     }
-    return globalThis.__icmsPrompts.concat(open);
+    return window.__icmsPrompts.concat(open);
     """
 )
 print(json.dumps({**seen, "prompts": prompts, "sent": sent}), flush=True)

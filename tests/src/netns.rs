@@ -41,12 +41,8 @@ impl LoopbackNet {
             assert!(Instant::now() < deadline, "unshare --net did not make a namespace");
             std::thread::sleep(Duration::from_millis(10));
         }
-        let net = LoopbackNet {
-            holder,
-            ns,
-            stop: Arc::new(AtomicBool::new(false)),
-            relayed: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
-        };
+        let net =
+            LoopbackNet { holder, ns, stop: Arc::new(AtomicBool::new(false)), relayed: Arc::new(std::sync::atomic::AtomicUsize::new(0)) };
         let out = net.command("ip").args(["link", "set", "lo", "up"]).output().expect("ip (iproute2)");
         assert!(out.status.success(), "ip link set lo up: {}", String::from_utf8_lossy(&out.stderr));
         let links = net.command("ip").args(["-o", "link"]).output().expect("ip -o link");

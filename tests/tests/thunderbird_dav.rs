@@ -25,10 +25,6 @@ use icloud_mail_tests::{app_binary as app, assert_ok, fresh_password, fresh_toke
 
 const ADDRESS: &str = "jane.dav@icloud.com";
 
-/// What the driver saw (see tests/marionette/thunderbird_dav.py).
-#[derive(Debug)]
-struct Seen(serde_json::Value);
-
 fn venv_python() -> PathBuf {
     let python = icloud_mail_tests::workspace_root().join("tests/.marionette-venv/bin/python");
     assert!(python.exists(), "{} is missing: run scripts/install.sh test (it installs marionette_driver)", python.display());
@@ -72,29 +68,36 @@ fn start_xvfb(net: &LoopbackNet, log_dir: &Path) -> (String, Service) {
     (display, service)
 }
 
-/// The product: `thunderbird add` with the password on standard input, for an account whose DAV members came from
-/// the connection test.
-fn product_adds(profile: &Path, report: &Path, dovecot: &Dovecot, password: &str) -> serde_json::Value {
-    let mut add = Command::new(app());
-    add.args(["thunderbird", "add", "--address", ADDRESS, "--with-dav", "--password-stdin", "--json", "--verified"]).arg(report);
-    add.arg("--profile").arg(profile).args(dovecot.app_args());
-    let out = run(&mut add, format!("{password}\n"));
-    assert_ok(&out);
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The product's connection test, with calendars and contacts: the report kept.
-fn probe(dovecot: &Dovecot, dav: &DavServer, password: &str, dir: &Path) -> PathBuf {
-    let mut probe = Command::new(app());
-    probe.args(["probe", "--address", ADDRESS, "--password-stdin", "--json", "--dav"]).args(dovecot.app_args());
-    probe.args(["--caldav", &dav.caldav_endpoint(), "--carddav", &dav.carddav_endpoint()]);
-    // The DAV hosts resolve through the test's hosts file; the CA of the DAV server is a second one.
-    probe.arg("--ca-file").arg(dav.ca_path());
-    let out = run(&mut dav.with_test_hosts(&probe), format!("{password}\n"));
-    assert_ok(&out);
-    let report = dir.join("report.json");
-    std::fs::write(&report, &out.stdout).unwrap();
-    report
+/// The product's own flow, in-process until the command line's `probe --dav` lands: the connection test with
+/// calendars and contacts (the DAV names through the test name server), the account it verified
+/// (`verified::account_from_report`, which carries `dav`), and `add_with_password` — what `thunderbird add
+/// --with-dav --verified REPORT --password-stdin` runs — with this very app as the password helper.
+fn product_adds(profile: &Path, dovecot: &Dovecot, dav: &DavServer, password: &str) -> serde_json::Value {
+    use icloud_mail_core::export::thunderbird_profile::nss_helper;
+    use icloud_mail_core::probe::{probe, DnsConfig, ProbeRequest, Timeouts};
+    use icloud_mail_core::provider::{Endpoint, Security};
+    use icloud_mail_core::{Account, Address, Secret};
+    let dns = dav.start_dns(&["localhost"]);
+    let mut account = Account::new(Address::parse(ADDRESS).unwrap(), None, None).unwrap().with_servers(
+        Some(Endpoint::new(dovecot.host(), dovecot.imaps_port, Security::Tls)),
+        Some(Endpoint::new(dovecot.host(), dovecot.submission_port, Security::Starttls)),
+        None,
+    );
+    account.provider.caldav = Endpoint::new(dav::CALDAV_HOST, dav.front_port, Security::Tls);
+    account.provider.carddav = Endpoint::new(dav::CARDDAV_HOST, dav.front_port, Security::Tls);
+    let mut request = ProbeRequest::new(account.clone());
+    request.extra_ca_pem = Some(format!("{}{}", dovecot.ca().ca_pem(), dav.ca().ca_pem()).into_bytes());
+    request.timeouts = Timeouts::with_overall(Duration::from_secs(20));
+    request.dns = DnsConfig::Servers(vec![dns.addr()]);
+    request.dav = true;
+    let secret = Secret::new(password.to_owned());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let report = runtime.block_on(probe(&request, &secret, &|_| {}));
+    assert!(report.is_ok(), "{report:#?}");
+    let account = icloud_mail_core::verified::account_from_report(account, &report).expect("a verified account");
+    assert!(account.dav.caldav.is_some() && account.dav.carddav.is_some(), "{report:#?}");
+    let added = nss_helper::add_with_password(profile, &account, Some(&secret), None, &app()).expect("thunderbird add");
+    serde_json::to_value(added).unwrap()
 }
 
 #[test]
@@ -112,8 +115,7 @@ fn thunderbird_syncs_the_calendar_and_contacts_the_product_added_and_sends_with_
     let profile = home.path().join("profile");
     fresh_profile(&profile, &[dovecot.ca_path(), dav.ca_path()]);
 
-    let report = probe(&dovecot, &dav, &password, home.path());
-    let outcome = product_adds(&profile, &report, &dovecot, &password);
+    let outcome = product_adds(&profile, &dovecot, &dav, &password);
     assert_eq!(outcome["outcome"], "added", "{outcome}");
     assert_eq!(outcome["password_stored"], true, "{outcome}");
     let calendar_url = format!("{}{}/", dav.calendar_home(ADDRESS), dav::EVENT_CALENDAR);
@@ -160,6 +162,7 @@ fn thunderbird_syncs_the_calendar_and_contacts_the_product_added_and_sends_with_
     let seen: serde_json::Value = serde_json::from_slice(out.stdout.split(|b| *b == b'\n').rfind(|l| !l.is_empty()).unwrap())
         .unwrap_or_else(|e| panic!("the driver's answer: {e}: {}", String::from_utf8_lossy(&out.stdout)));
     let driven = started.elapsed();
+    eprintln!("thunderbird_dav: the driver saw {seen}");
 
     // The calendar, as the product named it, with the server's event.
     let calendars = seen["calendars"].as_array().expect("calendars");
