@@ -16,6 +16,7 @@ import json
 import sys
 import time
 
+from marionette_driver import errors
 from marionette_driver.marionette import Marionette
 
 args = json.loads(sys.argv[1])
@@ -24,8 +25,23 @@ m.start_session()
 m.set_context(m.CONTEXT_CHROME)
 m.timeout.script = 120
 
+# A prompt Marionette meets itself (a modal one open when a command runs): it dismisses it and says so. Each is
+# noted and the command tried again, so the answer names every prompt instead of stopping at the first.
+alerts = []
+
+
+def run(call, *a, **k):
+    for _ in range(20):
+        try:
+            return call(*a, **k)
+        except errors.UnexpectedAlertOpen as e:
+            alerts.append("marionette: " + str(e).splitlines()[0])
+    raise RuntimeError("prompts kept opening: " + "; ".join(alerts))
+
+
 # Every prompt from now on: common dialogs (window- or tab-modal) announce themselves with these notifications.
-m.execute_script(
+run(
+    m.execute_script,
     """
     if (!window.__icmsPrompts) {
       window.__icmsPrompts = [];
@@ -64,7 +80,7 @@ const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailSer
 
 deadline = time.time() + args["wait_seconds"]
 while True:
-    seen = m.execute_async_script(LOOK, script_args=[args["event"], args["contact"]])
+    seen = run(m.execute_async_script, LOOK, script_args=[args["event"], args["contact"]])
     has_event = any(args["event"] in c["items"] for c in seen.get("calendars", []))
     has_contact = any(args["contact"] in b["cards"] for b in seen.get("books", []))
     if (has_event and has_contact) or time.time() > deadline:
@@ -96,10 +112,11 @@ send.createAndSendMessage(
   e => done({ error: String(e), result: listener.result || null })
 );
 """
-sent = m.execute_async_script(SEND, script_args=[args["address"], args["to"], args["subject"]])
+sent = run(m.execute_async_script, SEND, script_args=[args["address"], args["to"], args["subject"]])
 
 # Prompts: those announced, and any dialog still open (a window of its own, or a dialog inside a window).
-prompts = m.execute_script(
+prompts = run(
+    m.execute_script,
     """
     const open = [];
     for (const win of Services.wm.getEnumerator(null)) {
@@ -112,4 +129,4 @@ prompts = m.execute_script(
     return window.__icmsPrompts.concat(open);
     """
 )
-print(json.dumps({**seen, "prompts": prompts, "sent": sent}), flush=True)
+print(json.dumps({**seen, "prompts": alerts + prompts, "sent": sent}), flush=True)
