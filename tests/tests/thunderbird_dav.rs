@@ -68,36 +68,66 @@ fn start_xvfb(net: &LoopbackNet, log_dir: &Path) -> (String, Service) {
     (display, service)
 }
 
-/// The product's own flow, in-process until the command line's `probe --dav` lands: the connection test with
-/// calendars and contacts (the DAV names through the test name server), the account it verified
-/// (`verified::account_from_report`, which carries `dav`), and `add_with_password` — what `thunderbird add
-/// --with-dav --verified REPORT --password-stdin` runs — with this very app as the password helper.
-fn product_adds(profile: &Path, dovecot: &Dovecot, dav: &DavServer, password: &str) -> serde_json::Value {
-    use icloud_mail_core::export::thunderbird_profile::nss_helper;
-    use icloud_mail_core::probe::{probe, DnsConfig, ProbeRequest, Timeouts};
-    use icloud_mail_core::provider::{Endpoint, Security};
-    use icloud_mail_core::{Account, Address, Secret};
-    let dns = dav.start_dns(&["localhost"]);
-    let mut account = Account::new(Address::parse(ADDRESS).unwrap(), None, None).unwrap().with_servers(
-        Some(Endpoint::new(dovecot.host(), dovecot.imaps_port, Security::Tls)),
-        Some(Endpoint::new(dovecot.host(), dovecot.submission_port, Security::Starttls)),
-        None,
-    );
-    account.provider.caldav = Endpoint::new(dav::CALDAV_HOST, dav.front_port, Security::Tls);
-    account.provider.carddav = Endpoint::new(dav::CARDDAV_HOST, dav.front_port, Security::Tls);
-    let mut request = ProbeRequest::new(account.clone());
-    request.extra_ca_pem = Some(format!("{}{}", dovecot.ca().ca_pem(), dav.ca().ca_pem()).into_bytes());
-    request.timeouts = Timeouts::with_overall(Duration::from_secs(20));
-    request.dns = DnsConfig::Servers(vec![dns.addr()]);
-    request.dav = true;
-    let secret = Secret::new(password.to_owned());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let report = runtime.block_on(probe(&request, &secret, &|_| {}));
-    assert!(report.is_ok(), "{report:#?}");
-    let account = icloud_mail_core::verified::account_from_report(account, &report).expect("a verified account");
-    assert!(account.dav.caldav.is_some() && account.dav.carddav.is_some(), "{report:#?}");
-    let added = nss_helper::add_with_password(profile, &account, Some(&secret), None, &app()).expect("thunderbird add");
-    serde_json::to_value(added).unwrap()
+/// The flags that point the app at the test servers: Dovecot for mail, the DAV front for calendars and contacts,
+/// and one `--ca-file` holding both test CAs.
+fn server_args(dovecot: &Dovecot, dav: &DavServer, dir: &Path) -> Vec<String> {
+    let cas = dir.join("cas.pem");
+    std::fs::write(&cas, format!("{}{}", dovecot.ca().ca_pem(), dav.ca().ca_pem())).unwrap();
+    let host = dovecot.host();
+    vec![
+        "--imap".into(),
+        format!("{host}:{}", dovecot.imaps_port),
+        "--smtp".into(),
+        format!("{host}:{}", dovecot.submission_port),
+        "--caldav".into(),
+        dav.caldav_endpoint(),
+        "--carddav".into(),
+        dav.carddav_endpoint(),
+        "--ca-file".into(),
+        cas.display().to_string(),
+    ]
+}
+
+/// The product's own flow on the command line: the connection test with calendars and contacts (`probe --dav
+/// --json`, the password on standard input, the DAV names through the test hosts file), the report kept, then
+/// `thunderbird add --with-dav --verified REPORT --password-stdin`.
+fn product_adds(profile: &Path, dovecot: &Dovecot, dav: &DavServer, password: &str, dir: &Path) -> serde_json::Value {
+    let servers = server_args(dovecot, dav, dir);
+    let mut probe = Command::new(app());
+    probe.args(["probe", "--address", ADDRESS, "--password-stdin", "--json", "--dav"]).args(&servers);
+    let out = run(&mut dav.with_test_hosts(&probe), format!("{password}\n"));
+    assert_ok(&out);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(password), "the report holds the password");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((&report["caldav"]["kind"], &report["carddav"]["kind"]), (&"ok".into(), &"ok".into()), "{report:#}");
+    let report_path = dir.join("report.json");
+    std::fs::write(&report_path, &out.stdout).unwrap();
+
+    let mut add = Command::new(app());
+    add.args(["thunderbird", "add", "--address", ADDRESS, "--with-dav", "--password-stdin", "--json", "--verified"]);
+    add.arg(&report_path).arg("--profile").arg(profile).args(&servers);
+    let out = run(&mut add, format!("{password}\n"));
+    assert_ok(&out);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every file below `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => found.extend(files_containing(&path, needle)),
+            Ok(t) if t.is_file() => {
+                if std::fs::read(&path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)) {
+                    found.push(path);
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 #[test]
@@ -115,7 +145,7 @@ fn thunderbird_syncs_the_calendar_and_contacts_the_product_added_and_sends_with_
     let profile = home.path().join("profile");
     fresh_profile(&profile, &[dovecot.ca_path(), dav.ca_path()]);
 
-    let outcome = product_adds(&profile, &dovecot, &dav, &password);
+    let outcome = product_adds(&profile, &dovecot, &dav, &password, home.path());
     assert_eq!(outcome["outcome"], "added", "{outcome}");
     assert_eq!(outcome["password_stored"], true, "{outcome}");
     let calendar_url = format!("{}{}/", dav.calendar_home(ADDRESS), dav::EVENT_CALENDAR);
@@ -198,6 +228,9 @@ fn thunderbird_syncs_the_calendar_and_contacts_the_product_added_and_sends_with_
 
     running.stop(Duration::from_secs(20));
     assert!(net.relayed() > 0);
+    // The password is nowhere in clear: not in the profile (prefs.js, logins.json, Thunderbird's caches), not in
+    // the report, not in HOME.
+    assert_eq!(files_containing(home.path(), password.as_bytes()), Vec::<PathBuf>::new(), "files holding the password");
     eprintln!(
         "thunderbird_dav: probe + add {:.1} s, Thunderbird start to calendar, contacts and send {:.1} s, all {:.1} s",
         added.as_secs_f64(),
