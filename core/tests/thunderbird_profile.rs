@@ -117,7 +117,15 @@ fn a_second_add_changes_nothing() {
     tb::add_account(dir.path(), &account(None)).unwrap();
     let once = std::fs::read(dir.path().join("prefs.js")).unwrap();
     let outcome = tb::add_account(dir.path(), &account(Some("Another Name"))).unwrap();
-    assert_eq!(outcome, AddOutcome::AlreadyPresent { profile: dir.path().display().to_string(), server_key: "server3".into() });
+    assert_eq!(
+        outcome,
+        AddOutcome::AlreadyPresent {
+            profile: dir.path().display().to_string(),
+            server_key: "server3".into(),
+            dav: Default::default(),
+            backup: None
+        }
+    );
     assert_eq!(std::fs::read(dir.path().join("prefs.js")).unwrap(), once);
     assert_eq!(backups(dir.path()).len(), 1, "no second backup for a no-op");
 }
@@ -410,4 +418,78 @@ fn a_symlinked_prefs_js_stays_a_link_and_its_target_gets_the_account() {
     assert_eq!(err.kind, DiagnosisKind::WriteFailed);
     assert!(std::fs::symlink_metadata(dangling.path().join("prefs.js")).unwrap().file_type().is_symlink());
     assert_eq!(listing(dangling.path()), ["prefs.js"]);
+}
+
+fn with_dav(mut account: Account) -> Account {
+    use icloud_mail_core::account::{AddressBook, Calendar, CalendarsFound, ContactsFound, DavFound, DavService};
+    let service = |host: &str| DavService {
+        host: host.into(),
+        port: 443,
+        username: "jane.doe@icloud.com".into(),
+        principal: format!("https://p23-{host}/1/principal/"),
+        home: format!("https://p23-{host}/1/home/"),
+        realm: Some("MMCalDav".into()),
+    };
+    account.dav = DavFound {
+        caldav: Some(CalendarsFound {
+            service: service("caldav.icloud.com"),
+            calendars: vec![Calendar {
+                name: "Home".into(),
+                url: "https://p23-caldav.icloud.com:443/1/calendars/home/".into(),
+                color: None,
+            }],
+        }),
+        carddav: Some(ContactsFound {
+            service: service("contacts.icloud.com"),
+            addressbooks: vec![AddressBook { name: "card".into(), url: "https://p23-contacts.icloud.com:443/1/carddavhome/card/".into() }],
+        }),
+    };
+    account
+}
+
+/// Calendars and address books come with the account, once per URL; an account already there still gets those it
+/// lacks; the lines are appended like the account's.
+#[test]
+fn calendars_and_address_books_are_added_once_even_to_an_account_already_there() {
+    let dir = profile_with(EXISTING_PREFS);
+    tb::add_account(dir.path(), &account(None)).unwrap();
+    let mail_only = std::fs::read_to_string(dir.path().join("prefs.js")).unwrap();
+    assert!(!mail_only.contains("calendar.registry."), "an account without DAV adds no calendar");
+
+    let outcome = tb::add_account(dir.path(), &with_dav(account(None))).unwrap();
+    let AddOutcome::AlreadyPresent { dav, backup: Some(_), .. } = &outcome else { panic!("{outcome:?}") };
+    assert!(dav.calendars[0].added && dav.addressbooks[0].added, "{dav:?}");
+    let after = std::fs::read_to_string(dir.path().join("prefs.js")).unwrap();
+    assert!(after.starts_with(&mail_only), "existing lines kept byte for byte");
+    let prefs = prefs::parse(&after);
+    let ids: Vec<&str> = prefs.keys().filter_map(|k| k.strip_prefix("calendar.registry.")?.strip_suffix(".uri")).collect();
+    assert_eq!(ids.len(), 1);
+    let id = ids[0];
+    assert!(uuid_like(id), "{id}");
+    assert_eq!(prefs[&format!("calendar.registry.{id}.type")], "caldav");
+    assert_eq!(prefs[&format!("calendar.registry.{id}.username")], "jane.doe@icloud.com");
+    assert_eq!(prefs["calendar.list.sortOrder"], id);
+    assert_eq!(prefs["ldap_2.servers.card.dirType"], 102);
+    assert_eq!(prefs["ldap_2.servers.card.filename"], "abook-1.sqlite");
+    assert!(!after.contains("MMCalDav"), "the realm belongs to the login, not to prefs.js");
+
+    let outcome = tb::add_account(dir.path(), &with_dav(account(None))).unwrap();
+    let AddOutcome::AlreadyPresent { dav, backup: None, .. } = &outcome else { panic!("{outcome:?}") };
+    assert!(!dav.calendars[0].added && !dav.addressbooks[0].added, "{dav:?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("prefs.js")).unwrap(), after, "nothing written twice");
+}
+
+#[test]
+fn a_new_account_brings_its_calendars_in_the_same_write() {
+    let dir = profile_with(EXISTING_PREFS);
+    let outcome = tb::add_account(dir.path(), &with_dav(account(None))).unwrap();
+    let AddOutcome::Added { dav, .. } = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(dav.calendars.len(), 1);
+    assert_eq!(backups(dir.path()).len(), 1, "one backup, one write");
+    let after = std::fs::read_to_string(dir.path().join("prefs.js")).unwrap();
+    assert!(after.contains("\"ldap_2.servers.card.carddav.url\", \"https://p23-contacts.icloud.com:443/1/carddavhome/card/\""));
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') && id == id.to_lowercase()
 }

@@ -7,7 +7,7 @@ use icloud_mail_core::export::thunderbird_profile::{self, nss_helper, AddOutcome
 use icloud_mail_core::keychain::Keychain;
 use icloud_mail_core::Facts;
 
-use super::args::{print_json, read_password, Output};
+use super::args::{print_json, read_password, terminal_safe, Output};
 use super::verified::SetupArgs;
 use super::{EXIT_FAILED, EXIT_OK};
 
@@ -31,8 +31,15 @@ pub enum ThunderbirdCommand {
         server's Trash and the Junk target. A report for another address or login is refused (exit 2), as is one that \
         tested other servers than this account's (iCloud's, or the ones --imap, --smtp and --smtp-fallback name \
         alongside; exit 2) and one in which a side did not pass (exit 1).\n\n\
-        JSON output: the outcome (\"added\" or \"already_present\" with the keys written), \"password_stored\": \
-        true|false, \"password_reason\" (a diagnosis, when a password was given but not stored) and \
+        --with-dav (with --verified) also adds the calendars and address books that connection test found (the \
+        report's caldav and carddav members, saved from probe --dav --json): each calendar (CalDAV, offline support \
+        on) and the address book (CardDAV), once per URL, also to a profile that has the mail account already; with a \
+        password, their logins go into the same password store (origin and realm as the server named them). A report \
+        without calendars or contacts that passed adds the mail account alone and says so. Without --with-dav no \
+        calendar or address book is added.\n\n\
+        JSON output: the outcome (\"added\" or \"already_present\" with the keys written, and \"dav\": the \
+        \"calendars\" and \"addressbooks\", each with \"name\", \"url\" and \"added\": false when the profile \
+        had it already), \"password_stored\": true|false, \"password_reason\" (a diagnosis, when a password was given but not stored) and \
         \"password_backups\".\n\n\
         Exit codes: 0 added or already there (and the password stored, when one was given), 1 not changed \
         (Thunderbird running, no profile, several defaults, prefs.js or user.js in the way, no password in the \
@@ -65,6 +72,10 @@ pub struct AddArgs {
     /// /Applications/Thunderbird.app/Contents/MacOS).
     #[arg(long, value_name = "DIR")]
     pub thunderbird_dir: Option<PathBuf>,
+    /// Also add the iCloud calendars and address book the connection test found (needs --verified with a report
+    /// from `probe --dav --json`).
+    #[arg(long, requires = "verified")]
+    pub with_dav: bool,
     /// Print one JSON object (the outcome, or the diagnosis) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -87,10 +98,14 @@ pub fn run(command: ThunderbirdCommand, out: Output) -> u8 {
 }
 
 fn add(args: AddArgs, out: Output) -> u8 {
-    let account = match args.setup.account(&out) {
+    let mut account = match args.setup.account(&out) {
         Ok(account) => account,
         Err(code) => return code,
     };
+    // The core adds whatever calendars and address books the account carries: only with --with-dav.
+    if !args.with_dav {
+        account.dav = Default::default();
+    }
     // The password first: a missing one changes nothing.
     let password = if args.password_stdin {
         match read_password(&out) {
@@ -126,6 +141,9 @@ fn add(args: AddArgs, out: Output) -> u8 {
         print_json(&json);
         return code;
     }
+    let dav = match &report.outcome {
+        AddOutcome::Added { dav, .. } | AddOutcome::AlreadyPresent { dav, .. } => dav,
+    };
     match &report.outcome {
         AddOutcome::Added { profile, backup, warnings, .. } => {
             println!("{}", out.words("cli.thunderbird_added", &about(profile)));
@@ -136,11 +154,25 @@ fn add(args: AddArgs, out: Output) -> u8 {
                 out.report(warning, EXIT_OK);
             }
         }
-        AddOutcome::AlreadyPresent { profile, .. } => {
-            // With a password to store, something may still change: only the settings are left as they were.
-            let key = if password.is_some() { "cli.thunderbird_present_settings" } else { "cli.thunderbird_present" };
+        AddOutcome::AlreadyPresent { profile, backup, .. } => {
+            // With a password to store or a calendar to add, something may still change: only the settings are left
+            // as they were.
+            let changes = password.is_some() || backup.is_some();
+            let key = if changes { "cli.thunderbird_present_settings" } else { "cli.thunderbird_present" };
             println!("{}", out.words(key, &about(profile)));
+            if let Some(backup) = backup {
+                println!("{}", out.words("cli.thunderbird_backup", &about(backup)));
+            }
         }
+    }
+    let items = dav.calendars.iter().map(|i| (i, "calendar")).chain(dav.addressbooks.iter().map(|i| (i, "addressbook")));
+    for (item, what) in items {
+        let state = if item.added { "added" } else { "present" };
+        let shown = format!("{} <{}>", item.name, item.url);
+        println!("{}", terminal_safe(&out.words(&format!("cli.thunderbird_{what}_{state}"), &about(&shown))));
+    }
+    if args.with_dav && dav.calendars.is_empty() && dav.addressbooks.is_empty() {
+        println!("{}", out.text("cli.thunderbird_dav_none"));
     }
     for backup in &report.password_backups {
         println!("{}", out.words("cli.thunderbird_logins_backup", &about(backup)));

@@ -35,11 +35,22 @@ use crate::secret::Secret;
 
 use super::AddOutcome;
 
-/// One login Thunderbird will look up: its origin (which is also its realm) and username.
+/// One login Thunderbird will look up: its origin, its realm (for mail the origin itself) and username.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerLogin {
     pub origin: String,
     pub username: String,
+    /// The login's `httpRealm` when it is not the origin (a calendar's or address book's: the realm the DAV server
+    /// names in its 401).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
+}
+
+impl ServerLogin {
+    /// The login's `httpRealm`.
+    pub fn realm(&self) -> &str {
+        self.realm.as_deref().unwrap_or(&self.origin)
+    }
 }
 
 /// The logins Thunderbird looks up for the account's IMAP and SMTP servers, as `add_account` writes them.
@@ -48,9 +59,34 @@ pub fn server_logins(account: &Account) -> Vec<ServerLogin> {
     let smtp = &account.provider.smtp.host;
     let smtp_host = if smtp.contains(':') { format!("[{smtp}]") } else { smtp.clone() };
     vec![
-        ServerLogin { origin: format!("imap://{imap}"), username: account.imap_username() },
-        ServerLogin { origin: format!("smtp://{smtp_host}"), username: account.smtp_username() },
+        ServerLogin { origin: format!("imap://{imap}"), username: account.imap_username(), realm: None },
+        ServerLogin { origin: format!("smtp://{smtp_host}"), username: account.smtp_username(), realm: None },
     ]
+}
+
+/// The logins Thunderbird looks up for the calendars and address books in `account.dav` (one per origin, realm
+/// and username), as `add_account` adds them. Read in Thunderbird's source:
+/// - A CalDAV calendar: `cal.auth.Prompt`'s `#getPasswordInfo` (calendar/base/modules/utils/calAuthUtils.sys.mjs)
+///   searches `{origin: channel.URI.prePath, httpRealm: authInfo.realm}` and takes the login whose username is the
+///   calendar's `username` pref. The realm is the server's, as sent: CalCalendarManager rewrites it (appending the
+///   calendar's name) only when `calendar.network.multirealm` is set, which is off by default.
+/// - A CardDAV address book: `CardDAVDirectory._makeRequest` and `NotificationCallbacks.promptAuth`
+///   (mailnews/addrbook/modules/CardDAVDirectory.sys.mjs, CardDAVUtils.sys.mjs) search `{origin: prePath}` and take
+///   the login whose username is `carddav.username`; the login Thunderbird saves itself has the server's realm, and
+///   a login needs one (`httpRealm` or a form origin). Without a realm from the server, the origin stands in.
+pub fn dav_logins(account: &Account) -> Vec<ServerLogin> {
+    let mut out: Vec<ServerLogin> = Vec::new();
+    let caldav = account.dav.caldav.iter().flat_map(|c| c.calendars.iter().map(move |cal| (&c.service, cal.url.as_str())));
+    let carddav = account.dav.carddav.iter().flat_map(|c| c.addressbooks.iter().map(move |b| (&c.service, b.url.as_str())));
+    for (service, url) in caldav.chain(carddav) {
+        let Some(origin) = super::dav::pre_path(url) else { continue };
+        let realm = service.realm.clone().unwrap_or_else(|| origin.clone());
+        let login = ServerLogin { origin, username: service.username.clone(), realm: Some(realm) };
+        if !out.contains(&login) {
+            out.push(login);
+        }
+    }
+    out
 }
 
 /// The boundary to NSS: open the profile's key store.
@@ -171,7 +207,7 @@ impl Document {
     }
 
     /// Indexes of the live logins with this origin and realm and no form: those Thunderbird would find.
-    fn candidates(&self, origin: &str) -> Vec<usize> {
+    fn candidates(&self, origin: &str, realm: &str) -> Vec<usize> {
         let s = |item: &Value, key: &str| item.get(key).and_then(Value::as_str).map(str::to_owned);
         self.logins()
             .iter()
@@ -179,7 +215,7 @@ impl Document {
             .filter(|(_, item)| {
                 item.get("deleted") != Some(&Value::Bool(true))
                     && s(item, "hostname").as_deref() == Some(origin)
-                    && s(item, "httpRealm").as_deref() == Some(origin)
+                    && s(item, "httpRealm").as_deref() == Some(realm)
                     && item.get("formSubmitURL").is_none_or(Value::is_null)
             })
             .map(|(i, _)| i)
@@ -199,7 +235,7 @@ fn matches(doc: &Document, wanted: &[ServerLogin], password: &Secret, store: Opt
         .iter()
         .map(|login| {
             let found: Vec<usize> = doc
-                .candidates(&login.origin)
+                .candidates(&login.origin, login.realm())
                 .into_iter()
                 .filter(|&i| {
                     let user = decode(&doc.logins()[i], "encryptedUsername").and_then(|c| store.decrypt(&c).ok());
@@ -398,7 +434,7 @@ fn merge(doc: &mut Document, wanted: &[ServerLogin], found: &[(Vec<usize>, bool)
                 added.push(json!({
                     "id": next_id,
                     "hostname": login.origin,
-                    "httpRealm": login.origin,
+                    "httpRealm": login.realm(),
                     "formSubmitURL": null,
                     "usernameField": "",
                     "passwordField": "",
@@ -540,8 +576,8 @@ mod tests {
         assert_eq!(
             wanted,
             [
-                ServerLogin { origin: "imap://imap.mail.me.com".into(), username: "jane.doe".into() },
-                ServerLogin { origin: "smtp://smtp.mail.me.com".into(), username: "jane.doe@icloud.com".into() },
+                ServerLogin { origin: "imap://imap.mail.me.com".into(), username: "jane.doe".into(), realm: None },
+                ServerLogin { origin: "smtp://smtp.mail.me.com".into(), username: "jane.doe@icloud.com".into(), realm: None },
             ]
         );
         // An IPv6 SMTP server is bracketed (SmtpServer._getServerURISpec); IMAP appends the host as it is.
@@ -550,6 +586,51 @@ mod tests {
         let wanted = server_logins(&account().with_servers(Some(imap), Some(v6), None));
         assert_eq!(wanted[0].origin, "imap://::1");
         assert_eq!(wanted[1].origin, "smtp://[::1]");
+    }
+
+    #[test]
+    fn dav_logins_have_the_collections_pre_path_and_the_servers_realm() {
+        use crate::account::{AddressBook, Calendar, CalendarsFound, ContactsFound, DavService};
+        let service = |realm: Option<&str>| DavService {
+            host: "caldav.icloud.com".into(),
+            port: 443,
+            username: "jane.doe@icloud.com".into(),
+            principal: "https://p23-caldav.icloud.com/1/principal/".into(),
+            home: "https://p23-caldav.icloud.com/1/calendars/".into(),
+            realm: realm.map(str::to_owned),
+        };
+        let mut account = account();
+        let calendar =
+            |path: &str| Calendar { name: path.into(), url: format!("https://p23-caldav.icloud.com:443/1/calendars/{path}/"), color: None };
+        account.dav.caldav =
+            Some(CalendarsFound { service: service(Some("MMCalDav")), calendars: vec![calendar("home"), calendar("work")] });
+        account.dav.carddav = Some(ContactsFound {
+            service: service(None),
+            addressbooks: vec![AddressBook { name: "card".into(), url: "https://dav.localhost:8443/1/card/".into() }],
+        });
+        assert_eq!(
+            dav_logins(&account),
+            [
+                ServerLogin {
+                    origin: "https://p23-caldav.icloud.com".into(),
+                    username: "jane.doe@icloud.com".into(),
+                    realm: Some("MMCalDav".into())
+                },
+                ServerLogin {
+                    origin: "https://dav.localhost:8443".into(),
+                    username: "jane.doe@icloud.com".into(),
+                    realm: Some("https://dav.localhost:8443".into())
+                },
+            ],
+            "one login for both calendars on one host"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let nss = nss();
+        store_logins(dir.path(), &dav_logins(&account), &secret("pw"), &nss, 1).unwrap();
+        let doc = logins(dir.path());
+        assert_eq!(doc["logins"][0]["hostname"], "https://p23-caldav.icloud.com");
+        assert_eq!(doc["logins"][0]["httpRealm"], "MMCalDav");
+        assert!(!store_logins(dir.path(), &dav_logins(&account), &secret("pw"), &nss, 2).unwrap().changed, "found again by realm");
     }
 
     #[test]
@@ -725,7 +806,8 @@ mod tests {
 
     #[test]
     fn the_report_says_whether_the_password_was_stored() {
-        let outcome = AddOutcome::AlreadyPresent { profile: "/p".into(), server_key: "server1".into() };
+        let outcome =
+            AddOutcome::AlreadyPresent { profile: "/p".into(), server_key: "server1".into(), dav: Default::default(), backup: None };
         let v = serde_json::to_value(AddReport::new(outcome.clone(), None)).unwrap();
         assert_eq!(v["outcome"], "already_present");
         assert_eq!(v["password_stored"], false);

@@ -14,6 +14,7 @@ use crate::account::Account;
 use crate::diagnosis::{Diagnosis, DiagnosisKind};
 use crate::facts::Facts;
 
+pub mod dav;
 pub mod lock;
 pub mod logins;
 pub mod nss;
@@ -21,6 +22,7 @@ pub mod nss_helper;
 pub mod prefs;
 mod roots;
 
+pub use dav::{DavAdded, DavAddedItem};
 pub use roots::{profile_roots, roots_for, Os};
 
 /// A Thunderbird profile found on this computer, as the page lists them.
@@ -51,9 +53,21 @@ pub enum AddOutcome {
         backup: Option<String>,
         /// Things the person should know although the account was added (user.js sets account prefs).
         warnings: Vec<Diagnosis>,
+        /// The calendars and address books of the account (`account.dav`), each added or found there already.
+        dav: DavAdded,
     },
-    /// The profile already has this account (same server, login and port): nothing was written.
-    AlreadyPresent { profile: String, server_key: String },
+    /// The profile already has this account (same server, login and port): its settings were not changed. Calendars
+    /// and address books it lacked were added all the same (then with a backup of prefs.js).
+    AlreadyPresent {
+        profile: String,
+        server_key: String,
+        /// The calendars and address books of the account (`account.dav`), each added or found there already.
+        dav: DavAdded,
+        /// The copy of prefs.js made first, when calendars or address books were added.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        backup: Option<String>,
+    },
 }
 
 fn facts_path(path: &Path) -> Facts {
@@ -235,8 +249,28 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
     let mut prefs = prefs::parse(&text);
     prefs.extend(user_prefs.iter().map(|(name, value)| (name.clone(), value.clone())));
     let profile_shown = profile.display().to_string();
+    let dav = dav::plan(&prefs, profile, account, dav::new_calendar_id)?;
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    // The new file is the old one byte for byte, then the new lines.
+    let mut bytes = original.clone().unwrap_or_else(|| format!("// Mozilla User Preferences{newline}{newline}").into_bytes());
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.extend_from_slice(newline.as_bytes());
+    }
+    let mut append = |comment: &str, lines: &[(String, serde_json::Value)]| {
+        bytes.extend_from_slice(format!("// Added by iCloud Mail Setup: {comment}{newline}").as_bytes());
+        for (name, value) in lines {
+            bytes.extend_from_slice(prefs::line(name, value).as_bytes());
+            bytes.extend_from_slice(newline.as_bytes());
+        }
+    };
+
     if let Some(server_key) = prefs::existing_server(&prefs, account) {
-        return Ok(AddOutcome::AlreadyPresent { profile: profile_shown, server_key });
+        if dav.prefs.is_empty() {
+            return Ok(AddOutcome::AlreadyPresent { profile: profile_shown, server_key, dav: dav.added, backup: None });
+        }
+        append("calendars and address books", &dav.prefs);
+        let backup = write_prefs(profile, &prefs_path, original.as_deref(), &bytes).map_err(|e| write_failed(&e))?;
+        return Ok(AddOutcome::AlreadyPresent { profile: profile_shown, server_key, dav: dav.added, backup });
     }
     let keys = prefs::new_keys(&prefs, account);
     let new_prefs = prefs::account_prefs(&prefs, account, &keys);
@@ -252,33 +286,31 @@ pub fn add_account(profile: &Path, account: &Account) -> Result<AddOutcome, Diag
         }
         None => Vec::new(),
     };
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-
-    // The new file is the old one byte for byte, then the new lines.
-    let mut bytes = original.clone().unwrap_or_else(|| format!("// Mozilla User Preferences{newline}{newline}").into_bytes());
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        bytes.extend_from_slice(newline.as_bytes());
+    append(&keys.account, &new_prefs);
+    if !dav.prefs.is_empty() {
+        append("calendars and address books", &dav.prefs);
     }
-    bytes.extend_from_slice(format!("// Added by iCloud Mail Setup: {}{newline}", keys.account).as_bytes());
-    for (name, value) in &new_prefs {
-        bytes.extend_from_slice(prefs::line(name, value).as_bytes());
-        bytes.extend_from_slice(newline.as_bytes());
-    }
-
-    let backup = match &original {
-        Some(original) => Some(write_backup(profile, "prefs.js", original).map_err(|e| write_failed(&e))?),
-        None => None,
-    };
-    crate::export::replace_keeping_permissions(&prefs_path, &bytes).map_err(|e| write_failed(&e))?;
+    let backup = write_prefs(profile, &prefs_path, original.as_deref(), &bytes).map_err(|e| write_failed(&e))?;
     Ok(AddOutcome::Added {
         profile: profile_shown,
         account_key: keys.account,
         server_key: keys.server,
         identity_key: keys.identity,
         smtp_key: keys.smtp,
-        backup: backup.map(|p| p.display().to_string()),
+        backup,
         warnings,
+        dav: dav.added,
     })
+}
+
+/// Backs up prefs.js as it was (when there was one) and replaces it with `bytes`; returns the backup's path.
+fn write_prefs(profile: &Path, prefs_path: &Path, original: Option<&[u8]>, bytes: &[u8]) -> std::io::Result<Option<String>> {
+    let backup = match original {
+        Some(original) => Some(write_backup(profile, "prefs.js", original)?.display().to_string()),
+        None => None,
+    };
+    crate::export::replace_keeping_permissions(prefs_path, bytes)?;
+    Ok(backup)
 }
 
 /// The file to read and replace for `path`: itself, or, when it is a symbolic link (a dotfile manager's), the file

@@ -103,7 +103,7 @@ pub fn add_with_password(
         let request = HelperRequest {
             profile: profile.to_owned(),
             thunderbird_dir: thunderbird_dir.map(canonical),
-            logins: logins::server_logins(account),
+            logins: [logins::server_logins(account), logins::dav_logins(account)].concat(),
             password_len: password.expose().len(),
         };
         run_helper(program, &request, password)
@@ -205,7 +205,7 @@ mod tests {
         let request = HelperRequest {
             profile: profile.path().to_owned(),
             thunderbird_dir: Some(nowhere.path().to_owned()),
-            logins: vec![ServerLogin { origin: "imap://imap.mail.me.com".into(), username: "jane.doe".into() }],
+            logins: vec![ServerLogin { origin: "imap://imap.mail.me.com".into(), username: "jane.doe".into(), realm: None }],
             password_len: 5,
         };
         let mut input = serde_json::to_vec(&request).unwrap();

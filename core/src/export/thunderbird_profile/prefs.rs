@@ -76,6 +76,19 @@ pub fn editor_reads(name: &str) -> bool {
         || PER_KEY.iter().any(|(branch, suffixes)| {
             name.strip_prefix(branch).and_then(|rest| rest.split_once('.')).is_some_and(|(_, suffix)| suffixes.contains(&suffix))
         })
+        || dav_reads(name)
+}
+
+/// The calendar and address-book prefs the editor reads (`dav::plan`): the calendar list's order it extends, each
+/// calendar's URL (one calendar per URL), each address book's URL and file (one per URL, a new file), and any
+/// address-book key (a new key is free of them).
+fn dav_reads(name: &str) -> bool {
+    let per_key = |branch: &str, suffixes: &[&str]| {
+        name.strip_prefix(branch).and_then(|rest| rest.split_once('.')).is_some_and(|(_, suffix)| suffixes.contains(&suffix))
+    };
+    name == "calendar.list.sortOrder"
+        || per_key("calendar.registry.", &["uri"])
+        || per_key("ldap_2.servers.", &["carddav.url", "filename", "description", "dirType"])
 }
 
 /// The two lists this editor extends by appending a longer copy: if `user.js` sets one, the copy in prefs.js is
@@ -90,15 +103,19 @@ fn has_expected_type(name: &str, value: &Value) -> bool {
             value.is_string()
         }
         "mail.account.lastKey" => value.is_i64(),
+        "calendar.list.sortOrder" => value.is_string(),
+        _ if name.starts_with("calendar.registry.") || name.ends_with(".carddav.url") || name.ends_with(".filename") => value.is_string(),
         _ => true,
     }
 }
 
-/// Every `mail.…` pref name a line mentions, wherever it stands (quoted either way, after `pref(`, in a value split
-/// over lines…). A name starts at `mail.` not preceded by a name character (so `imap.gmail.com` is no mention).
+/// Every `mail.…`, `calendar.…` or `ldap_2.…` pref name a line mentions, wherever it stands (quoted either way,
+/// after `pref(`, in a value split over lines…). A name starts at such a prefix not preceded by a name character
+/// (so `imap.gmail.com` is no mention).
 fn mentioned_names(line: &str) -> impl Iterator<Item = &str> {
     let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    line.match_indices("mail.").filter_map(move |(start, _)| {
+    let starts = ["mail.", "calendar.", "ldap_2."].into_iter().flat_map(move |prefix| line.match_indices(prefix));
+    starts.filter_map(move |(start, _)| {
         if line[..start].chars().next_back().is_some_and(is_name_char) {
             return None;
         }
@@ -455,6 +472,10 @@ mod tests {
             ("/* old */ user_pref(\"mail.smtp.defaultserver\", \"smtp1\");", "mail.smtp.defaultserver"),
             ("user_pref(\"mail.server.server2.hostname\", 'imap.gmail.com');", "mail.server.server2.hostname"),
             ("user_pref(\"mail.account.account2.identities\" \"id1\");", "mail.account.account2.identities"),
+            ("user_pref('calendar.list.sortOrder', 'a b');", "calendar.list.sortOrder"),
+            ("user_pref(\"calendar.registry.abc.uri\", 'https://x/');", "calendar.registry.abc.uri"),
+            ("pref(\"ldap_2.servers.card.carddav.url\", \"https://x/\");", "ldap_2.servers.card.carddav.url"),
+            ("user_pref(\"ldap_2.servers.card.filename\", 1);", "ldap_2.servers.card.filename"),
         ];
         for (text, pref) in cases {
             let text = format!("user_pref(\"x\", 1);\n{text}\n");
