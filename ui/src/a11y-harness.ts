@@ -145,6 +145,8 @@ mockIPC((cmd, args) => {
       realm: "MMCalDav",
       elapsed_ms: 140,
       server_text: dav === "ok" ? null : "HTTP/1.1 401 Unauthorized",
+      requests: 4,
+      redirects: [],
       ...(dav === "ok" ? found : {}),
     });
     const side = (host: string, port: number, username: string, unreachable_port: number | null = null) => ({

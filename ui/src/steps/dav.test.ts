@@ -53,6 +53,8 @@ function dav(side: "caldav" | "carddav", kind: DiagnosisKind): DavReport {
     realm: "MMCalDav",
     elapsed_ms: 210,
     server_text: ok ? null : "HTTP/1.1 403 Forbidden",
+    requests: 4,
+    redirects: [],
     ...(ok ? (side === "caldav" ? { calendars: CALENDARS } : { addressbooks: BOOKS }) : {}),
   };
 }

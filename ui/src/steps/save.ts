@@ -34,17 +34,6 @@ import { el, text, type Step, type StepContext, type WizardState } from "../wiza
 import { forgetPhoneCode, phonePath } from "./phone";
 import { davPassed } from "./dav-panel";
 
-/** What "Add to Thunderbird" did with calendars and address books (`dav` of the core's outcome). */
-export interface DavAddedItem {
-  name: string;
-  url: string;
-  added: boolean;
-}
-export interface DavAdded {
-  calendars: DavAddedItem[];
-  addressbooks: DavAddedItem[];
-}
-
 /** Thunderbird's "Also add my iCloud calendars and contacts": offered only when the connection test tested them;
  * ticked (and usable) when it found calendars or an address book, else unticked and disabled with the reason. */
 export function davChoice(dav: WizardState["dav"]): "hidden" | "offered" | "unavailable" {
@@ -282,7 +271,7 @@ function showAdded(p: Parts, outcome: HTMLElement, profile: ThunderbirdProfile, 
     }
   }
   // Calendars and address books: each one added, or already there (a second add changes nothing).
-  const dav = (report as { dav?: DavAdded }).dav;
+  const dav = report.dav;
   const lines = [
     ...(dav?.calendars ?? []).map((c) =>
       t(c.added ? "step.save.dav_calendar_added" : "step.save.dav_calendar_present", { name: c.name }),
