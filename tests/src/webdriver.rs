@@ -178,6 +178,10 @@ pub struct AppOptions {
     pub args: Vec<String>,
     /// The app binary to start; `app_binary()` (the workspace's debug build) when `None`.
     pub application: Option<PathBuf>,
+    /// A hosts file the app (with tauri-driver and WebKitWebDriver) sees as `/etc/hosts`, in a private mount
+    /// namespace (`dav::with_test_hosts`), so that it resolves the test host names (the DAV server's) as a person's
+    /// app resolves iCloud's; `None`: the machine's own.
+    pub hosts_file: Option<PathBuf>,
 }
 
 /// A WebDriver session on the running app.
@@ -212,6 +216,9 @@ impl AppSession {
             .env_remove("WAYLAND_DISPLAY");
         for (k, v) in &options.env {
             cmd.env(k, v);
+        }
+        if let Some(hosts) = &options.hosts_file {
+            cmd = crate::dav::with_test_hosts(&cmd, hosts);
         }
         let driver = Service::start("tauri-driver", &mut cmd, &artifacts.join("tauri-driver.log"))
             .expect("start tauri-driver (cargo install tauri-driver --locked)");
