@@ -486,11 +486,12 @@ impl AppSession {
             });
         }
         if step == WizardStep::Test {
-            // Both sides signed in: Next opens. A failed side ends the wait at once with the page's verdicts.
+            // Both mail sides signed in: Next opens. A failed side ends the wait at once with the page's verdicts.
+            // Calendars and contacts (the third panel) are not part of the mail verdict and not waited for here.
             self.wait_for(Duration::from_secs(30), "the connection test to pass", |s| {
-                let failed = s.find_all(".verdict.problem");
+                let failed = s.find_all("#verdict-imap.problem, #verdict-smtp.problem");
                 assert!(failed.is_empty(), "the connection test failed: {} | {}", s.text("#verdict-imap"), s.text("#verdict-smtp"));
-                s.find_all(".verdict.ok").len() == 2 && s.next_enabled()
+                s.find_all("#verdict-imap.ok, #verdict-smtp.ok").len() == 2 && s.next_enabled()
             });
         }
         assert!(self.next_enabled(), "Next stays disabled on the {} step", step.id());
