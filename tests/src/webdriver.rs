@@ -242,9 +242,18 @@ impl AppSession {
             std::thread::sleep(Duration::from_millis(100));
         }
 
+        // Nothing contacts the internet: the connection test always looks for calendars and contacts too, so a suite
+        // that names no DAV server gets a loopback port nothing listens on (the third panel then says the
+        // connection was refused) instead of iCloud's caldav.icloud.com and contacts.icloud.com.
+        let mut args = options.args.clone();
+        for flag in ["--caldav", "--carddav"] {
+            if !args.iter().any(|a| a == flag) {
+                args.extend([flag.to_owned(), format!("127.0.0.1:{}", free_port())]);
+            }
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
             "application": options.application.clone().unwrap_or_else(app_binary),
-            "args": options.args,
+            "args": args,
         }}}});
         let created: Value = http
             .post(&format!("{driver_url}/session"))

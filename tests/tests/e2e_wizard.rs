@@ -313,20 +313,20 @@ fn every_saved_file_gets_what_the_connection_test_proved_and_the_name_typed() {
 /// `UPDATE_SCREENSHOTS=1 dbus-run-session -- cargo test -p icloud-mail-tests --test e2e_wizard screenshots`.
 #[test]
 fn screenshots_of_every_step_in_light_and_dark() {
-    use icloud_mail_tests::dovecot::{Dovecot, MailUser};
     let password = "qrst-uvwx-abcd-efgh";
     let docs = icloud_mail_tests::workspace_root().join("docs/screenshots");
     let update = std::env::var_os("UPDATE_SCREENSHOTS").is_some();
     for theme in ["light", "dark"] {
-        let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
         // WebKitGTK reports prefers-color-scheme from the GTK theme.
         let gtk_theme = if theme == "dark" { "Adwaita:dark" } else { "Adwaita" };
-        // Every part of the world stays alive until the end of the theme's run (a `..` would drop them here).
-        let World { app, dovecot: _dovecot, keyring: _keyring, exports: _exports, blocked: _blocked } =
-            world_with(&format!("screenshots_{theme}"), dovecot, &[("GTK_THEME", gtk_theme)], Smtp::Submission, thunderbird_profile);
+        // Dovecot and the DAV server, so the connection step shows the calendars found and Thunderbird's path its
+        // box ticked. Every part of the world stays alive until the end of the theme's run (a `..` would drop them).
+        let DavWorld { app, dav: _dav, keyring: _keyring, _dovecot, _cas } =
+            dav_world(&format!("screenshots_{theme}"), password, false, &[("GTK_THEME", gtk_theme)]);
         let dark = app.execute("return matchMedia('(prefers-color-scheme: dark)').matches;", serde_json::json!([]));
         assert_eq!(dark, serde_json::json!(theme == "dark"), "the page did not follow the {theme} theme");
-        // Each step as a person leaves it: filled in, the test passed. The save step three times: the question
+        // Each step as a person leaves it: filled in, the test passed (its third panel scrolled into view for a
+        // second picture). The save step three times: the question
         // (Thunderbird preselected: this computer has a profile), Thunderbird's path with the account added, and
         // Outlook's with its file saved and the import command; Done after Outlook.
         let walk = Walk::new(JANE, password);
@@ -338,6 +338,13 @@ fn screenshots_of_every_step_in_light_and_dark() {
             app.walk_to(step, &walk);
             app.complete_step(&walk);
             match step {
+                WizardStep::Test => {
+                    shots.push(app.screenshot(&format!("4-test-{theme}")));
+                    // The third panel, below the mail sides: the calendars and the address book found.
+                    app.wait_for(Duration::from_secs(10), "the calendars found", |s| !s.find_all("#dav-found-caldav li").is_empty());
+                    app.execute("document.getElementById('side-dav').scrollIntoView(); return true;", serde_json::json!([]));
+                    shots.push(app.screenshot(&format!("4-test-dav-{theme}")));
+                }
                 WizardStep::Save => {
                     app.wait_for(Duration::from_secs(10), "the Thunderbird profile", |s| !s.find_all("#tb-add-0").is_empty());
                     shots.push(app.screenshot(&format!("5-save-question-{theme}")));
@@ -974,6 +981,9 @@ fn dav_world(suite: &str, password: &str, dav_down: bool, extra_env: &[(&str, &s
     std::fs::write(&ca_file, format!("{}\n{}", dovecot.ca().ca_pem(), dav.ca().ca_pem())).expect("write the CA file");
     let mut args = server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), &ca_file);
     args.extend(["--caldav".to_owned(), dav.caldav_endpoint(), "--carddav".to_owned(), dav.carddav_endpoint()]);
+    let exports = cas.path().join("exports");
+    std::fs::create_dir(&exports).expect("the export folder");
+    args.extend(["--export-dir".to_owned(), exports.display().to_string()]);
     if dav_down {
         dav.stop();
     }
