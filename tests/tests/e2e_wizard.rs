@@ -995,6 +995,22 @@ fn dav_world(suite: &str, password: &str, dav_down: bool, extra_env: &[(&str, &s
     DavWorld { app, dav, _dovecot: dovecot, keyring, _cas: cas }
 }
 
+/// At the smallest window (560 × 520) with text at 200 %, nothing on the page is cut off sideways (the third panel's
+/// host names and calendar names wrap); the page is put back to its usual size afterwards.
+fn fits_smallest_window_at_double_text_size(app: &AppSession, what: &str) {
+    app.set_window_size(560, 520);
+    app.execute("document.documentElement.style.fontSize = '200%'; return true;", serde_json::json!([]));
+    let o = app.execute(
+        "const d = document.documentElement; return [d.scrollWidth, d.clientWidth, \
+         [...document.querySelectorAll('body *')].filter(e => e.getClientRects().length && e.getBoundingClientRect().right > d.clientWidth + 1).map(e => e.id || e.className || e.tagName)];",
+        serde_json::json!([]),
+    );
+    app.screenshot(&format!("{what}-200"));
+    assert!(o[0].as_f64() <= o[1].as_f64() && o[2].as_array().is_some_and(|a| a.is_empty()), "{what} is cut off at 200 % text: {o}");
+    app.execute("document.documentElement.style.fontSize = ''; return true;", serde_json::json!([]));
+    app.set_window_size(800, 640);
+}
+
 /// Every `user_pref` of a prefs.js text, name → value.
 fn prefs_of(prefs_js: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
     prefs_js
@@ -1053,6 +1069,7 @@ fn dav_calendars_and_contacts_found_by_the_test_are_added_to_thunderbird_with_ma
     app.complete_step(&walk);
     app.execute("document.getElementById('side-dav').scrollIntoView(); return true;", serde_json::json!([]));
     app.screenshot("connection-dav");
+    fits_smallest_window_at_double_text_size(&app, "connection-dav");
 
     // Thunderbird's path: the box is ticked, and says what will come along.
     app.walk_to(WizardStep::Save, &walk);
@@ -1131,12 +1148,15 @@ fn dav_server_down_mail_still_passes_and_calendars_say_why() {
     assert!(app.next_enabled(), "a DAV failure never fails the mail verdict");
     assert_eq!(app.property("#send-test", "hidden"), serde_json::json!(false), "the send test is offered");
     app.screenshot("connection-dav-down");
+    app.execute("document.querySelectorAll('#side-dav details').forEach(d => d.open = true); return true;", serde_json::json!([]));
+    fits_smallest_window_at_double_text_size(&app, "connection-dav-down");
 
     app.walk_to(WizardStep::Save, &walk);
     app.wait_for(Duration::from_secs(10), "the profile", |s| !s.find_all("#tb-add-0").is_empty());
     assert_eq!(app.property("#tb-with-dav", "checked"), serde_json::json!(false));
     assert_eq!(app.property("#tb-with-dav", "disabled"), serde_json::json!(true));
     assert!(app.text("#tb-with-dav-note").contains("did not find them"));
+    fits_smallest_window_at_double_text_size(&app, "save-thunderbird-dav-unavailable");
     app.click("#tb-add-0");
     app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| s.text("#tb-profiles").contains("signs in without asking"));
     assert!(app.find_all("#tb-dav-added-0").is_empty(), "nothing of DAV is claimed");
