@@ -17,7 +17,7 @@ app_packages=(build-essential curl file pkg-config libssl-dev libgtk-3-dev libwe
 test_packages=(xvfb xauth dbus dbus-x11 webkit2gtk-driver dovecot-imapd dovecot-submissiond dovecot-lmtpd
   gnome-keyring libsecret-tools neomutt aerc msmtp isync thunderbird libnss3-tools tmux iproute2 chromium imagemagick
   xclip rpm rpm2cpio cpio desktop-file-utils x11-utils locales sqlite3 zbar-tools librsvg2-bin
-  radicale vdirsyncer khal khard)
+  radicale vdirsyncer khal khard python3-venv)
 # The Windows build under Wine (scripts/test-windows.sh): Debian's second Rust toolchain with the standard library's
 # sources (Debian 12's bookworm-security), the mingw-w64 linker, Wine and NSIS. Asked for only where the system's
 # package lists have them, so installing never fails on a system without them; test-windows.sh then names what is
@@ -93,6 +93,21 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want_hash" ]; then
 fi
 
 # tauri-driver (WebDriver for Tauri apps), for the end-to-end tests.
+# marionette_driver for the Thunderbird suite that drives a real Thunderbird (tests/tests/thunderbird_dav.rs): a venv
+# of its own in the checkout, pinned versions with hashes, made again only when the requirements change.
+if [ "$profile" = test ]; then
+  venv=tests/.marionette-venv
+  requirements=tests/marionette/requirements.txt
+  want_hash="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  if [ ! -f "$venv/.requirements-hash" ] || [ "$(cat "$venv/.requirements-hash")" != "$want_hash" ]; then
+    say "Installing marionette_driver (pinned, hash-checked) into $venv"
+    rm -rf "$venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$requirements"
+    echo "$want_hash" > "$venv/.requirements-hash"
+  fi
+fi
+
 if [ "$profile" = test ] && ! command -v tauri-driver >/dev/null; then
   say "Installing tauri-driver"
   cargo install tauri-driver --version 2.1.0 --locked

@@ -649,3 +649,83 @@ fn the_mobileconfig_speaks_the_language_it_was_saved_in() {
     let german = std::fs::read_to_string(dir.path().join("de.mobileconfig")).unwrap();
     assert!(!german.contains("Adds the") && !german.contains("Enter an app-specific"), "no English description: {german}");
 }
+
+/// `probe_report` with the DAV members `probe --dav --json` adds, for iCloud's own service hosts.
+fn dav_report(address: &str) -> serde_json::Value {
+    let mut report = probe_report(address, address, address, (465, "tls", address), "ok");
+    let member = |host: &str, partition: &str, collections: (&str, serde_json::Value)| {
+        let mut member = serde_json::json!({
+            "kind": "ok", "host": host, "port": 443, "username": address, "realm": "MMCalDav", "elapsed_ms": 400,
+            "principal": format!("https://{host}/123/principal/"), "home": format!("https://{partition}:443/123/home/"),
+            "message": "…", "hint": "…", "detail": null,
+        });
+        member[collections.0] = collections.1;
+        member
+    };
+    report["caldav"] = member(
+        "caldav.icloud.com",
+        "p23-caldav.icloud.com",
+        ("calendars", serde_json::json!([{"name": "Home", "url": "https://p23-caldav.icloud.com:443/123/home/", "color": "#FF2968"}])),
+    );
+    report["carddav"] = member(
+        "contacts.icloud.com",
+        "p23-contacts.icloud.com",
+        ("addressbooks", serde_json::json!([{"name": "card", "url": "https://p23-contacts.icloud.com:443/123/card/"}])),
+    );
+    report
+}
+
+#[test]
+fn thunderbird_add_with_dav_adds_the_reports_calendars_and_address_book_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let profile_arg = profile.to_str().unwrap();
+    // --with-dav needs a report to take them from.
+    let out = run(dir.path(), &[&["thunderbird", "add", "--with-dav", "--profile", profile_arg], &FULLONLY[..]].concat());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--verified"), "{out:?}");
+    assert!(!profile.join("prefs.js").exists(), "nothing written");
+
+    let report = write_report(dir.path(), &dav_report("fullonly@icloud.com"));
+    let add = |extra: &[&str]| {
+        let out =
+            run(dir.path(), &[&["thunderbird", "add", "--verified", &report, "--profile", profile_arg], &FULLONLY[..], extra].concat());
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        out
+    };
+    // Without --with-dav the report's calendars are not added.
+    add(&[]);
+    assert!(!std::fs::read_to_string(profile.join("prefs.js")).unwrap().contains("calendar.registry."));
+    // With it, to the account already there: the calendar and the address book, and the JSON says so.
+    let out = add(&["--with-dav", "--json"]);
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["outcome"], "already_present", "{outcome}");
+    assert_eq!(
+        outcome["dav"]["calendars"][0],
+        serde_json::json!({"name": "Home", "url": "https://p23-caldav.icloud.com:443/123/home/", "added": true})
+    );
+    assert_eq!(outcome["dav"]["addressbooks"][0]["added"], true, "{outcome}");
+    let prefs = std::fs::read_to_string(profile.join("prefs.js")).unwrap();
+    assert!(prefs.contains(r#"user_pref("ldap_2.servers.card.carddav.url", "https://p23-contacts.icloud.com:443/123/card/");"#), "{prefs}");
+    assert!(prefs.lines().any(|l| l.ends_with(r#".uri", "https://p23-caldav.icloud.com:443/123/home/");"#)), "{prefs}");
+    // Again: nothing twice, and the text says the profile has them.
+    let out = add(&["--with-dav"]);
+    assert_eq!(std::fs::read_to_string(profile.join("prefs.js")).unwrap(), prefs);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("already") && text.contains("<https://p23-caldav.icloud.com:443/123/home/>"), "{text}");
+
+    // A report without calendars or contacts: the mail account alone, and a note saying why.
+    let other = tempfile::tempdir().unwrap();
+    let plain = write_report(
+        other.path(),
+        &probe_report("fullonly@icloud.com", "fullonly@icloud.com", "fullonly@icloud.com", (465, "tls", "fullonly@icloud.com"), "ok"),
+    );
+    let out = run(
+        dir.path(),
+        &[&["thunderbird", "add", "--with-dav", "--verified", &plain, "--profile", other.path().to_str().unwrap()], &FULLONLY[..]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no calendars or contacts"), "{out:?}");
+    assert!(!std::fs::read_to_string(other.path().join("prefs.js")).unwrap().contains("calendar.registry."));
+}

@@ -10,6 +10,7 @@ pub mod dovecot;
 pub mod fault;
 pub mod imap_proxy;
 pub mod keyring;
+pub mod netns;
 pub mod processes;
 pub mod terminal;
 pub mod thunderbird;
