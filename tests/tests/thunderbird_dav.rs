@@ -119,10 +119,8 @@ fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
         let path = entry.path();
         match entry.file_type() {
             Ok(t) if t.is_dir() => found.extend(files_containing(&path, needle)),
-            Ok(t) if t.is_file() => {
-                if std::fs::read(&path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)) {
-                    found.push(path);
-                }
+            Ok(t) if t.is_file() && std::fs::read(&path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)) => {
+                found.push(path)
             }
             _ => {}
         }
