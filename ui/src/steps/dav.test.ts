@@ -63,6 +63,8 @@ let calls: { cmd: string; args: Record<string, unknown> }[];
 let mailKind: DiagnosisKind;
 let caldavKind: DiagnosisKind | null;
 let carddavKind: DiagnosisKind | null;
+/** Thunderbird's profile had the calendar and the address book already. */
+let allThere: boolean;
 
 beforeEach(() => {
   chooseLanguage(["en"]);
@@ -70,6 +72,7 @@ beforeEach(() => {
   mailKind = "ok";
   caldavKind = "ok";
   carddavKind = "ok";
+  allThere = false;
   setPassword("abcd-efgh-ijkl-mnop");
   mockIPC((cmd, args) => {
     const a = args as Record<string, unknown>;
@@ -136,7 +139,7 @@ beforeEach(() => {
           password_backups: [],
           dav: a.withDav
             ? {
-                calendars: [{ name: "Home", url: CALENDARS[0].url, added: true }],
+                calendars: [{ name: "Home", url: CALENDARS[0].url, added: !allThere }],
                 addressbooks: [{ name: "card", url: BOOKS[0].url, added: false }],
               }
             : { calendars: [], addressbooks: [] },
@@ -330,6 +333,17 @@ describe("Thunderbird's Also add my iCloud calendars and contacts", () => {
     ]);
     next().click();
     expect($("#summary").textContent).toContain(t("done.thunderbird_dav", { name: "default-release" }));
+  });
+
+  it("Done says calendars and contacts were added only when one was", async () => {
+    allThere = true;
+    atSave({ dav: found });
+    await settle();
+    $<HTMLButtonElement>("#tb-add-0").click();
+    await settle();
+    expect($("#tb-dav-added-0").textContent).toContain(t("step.save.dav_calendar_present", { name: "Home" }));
+    next().click();
+    expect($("#summary").textContent).not.toContain(t("done.thunderbird_dav", { name: "default-release" }));
   });
 
   it("unticked, asks the app for mail only and claims no calendars", async () => {

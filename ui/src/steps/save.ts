@@ -285,8 +285,10 @@ function showAdded(p: Parts, outcome: HTMLElement, profile: ThunderbirdProfile, 
     list.id = `tb-dav-added-${i}`;
     list.append(...lines.map((l) => text("li", l)));
     outcome.append(list);
+    // Done speaks of calendars and contacts added, not of ones that were there already.
     const said = t("done.thunderbird_dav", { name: profile.name });
-    if (!p.ctx.state.done.includes(said)) p.ctx.state.done.push(said);
+    const anyAdded = [...(dav?.calendars ?? []), ...(dav?.addressbooks ?? [])].some((item) => item.added);
+    if (anyAdded && !p.ctx.state.done.includes(said)) p.ctx.state.done.push(said);
   }
   // The password could not be stored: say why, and offer it for pasting where Thunderbird asks.
   if (report.password_reason) {
