@@ -42,8 +42,10 @@ pub fn check_name(input: String) -> Result<Option<String>, Diagnosis> {
     icloud_mail_core::account::display_name_from(Some(&input))
 }
 
-/// Runs the connection test, sending each step to `on_event` as it happens. A password that passes is kept for
-/// the save step (and nowhere else); `cancel_probe`, or a newer test, ends this one with `cancelled`.
+/// Runs the connection test, sending each step to `on_event` as it happens: mail (IMAP, SMTP) and, beside it,
+/// calendars and contacts (CalDAV, CardDAV: the window's third panel), concurrently. A password that passes mail is
+/// kept for the save step (and nowhere else), with what DAV found; DAV never decides the verdict. `cancel_probe`, or a
+/// newer test, ends this one with `cancelled`.
 #[tauri::command]
 pub async fn run_probe(
     state: State<'_, AppState>,
@@ -56,6 +58,9 @@ pub async fn run_probe(
     let account = state.account(&address, login.as_deref(), None)?;
     let mut request = ProbeRequest::new(account);
     request.extra_ca_pem = state.servers.extra_ca_pem.clone();
+    // The third panel is live with the other two: calendars and contacts are always tested, never waited for by
+    // the mail verdict (`ProbeReport::is_ok` is mail's alone).
+    request.dav = true;
     let cancelled = state.start_probe();
     let send = move |event: ProbeEvent| {
         let _ = on_event.send(event);
@@ -304,7 +309,9 @@ pub async fn thunderbird_profiles(state: State<'_, AppState>) -> Result<Vec<Thun
 
 /// Adds the account to a Thunderbird profile (refused while Thunderbird runs; a second add changes nothing to the
 /// account) and stores the password in the profile's login store (the tested one still held, else the keychain's),
-/// so that Thunderbird signs in without asking. The report says whether it could, and why not.
+/// so that Thunderbird signs in without asking. With `with_dav` ("Also add my iCloud calendars and contacts") the
+/// calendars and address book the connection test found go in too; without, none do. The report says what was
+/// added, and why the password could not be stored if it could not.
 #[tauri::command]
 pub async fn thunderbird_add(
     state: State<'_, AppState>,
@@ -312,8 +319,9 @@ pub async fn thunderbird_add(
     login: Option<String>,
     name: Option<String>,
     profile: String,
+    with_dav: bool,
 ) -> Result<AddReport, Diagnosis> {
-    let account = state.verified_account(&address, login.as_deref(), name)?;
+    let account = with_or_without_dav(state.verified_account(&address, login.as_deref(), name)?, with_dav);
     let profile = state.offered_profile(&profile)?;
     let password = handoff_password(&state, &account).await;
     let program = nss_helper::this_program()
@@ -329,6 +337,15 @@ pub async fn thunderbird_add(
         nss_helper::add_with_password(&profile, &account, Some(&password), None, &program)
     })
     .await
+}
+
+/// The account as Thunderbird gets it: the core adds whatever calendars and address books `account.dav` holds, so
+/// without the person's tick there are none.
+fn with_or_without_dav(mut account: icloud_mail_core::Account, with_dav: bool) -> icloud_mail_core::Account {
+    if !with_dav {
+        account.dav = Default::default();
+    }
+    account
 }
 
 /// The save step's question: every mail app it offers (the export registry's groups, in order), each marked when
@@ -425,6 +442,42 @@ mod tests {
         let d = answer.unwrap_err();
         assert_eq!(d.kind, DiagnosisKind::InternalError, "{d:?}");
         assert!(d.detail.unwrap_or_default().contains("panic"), "the detail says what happened");
+    }
+
+    #[test]
+    fn thunderbird_gets_the_calendars_and_contacts_found_only_when_the_box_is_ticked() {
+        use icloud_mail_core::account::{AddressBook, Calendar, CalendarsFound, ContactsFound, DavFound, DavService};
+        let mut account = icloud_mail_core::Account::new(Address::parse("jane@icloud.com").unwrap(), None, None).unwrap();
+        let service = |host: &str, home: &str| DavService {
+            host: host.into(),
+            port: 443,
+            username: "jane@icloud.com".into(),
+            principal: format!("https://{host}/1234/principal/"),
+            home: home.into(),
+            realm: Some("MMCalDav".into()),
+        };
+        let found = DavFound {
+            caldav: Some(CalendarsFound {
+                service: service("caldav.icloud.com", "https://p23-caldav.icloud.com/1234/calendars/"),
+                calendars: vec![Calendar {
+                    name: "Home".into(),
+                    url: "https://p23-caldav.icloud.com/1234/calendars/home/".into(),
+                    color: None,
+                }],
+            }),
+            carddav: Some(ContactsFound {
+                service: service("contacts.icloud.com", "https://p23-contacts.icloud.com/1234/carddavhome/"),
+                addressbooks: vec![AddressBook {
+                    name: "card".into(),
+                    url: "https://p23-contacts.icloud.com/1234/carddavhome/card/".into(),
+                }],
+            }),
+        };
+        account.dav = found.clone();
+        assert_eq!(with_or_without_dav(account.clone(), true).dav, found, "ticked: everything the test found");
+        let without = with_or_without_dav(account.clone(), false);
+        assert_eq!(without.dav, DavFound::default(), "not ticked: no calendar, no address book");
+        assert_eq!(without.provider, account.provider, "the mail settings are untouched");
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         imap: servers.imap,
         smtp: servers.smtp,
         smtp_fallback: servers.smtp_fallback,
+        caldav: servers.caldav,
+        carddav: servers.carddav,
         extra_ca_pem,
         ca_file,
         export_dir: options.export_dir,

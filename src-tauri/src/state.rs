@@ -18,12 +18,16 @@ use tokio::sync::oneshot;
 /// How long the app keeps a tested password for the save and Done steps.
 pub const KEEP_PASSWORD_FOR: Duration = Duration::from_secs(5 * 60);
 
-/// Servers and extra CA given on the command line (`--imap`, `--smtp`, `--smtp-fallback`, `--ca-file`).
+/// Servers and extra CA given on the command line (`--imap`, `--smtp`, `--smtp-fallback`, `--caldav`, `--carddav`,
+/// `--ca-file`).
 #[derive(Clone, Debug, Default)]
 pub struct Servers {
     pub imap: Option<Endpoint>,
     pub smtp: Option<Endpoint>,
     pub smtp_fallback: Option<Endpoint>,
+    /// The CalDAV and CardDAV service hosts calendars and contacts are found from, instead of iCloud's.
+    pub caldav: Option<Endpoint>,
+    pub carddav: Option<Endpoint>,
     pub extra_ca_pem: Option<Vec<u8>>,
     /// The CA file itself, for exported terminal-client configs.
     pub ca_file: Option<std::path::PathBuf>,
@@ -115,7 +119,14 @@ impl AppState {
             None => None,
         };
         let s = &self.servers;
-        Ok(Account::new(address, login, name)?.with_servers(s.imap.clone(), s.smtp.clone(), s.smtp_fallback.clone()))
+        let mut account = Account::new(address, login, name)?.with_servers(s.imap.clone(), s.smtp.clone(), s.smtp_fallback.clone());
+        if let Some(caldav) = &s.caldav {
+            account.provider.caldav = caldav.clone();
+        }
+        if let Some(carddav) = &s.carddav {
+            account.provider.carddav = carddav.clone();
+        }
+        Ok(account)
     }
 
     /// Remembers the profiles handed to the page.
@@ -331,6 +342,15 @@ mod tests {
         let account = state.account("Jane@iCloud.com", None, None).unwrap();
         assert_eq!(account.provider.smtp, smtp);
         assert_eq!(account.provider.smtp_fallback, None);
+        assert_eq!(account.provider.caldav, icloud_mail_core::provider::icloud_caldav(), "no --caldav: iCloud's");
         assert_eq!(state.account("jane@family.example", Some(" "), None).unwrap_err().kind, DiagnosisKind::LoginRequired);
+
+        // --caldav / --carddav: calendars and contacts are found from there.
+        let caldav = Endpoint::parse_override("caldav.dav.test:8443", icloud_mail_core::provider::Security::Tls).unwrap();
+        let carddav = Endpoint::parse_override("contacts.dav.test:8443", icloud_mail_core::provider::Security::Tls).unwrap();
+        let state = AppState::new(Servers { caldav: Some(caldav.clone()), carddav: Some(carddav.clone()), ..Servers::default() });
+        let account = state.account("jane@icloud.com", None, None).unwrap();
+        assert_eq!((account.provider.caldav, account.provider.carddav), (caldav, carddav));
+        assert_eq!(account.provider.imap, icloud_mail_core::provider::icloud().imap, "mail keeps iCloud's servers");
     }
 }

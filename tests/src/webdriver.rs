@@ -178,6 +178,10 @@ pub struct AppOptions {
     pub args: Vec<String>,
     /// The app binary to start; `app_binary()` (the workspace's debug build) when `None`.
     pub application: Option<PathBuf>,
+    /// A hosts file the app (with tauri-driver and WebKitWebDriver) sees as `/etc/hosts`, in a private mount
+    /// namespace (`dav::with_test_hosts`), so that it resolves the test host names (the DAV server's) as a person's
+    /// app resolves iCloud's; `None`: the machine's own.
+    pub hosts_file: Option<PathBuf>,
 }
 
 /// A WebDriver session on the running app.
@@ -213,6 +217,9 @@ impl AppSession {
         for (k, v) in &options.env {
             cmd.env(k, v);
         }
+        if let Some(hosts) = &options.hosts_file {
+            cmd = crate::dav::with_test_hosts(&cmd, hosts);
+        }
         let driver = Service::start("tauri-driver", &mut cmd, &artifacts.join("tauri-driver.log"))
             .expect("start tauri-driver (cargo install tauri-driver --locked)");
         wait_for_port(([127, 0, 0, 1], port).into(), Duration::from_secs(20), "tauri-driver");
@@ -235,9 +242,18 @@ impl AppSession {
             std::thread::sleep(Duration::from_millis(100));
         }
 
+        // Nothing contacts the internet: the connection test always looks for calendars and contacts too, so a suite
+        // that names no DAV server gets a loopback port nothing listens on (the third panel then says the
+        // connection was refused) instead of iCloud's caldav.icloud.com and contacts.icloud.com.
+        let mut args = options.args.clone();
+        for flag in ["--caldav", "--carddav"] {
+            if !args.iter().any(|a| a == flag) {
+                args.extend([flag.to_owned(), format!("127.0.0.1:{}", free_port())]);
+            }
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
             "application": options.application.clone().unwrap_or_else(app_binary),
-            "args": options.args,
+            "args": args,
         }}}});
         let created: Value = http
             .post(&format!("{driver_url}/session"))
@@ -479,11 +495,12 @@ impl AppSession {
             });
         }
         if step == WizardStep::Test {
-            // Both sides signed in: Next opens. A failed side ends the wait at once with the page's verdicts.
+            // Both mail sides signed in: Next opens. A failed side ends the wait at once with the page's verdicts.
+            // Calendars and contacts (the third panel) are not part of the mail verdict and not waited for here.
             self.wait_for(Duration::from_secs(30), "the connection test to pass", |s| {
-                let failed = s.find_all(".verdict.problem");
+                let failed = s.find_all("#verdict-imap.problem, #verdict-smtp.problem");
                 assert!(failed.is_empty(), "the connection test failed: {} | {}", s.text("#verdict-imap"), s.text("#verdict-smtp"));
-                s.find_all(".verdict.ok").len() == 2 && s.next_enabled()
+                s.find_all("#verdict-imap.ok, #verdict-smtp.ok").len() == 2 && s.next_enabled()
             });
         }
         assert!(self.next_enabled(), "Next stays disabled on the {} step", step.id());

@@ -313,20 +313,20 @@ fn every_saved_file_gets_what_the_connection_test_proved_and_the_name_typed() {
 /// `UPDATE_SCREENSHOTS=1 dbus-run-session -- cargo test -p icloud-mail-tests --test e2e_wizard screenshots`.
 #[test]
 fn screenshots_of_every_step_in_light_and_dark() {
-    use icloud_mail_tests::dovecot::{Dovecot, MailUser};
     let password = "qrst-uvwx-abcd-efgh";
     let docs = icloud_mail_tests::workspace_root().join("docs/screenshots");
     let update = std::env::var_os("UPDATE_SCREENSHOTS").is_some();
     for theme in ["light", "dark"] {
-        let dovecot = Dovecot::start(&[MailUser::new("jane.doe@icloud.com", password)]).expect("start Dovecot");
         // WebKitGTK reports prefers-color-scheme from the GTK theme.
         let gtk_theme = if theme == "dark" { "Adwaita:dark" } else { "Adwaita" };
-        // Every part of the world stays alive until the end of the theme's run (a `..` would drop them here).
-        let World { app, dovecot: _dovecot, keyring: _keyring, exports: _exports, blocked: _blocked } =
-            world_with(&format!("screenshots_{theme}"), dovecot, &[("GTK_THEME", gtk_theme)], Smtp::Submission, thunderbird_profile);
+        // Dovecot and the DAV server, so the connection step shows the calendars found and Thunderbird's path its
+        // box ticked. Every part of the world stays alive until the end of the theme's run (a `..` would drop them).
+        let DavWorld { app, dav: _dav, keyring: _keyring, _dovecot, _cas } =
+            dav_world(&format!("screenshots_{theme}"), password, false, &[("GTK_THEME", gtk_theme)]);
         let dark = app.execute("return matchMedia('(prefers-color-scheme: dark)').matches;", serde_json::json!([]));
         assert_eq!(dark, serde_json::json!(theme == "dark"), "the page did not follow the {theme} theme");
-        // Each step as a person leaves it: filled in, the test passed. The save step three times: the question
+        // Each step as a person leaves it: filled in, the test passed (its third panel scrolled into view for a
+        // second picture). The save step three times: the question
         // (Thunderbird preselected: this computer has a profile), Thunderbird's path with the account added, and
         // Outlook's with its file saved and the import command; Done after Outlook.
         let walk = Walk::new(JANE, password);
@@ -338,6 +338,13 @@ fn screenshots_of_every_step_in_light_and_dark() {
             app.walk_to(step, &walk);
             app.complete_step(&walk);
             match step {
+                WizardStep::Test => {
+                    shots.push(app.screenshot(&format!("4-test-{theme}")));
+                    // The third panel, below the mail sides: the calendars and the address book found.
+                    app.wait_for(Duration::from_secs(10), "the calendars found", |s| !s.find_all("#dav-found-caldav li").is_empty());
+                    app.execute("document.getElementById('side-dav').scrollIntoView(); return true;", serde_json::json!([]));
+                    shots.push(app.screenshot(&format!("4-test-dav-{theme}")));
+                }
                 WizardStep::Save => {
                     app.wait_for(Duration::from_secs(10), "the Thunderbird profile", |s| !s.find_all("#tb-add-0").is_empty());
                     shots.push(app.screenshot(&format!("5-save-question-{theme}")));
@@ -945,4 +952,215 @@ fn send_a_test_message_to_myself_shows_each_step_and_leaves_the_inbox_as_it_was(
     app.wait_for(Duration::from_secs(5), "Next to be enabled", AppSession::next_enabled);
     let html = app.execute("return document.documentElement.outerHTML;", serde_json::json!([]));
     assert!(!html.as_str().unwrap_or_default().contains(password), "the password is in the page's markup");
+}
+
+// --- calendars and contacts (#25): the third panel and Thunderbird's "Also add my iCloud calendars and contacts" ---
+
+/// Dovecot and the iCloud-like DAV server (Radicale behind its service-host front) for Jane with one password, a
+/// keyring session whose home has a Thunderbird profile, and the app started against both — the DAV hosts by their
+/// names, resolved through a private `/etc/hosts` (as a person's app resolves caldav.icloud.com), one `--ca-file`
+/// trusting both servers' CA. Keep every field alive for the whole test.
+struct DavWorld {
+    app: AppSession,
+    dav: icloud_mail_tests::dav::DavServer,
+    _dovecot: Dovecot,
+    keyring: icloud_mail_tests::keyring::KeyringSession,
+    _cas: tempfile::TempDir,
+}
+
+fn dav_world(suite: &str, password: &str, dav_down: bool, extra_env: &[(&str, &str)]) -> DavWorld {
+    use icloud_mail_tests::dav::{DavServer, DavUser};
+    use icloud_mail_tests::dovecot::MailUser;
+    let dovecot = Dovecot::start(&[MailUser::new(JANE, password)]).expect("start Dovecot");
+    let mut dav = DavServer::start(&[DavUser::new(JANE, password)]);
+    let keyring = icloud_mail_tests::keyring::KeyringSession::with_keyring();
+    thunderbird_profile(&keyring.home());
+    // Two test CAs, one file: the app's --ca-file takes every certificate in it.
+    let cas = tempfile::tempdir().expect("tempdir");
+    let ca_file = cas.path().join("test-cas.pem");
+    std::fs::write(&ca_file, format!("{}\n{}", dovecot.ca().ca_pem(), dav.ca().ca_pem())).expect("write the CA file");
+    let mut args = server_args(format!("localhost:{}", dovecot.imaps_port), format!("localhost:{}", dovecot.submission_port), &ca_file);
+    args.extend(["--caldav".to_owned(), dav.caldav_endpoint(), "--carddav".to_owned(), dav.carddav_endpoint()]);
+    let exports = cas.path().join("exports");
+    std::fs::create_dir(&exports).expect("the export folder");
+    args.extend(["--export-dir".to_owned(), exports.display().to_string()]);
+    if dav_down {
+        dav.stop();
+    }
+    let mut env: Vec<(String, String)> =
+        keyring.env().into_iter().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+    env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let hosts_file = Some(dav.hosts_file().to_path_buf());
+    let app = AppSession::start(suite, AppOptions { args, env, hosts_file, ..AppOptions::default() });
+    DavWorld { app, dav, _dovecot: dovecot, keyring, _cas: cas }
+}
+
+/// At the smallest window (560 × 520) with text at 200 %, nothing on the page is cut off sideways (the third panel's
+/// host names and calendar names wrap); the page is put back to its usual size afterwards.
+fn fits_smallest_window_at_double_text_size(app: &AppSession, what: &str) {
+    app.set_window_size(560, 520);
+    app.execute("document.documentElement.style.fontSize = '200%'; return true;", serde_json::json!([]));
+    let o = app.execute(
+        "const d = document.documentElement; return [d.scrollWidth, d.clientWidth, \
+         [...document.querySelectorAll('body *')].filter(e => e.getClientRects().length && e.getBoundingClientRect().right > d.clientWidth + 1).map(e => e.id || e.className || e.tagName)];",
+        serde_json::json!([]),
+    );
+    app.screenshot(&format!("{what}-200"));
+    assert!(o[0].as_f64() <= o[1].as_f64() && o[2].as_array().is_some_and(|a| a.is_empty()), "{what} is cut off at 200 % text: {o}");
+    app.execute("document.documentElement.style.fontSize = ''; return true;", serde_json::json!([]));
+    app.set_window_size(800, 640);
+}
+
+/// Every `user_pref` of a prefs.js text, name → value.
+fn prefs_of(prefs_js: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+    prefs_js
+        .lines()
+        .filter_map(|l| l.strip_prefix("user_pref(")?.strip_suffix(");"))
+        .filter_map(|l| serde_json::from_str::<(String, serde_json::Value)>(&format!("[{l}]")).ok())
+        .collect()
+}
+
+/// The keys `k` of prefs `<branch><k>.<suffix>` whose value is `value`.
+fn keys_with(prefs: &std::collections::BTreeMap<String, serde_json::Value>, branch: &str, suffix: &str, value: &str) -> Vec<String> {
+    prefs
+        .iter()
+        .filter(|(name, v)| v.as_str() == Some(value) && name.starts_with(branch) && name.ends_with(&format!(".{suffix}")))
+        .map(|(name, _)| name[branch.len()..name.len() - suffix.len() - 1].to_owned())
+        .collect()
+}
+
+/// Issue #25's end to end: the real app finds the DAV server's calendar and address book beside mail (the third
+/// panel shows each step, the VEVENT calendar with its colour and not the task list, the address book), and with
+/// "Also add my iCloud calendars and contacts" ticked, "Add to Thunderbird" puts mail, the calendar and the address
+/// book into the profile with their logins (the partition host's prePath, the server's realm) and the password.
+#[test]
+fn dav_calendars_and_contacts_found_by_the_test_are_added_to_thunderbird_with_mail() {
+    use icloud_mail_tests::dav;
+    let password = icloud_mail_tests::fresh_password();
+    // Every part stays alive until the end (a `..` would drop Dovecot here).
+    let DavWorld { app, dav: server, keyring, _dovecot, _cas } = dav_world("e2e_dav_thunderbird", &password, false, &[]);
+    let walk = Walk::new(JANE, &password);
+    app.walk_to(WizardStep::Test, &walk);
+
+    // The third panel, live like the other two, ends with what was found.
+    let caldav = app.wait_for_text("#verdict-caldav", "Works");
+    assert!(caldav.contains(&format!("signed in as {JANE} on {}", dav::CALDAV_HOST)), "{caldav}");
+    assert!(caldav.contains(dav::CALDAV_PARTITION_HOST), "the partition host is named: {caldav}");
+    let carddav = app.wait_for_text("#verdict-carddav", "Works");
+    assert!(carddav.contains(dav::CARDDAV_HOST), "{carddav}");
+    let steps = app.text("#dav-caldav .probe-steps");
+    for step in
+        [format!("Connected to {}", dav::CALDAV_HOST), "Secure connection set up".into(), "Signed in".into(), "Calendars listed".into()]
+    {
+        assert!(steps.contains(&step), "CalDAV's steps lack {step:?}: {steps}");
+    }
+    assert!(app.text("#dav-carddav .probe-steps").contains("Address books listed"));
+    let calendars = app.execute(
+        "return [...document.querySelectorAll('#dav-found-caldav li')].map(li => [li.querySelector('.calendar-name').textContent, \
+         getComputedStyle(li.querySelector('.swatch')).backgroundColor]);",
+        serde_json::json!([]),
+    );
+    assert_eq!(
+        calendars,
+        serde_json::json!([[dav::EVENT_CALENDAR_NAME, "rgb(255, 41, 104)"]]),
+        "the VEVENT calendar with its colour (#FF2968), the task list left out"
+    );
+    assert_eq!(app.text("#dav-found-carddav"), dav::ADDRESS_BOOK);
+    app.complete_step(&walk);
+    app.execute("document.getElementById('side-dav').scrollIntoView(); return true;", serde_json::json!([]));
+    app.screenshot("connection-dav");
+    fits_smallest_window_at_double_text_size(&app, "connection-dav");
+
+    // Thunderbird's path: the box is ticked, and says what will come along.
+    app.walk_to(WizardStep::Save, &walk);
+    app.wait_for(Duration::from_secs(10), "the profile", |s| !s.find_all("#tb-add-0").is_empty());
+    assert_eq!(app.chosen_mail_app().as_deref(), Some("thunderbird"));
+    assert_eq!(app.property("#tb-with-dav", "checked"), serde_json::json!(true), "found: ticked");
+    assert_eq!(app.property("#tb-with-dav", "disabled"), serde_json::json!(false));
+    let note = app.text("#tb-with-dav-note");
+    assert!(note.contains(dav::EVENT_CALENDAR_NAME) && note.contains(dav::ADDRESS_BOOK), "{note}");
+    app.click("#tb-add-0");
+    app.wait_for(Duration::from_secs(30), "what was added", |s| !s.find_all("#tb-dav-added-0").is_empty());
+    let added = app.text("#tb-dav-added-0");
+    assert!(added.contains("Calendar “Home” added.") && added.contains("Address book “card” added."), "{added}");
+    assert!(app.text("#tb-profiles").contains("signs in without asking"));
+    app.execute("document.getElementById('save-path').scrollIntoView(); return true;", serde_json::json!([]));
+    app.screenshot("save-thunderbird-dav");
+
+    // The profile: the mail account, the calendar and the address book, as the test found them.
+    let profile = keyring.home().join(".thunderbird/abc.default-release");
+    let prefs = prefs_of(&std::fs::read_to_string(profile.join("prefs.js")).expect("prefs.js"));
+    let calendar_url = format!("{}{}/", server.calendar_home(JANE), dav::EVENT_CALENDAR);
+    let book_url = format!("{}{}/", server.addressbook_home(JANE), dav::ADDRESS_BOOK);
+    let calendars = keys_with(&prefs, "calendar.registry.", "uri", &calendar_url);
+    assert_eq!(calendars.len(), 1, "one calendar for {calendar_url}: {prefs:#?}");
+    let calendar = |suffix: &str| prefs[&format!("calendar.registry.{}.{suffix}", calendars[0])].clone();
+    assert_eq!(calendar("type"), "caldav");
+    assert_eq!(calendar("username"), JANE);
+    assert_eq!(calendar("name"), dav::EVENT_CALENDAR_NAME);
+    assert!(keys_with(&prefs, "calendar.registry.", "name", dav::TASK_CALENDAR_NAME).is_empty(), "the task list is not a calendar");
+    let books = keys_with(&prefs, "ldap_2.servers.", "carddav.url", &book_url);
+    assert_eq!(books.len(), 1, "one address book for {book_url}: {prefs:#?}");
+    assert_eq!(prefs[&format!("ldap_2.servers.{}.carddav.username", books[0])], JANE);
+    assert_eq!(prefs[&format!("ldap_2.servers.{}.dirType", books[0])], 102);
+
+    // The logins, decrypted with Thunderbird's own NSS: mail's two and one per DAV partition host, each with the
+    // password; the calendar's under the realm the server sent.
+    let logins = icloud_mail_tests::thunderbird::stored_logins(&profile);
+    let origin = |host: &str| format!("https://{host}:{}", server.radicale_port);
+    for want in [
+        ("imap://localhost".to_owned(), "jane.doe".to_owned()),
+        ("smtp://localhost".to_owned(), JANE.to_owned()),
+        (origin(dav::CALDAV_PARTITION_HOST), JANE.to_owned()),
+        (origin(dav::CARDDAV_PARTITION_HOST), JANE.to_owned()),
+    ] {
+        assert!(logins.contains(&(want.0.clone(), want.1.clone(), password.clone())), "no login for {want:?} in {logins:?}");
+    }
+    let store: serde_json::Value = serde_json::from_slice(&std::fs::read(profile.join("logins.json")).unwrap()).unwrap();
+    let realm = store["logins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["hostname"] == origin(dav::CALDAV_PARTITION_HOST).as_str())
+        .map(|l| l["httpRealm"].clone());
+    assert_eq!(realm, Some(serde_json::json!(dav::REALM)), "the calendar's login is under the server's realm");
+
+    app.walk_to(WizardStep::Done, &walk);
+    assert!(app.done_details().contains("Calendars and contacts were added to Thunderbird (default-release)"));
+    let html = app.execute("return document.documentElement.outerHTML;", serde_json::json!([]));
+    assert!(!html.as_str().unwrap_or_default().contains(&password), "the password is in the page's markup");
+}
+
+/// With the DAV server down, mail still passes (Next, the send test), the third panel says why, and Thunderbird's
+/// box is disabled with the reason: "Add to Thunderbird" adds mail and no calendar.
+#[test]
+fn dav_server_down_mail_still_passes_and_calendars_say_why() {
+    let password = icloud_mail_tests::fresh_password();
+    let DavWorld { app, keyring, dav: _dav, _dovecot, _cas } = dav_world("e2e_dav_down", &password, true, &[]);
+    let walk = Walk::new(JANE, &password);
+    app.walk_to(WizardStep::Test, &walk);
+    app.complete_step(&walk);
+    app.wait_for(Duration::from_secs(30), "the calendars' verdict", |s| !s.find_all("#verdict-caldav.problem").is_empty());
+    assert_eq!(app.property("#verdict-caldav", "dataset").get("kind"), Some(&serde_json::json!("connection_refused")));
+    let why = app.text("#verdict-caldav");
+    assert!(why.contains("refused the connection") && why.contains("This network or a firewall"), "{why}");
+    assert_eq!(app.property("#verdict-carddav", "dataset").get("kind"), Some(&serde_json::json!("connection_refused")));
+    assert!(app.next_enabled(), "a DAV failure never fails the mail verdict");
+    assert_eq!(app.property("#send-test", "hidden"), serde_json::json!(false), "the send test is offered");
+    app.screenshot("connection-dav-down");
+    app.execute("document.querySelectorAll('#side-dav details').forEach(d => d.open = true); return true;", serde_json::json!([]));
+    fits_smallest_window_at_double_text_size(&app, "connection-dav-down");
+
+    app.walk_to(WizardStep::Save, &walk);
+    app.wait_for(Duration::from_secs(10), "the profile", |s| !s.find_all("#tb-add-0").is_empty());
+    assert_eq!(app.property("#tb-with-dav", "checked"), serde_json::json!(false));
+    assert_eq!(app.property("#tb-with-dav", "disabled"), serde_json::json!(true));
+    assert!(app.text("#tb-with-dav-note").contains("did not find them"));
+    fits_smallest_window_at_double_text_size(&app, "save-thunderbird-dav-unavailable");
+    app.click("#tb-add-0");
+    app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| s.text("#tb-profiles").contains("signs in without asking"));
+    assert!(app.find_all("#tb-dav-added-0").is_empty(), "nothing of DAV is claimed");
+    let prefs = std::fs::read_to_string(keyring.home().join(".thunderbird/abc.default-release/prefs.js")).expect("prefs.js");
+    assert!(prefs.contains(JANE), "mail was added");
+    assert!(!prefs.contains("calendar.registry.") && !prefs.contains(".carddav.url"), "no calendar, no address book:\n{prefs}");
 }

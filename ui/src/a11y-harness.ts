@@ -45,7 +45,25 @@ mockIPC((cmd, args) => {
         root: "/home/jane/.thunderbird",
       },
     ];
-  if (cmd === "thunderbird_add") throw diagnosis("thunderbird_running");
+  if (cmd === "thunderbird_add") {
+    // The scenario with Thunderbird's outcome: the account, a calendar and the address book added.
+    if (new URLSearchParams(location.search).get("tb") !== "added") throw diagnosis("thunderbird_running");
+    return {
+      outcome: "added",
+      profile: "/home/jane/.thunderbird/x.default-release",
+      account_key: "account1",
+      server_key: "server1",
+      identity_key: "id1",
+      smtp_key: "smtp1",
+      warnings: [],
+      password_stored: true,
+      password_backups: [],
+      dav: {
+        calendars: [{ name: "Home", url: "https://p23-caldav.icloud.com/1234/calendars/home/", added: true }],
+        addressbooks: [{ name: "card", url: "https://p23-contacts.icloud.com/1234/carddavhome/card/", added: false }],
+      },
+    };
+  }
   if (cmd === "copy_password") return 60;
   // The save step's question: Thunderbird found (preselected), unless the scenario wants the bare question.
   if (cmd === "mail_apps_present") {
@@ -93,6 +111,44 @@ mockIPC((cmd, args) => {
         channel.onmessage({ side, step, status: "ok", host, port, elapsed_ms: 40 });
       channel.onmessage({ side, step: "auth", status: verdict === "ok" ? "ok" : "failed", host, port, elapsed_ms: 90 });
     }
+    // Calendars and contacts: found, or (with `dav=<kind>`) not, for its own reason.
+    const dav = new URLSearchParams(location.search).get("dav") ?? "ok";
+    for (const [side, host] of [
+      ["caldav", "caldav.icloud.com"],
+      ["carddav", "contacts.icloud.com"],
+    ] as const) {
+      for (const step of ["connect", "tls"])
+        channel.onmessage({ side, step, status: "ok", host, port: 443, elapsed_ms: 50 });
+      const signedIn = dav !== "auth_rejected";
+      channel.onmessage({ side, step: "auth", status: signedIn ? "ok" : "failed", host, port: 443, elapsed_ms: 80 });
+      if (signedIn)
+        channel.onmessage({
+          side,
+          step: "discover",
+          status: dav === "ok" ? "ok" : "failed",
+          host,
+          port: 443,
+          elapsed_ms: 130,
+        });
+    }
+    // CardDAV's own word for an empty home: no address book (not "no calendars").
+    const davReport = (host: string, partition: string, found: Record<string, unknown>) => ({
+      diagnosis: diagnosis(
+        dav === "no_calendars_found" && host.startsWith("contacts") ? "no_address_book_found" : dav,
+        dav === "ok" ? {} : { host, port: 443, username: "jane@icloud.com" },
+      ),
+      host,
+      port: 443,
+      username: "jane@icloud.com",
+      principal: `https://${host}/1234/principal/`,
+      home: `https://${partition}/1234/home/`,
+      realm: "MMCalDav",
+      elapsed_ms: 140,
+      server_text: dav === "ok" ? null : "HTTP/1.1 401 Unauthorized",
+      requests: 4,
+      redirects: [],
+      ...(dav === "ok" ? found : {}),
+    });
     const side = (host: string, port: number, username: string, unreachable_port: number | null = null) => ({
       diagnosis: diagnosis(verdict, verdict === "ok" ? {} : { host, port, username }),
       host,
@@ -109,6 +165,15 @@ mockIPC((cmd, args) => {
       imap: side("imap.mail.me.com", 993, "jane"),
       smtp: side("smtp.mail.me.com", 465, "jane@icloud.com", 587),
       domain: null,
+      caldav: davReport("caldav.icloud.com", "p23-caldav.icloud.com", {
+        calendars: [
+          { name: "Home", url: "https://p23-caldav.icloud.com/1234/calendars/home/", color: "#1BADF8" },
+          { name: "Work", url: "https://p23-caldav.icloud.com/1234/calendars/work/", color: null },
+        ],
+      }),
+      carddav: davReport("contacts.icloud.com", "p23-contacts.icloud.com", {
+        addressbooks: [{ name: "card", url: "https://p23-contacts.icloud.com/1234/carddavhome/card/" }],
+      }),
     };
   }
   throw new Error(`a11y harness: no mock for ${cmd}`);

@@ -150,14 +150,16 @@ export async function thunderbirdProfiles(): Promise<Result<ThunderbirdProfile[]
 }
 
 /** Adds the account to a Thunderbird profile, with the password the app holds (or the keychain's) stored in the
- * profile; the report says whether it could be stored, and why not. */
+ * profile; with `withDav` also the calendars and address book the connection test found. The report says whether
+ * the password could be stored (and why not) and which calendars and address books were added or already there. */
 export function thunderbirdAdd(
   address: string,
   login: string | null,
   name: string | null,
   profile: string,
+  withDav: boolean,
 ): Promise<Result<AddReport>> {
-  return call<AddReport>("thunderbird_add", { address, login, name, profile });
+  return call<AddReport>("thunderbird_add", { address, login, name, profile, withDav });
 }
 
 /** Puts the password on the clipboard (the app does; the page never receives it) and returns the seconds until the

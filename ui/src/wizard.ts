@@ -13,6 +13,12 @@ export interface WizardState {
   name?: string;
   /** True while the name field holds something the core refuses. */
   nameInvalid?: boolean;
+  /** What the connection test found of calendars and contacts (beside mail, never part of its verdict): the save
+   * step's Thunderbird path offers to add them. */
+  dav?: {
+    caldav?: import("./bindings/DavReport").DavReport;
+    carddav?: import("./bindings/DavReport").DavReport;
+  };
   /** What the save step did, for the summary: one plain sentence each. */
   done: string[];
   /** The mail app chosen on the save step (its path is what the Done step speaks of). */

@@ -1,4 +1,5 @@
-// Connection test: incoming and outgoing side by side, each step appearing live with its time; on success the
+// Connection test: incoming and outgoing side by side, each step appearing live with its time, and beside them
+// "Calendars and contacts" (./dav-panel, never part of the mail verdict); on success the
 // username and port that worked; on failure the diagnosis in plain words, the fix, the server's own words behind
 // "Details", and Retry / Back to password. After a passed test, an optional "Send a test message to myself" (never
 // automatic): one message to the address itself, its steps live (sent → arrived → removed), one verdict. Leaving
@@ -13,6 +14,7 @@ import { language, t } from "../i18n";
 import { cancelProbe, cancelSendTest, runProbe, runSendTest } from "../ipc";
 import { password } from "../secret";
 import { el, text, type Step, type StepContext } from "../wizard";
+import { davPanel } from "./dav-panel";
 
 type SideName = "imap" | "smtp";
 
@@ -45,6 +47,8 @@ export function connectionStep(): Step {
         return { steps, verdict };
       };
       const sides = { imap: column("imap"), smtp: column("smtp") };
+      const dav = davPanel();
+      columns.append(dav.section);
       const actions = el("div", "test-actions");
       const retry = el("button", "button secondary") as HTMLButtonElement;
       retry.type = "button";
@@ -67,9 +71,8 @@ export function connectionStep(): Step {
       body.append(text("p", t("step.test.intro"), "note"), columns, actions, sendTest.section);
 
       const showEvent = (e: ProbeEvent) => {
-        // TODO(#25): the third panel, "Calendars and contacts".
-        if (e.side === "domain" || e.side === "caldav" || e.side === "carddav") return;
-        if (e.status === "started" || e.step === "done") return;
+        if (e.side === "caldav" || e.side === "carddav") return dav.event(e);
+        if (e.side === "domain" || e.status === "started" || e.step === "done") return;
         const list = sides[e.side].steps;
         const key = e.status === "ok" ? `step.test.step_${e.step}` : `step.test.failed_${e.step}`;
         const item = text("li", t(key, { host: e.host, port: e.port, ms: e.elapsed_ms }));
@@ -119,6 +122,7 @@ export function connectionStep(): Step {
       const start = async () => {
         const mine = ++generation;
         report = undefined;
+        ctx.state.dav = undefined;
         running = true;
         actions.hidden = true;
         sendTest.reset(false);
@@ -127,6 +131,7 @@ export function connectionStep(): Step {
           s.verdict.className = "verdict";
           s.verdict.replaceChildren(text("p", t("step.test.running")));
         }
+        dav.reset();
         ctx.changed();
         const address = ctx.state.address!.address;
         const result = await runProbe(address, ctx.state.login ?? null, password(), (e) => {
@@ -138,6 +143,9 @@ export function connectionStep(): Step {
           report = result.value;
           showVerdict("imap", report.imap);
           showVerdict("smtp", report.smtp);
+          dav.verdicts(report.caldav, report.carddav);
+          // What the save step offers Thunderbird ("Also add my iCloud calendars and contacts").
+          ctx.state.dav = { caldav: report.caldav, carddav: report.carddav };
           actions.hidden = bothOk(report);
           sendTest.reset(bothOk(report));
         } else if (result.error.kind !== "cancelled") {
@@ -146,6 +154,7 @@ export function connectionStep(): Step {
             s.verdict.className = "verdict problem";
             s.verdict.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
           }
+          dav.failed(result.error);
           actions.hidden = false;
         }
         ctx.changed();

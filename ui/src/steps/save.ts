@@ -30,8 +30,24 @@ import {
 } from "../ipc";
 import { osFromUserAgent, type Os } from "../platform";
 import { forgetPassword } from "../secret";
-import { el, text, type Step, type StepContext } from "../wizard";
+import { el, text, type Step, type StepContext, type WizardState } from "../wizard";
 import { forgetPhoneCode, phonePath } from "./phone";
+import { davPassed } from "./dav-panel";
+
+/** Thunderbird's "Also add my iCloud calendars and contacts": offered only when the connection test tested them;
+ * ticked (and usable) when it found calendars or an address book, else unticked and disabled with the reason. */
+export function davChoice(dav: WizardState["dav"]): "hidden" | "offered" | "unavailable" {
+  if (!dav || (!dav.caldav && !dav.carddav)) return "hidden";
+  return davPassed(dav.caldav, dav.carddav) ? "offered" : "unavailable";
+}
+
+/** The names of what the test found, for the checkbox's note ("Home, Work and card"), in the page's language. */
+function davFoundNames(dav: WizardState["dav"]): string[] {
+  const names: string[] = [];
+  if (dav?.caldav?.diagnosis.kind === "ok") names.push(...(dav.caldav.calendars ?? []).map((c) => c.name));
+  if (dav?.carddav?.diagnosis.kind === "ok") names.push(...(dav.carddav.addressbooks ?? []).map((b) => b.name));
+  return names;
+}
 
 /** The formats in the order given (the core's: by group, then registry), each group once, none left out. */
 export function byGroup(formats: readonly ExportFormatInfo[]): Map<ClientGroup, ExportFormatInfo[]> {
@@ -254,6 +270,26 @@ function showAdded(p: Parts, outcome: HTMLElement, profile: ThunderbirdProfile, 
       outcome.append(text("p", w.message, "message"), text("p", w.hint, "hint"));
     }
   }
+  // Calendars and address books: each one added, or already there (a second add changes nothing).
+  const dav = report.dav;
+  const lines = [
+    ...(dav?.calendars ?? []).map((c) =>
+      t(c.added ? "step.save.dav_calendar_added" : "step.save.dav_calendar_present", { name: c.name }),
+    ),
+    ...(dav?.addressbooks ?? []).map((b) =>
+      t(b.added ? "step.save.dav_addressbook_added" : "step.save.dav_addressbook_present", { name: b.name }),
+    ),
+  ];
+  if (lines.length > 0) {
+    const list = el("ul", "dav-added");
+    list.id = `tb-dav-added-${i}`;
+    list.append(...lines.map((l) => text("li", l)));
+    outcome.append(list);
+    // Done speaks of calendars and contacts added, not of ones that were there already.
+    const said = t("done.thunderbird_dav", { name: profile.name });
+    const anyAdded = [...(dav?.calendars ?? []), ...(dav?.addressbooks ?? [])].some((item) => item.added);
+    if (anyAdded && !p.ctx.state.done.includes(said)) p.ctx.state.done.push(said);
+  }
   // The password could not be stored: say why, and offer it for pasting where Thunderbird asks.
   if (report.password_reason) {
     const w = describe(report.password_reason);
@@ -263,15 +299,16 @@ function showAdded(p: Parts, outcome: HTMLElement, profile: ThunderbirdProfile, 
   if (!report.password_stored) outcome.append(copyPasswordControl(`copy-password-tb-${i}`, p.address, p.login));
 }
 
-/** One Thunderbird profile and its "Add to Thunderbird", disabled while the app adds the account. */
-function thunderbirdProfileRow(p: Parts, profile: ThunderbirdProfile, i: number): HTMLElement {
+/** One Thunderbird profile and its "Add to Thunderbird", disabled while the app adds the account; `withDav` reads
+ * the path's "Also add my iCloud calendars and contacts" at the click. */
+function thunderbirdProfileRow(p: Parts, profile: ThunderbirdProfile, i: number, withDav: () => boolean): HTMLElement {
   const row = el("div", "tb-profile");
   const outcome = el("div", "outcome");
   outcome.setAttribute("role", "status");
   const add = button(t("step.save.thunderbird_add", { name: profile.name }), `tb-add-${i}`, "primary");
   add.addEventListener("click", () => {
     add.disabled = true;
-    void thunderbirdAdd(p.address, p.login, p.name, profile.path)
+    void thunderbirdAdd(p.address, p.login, p.name, profile.path, withDav())
       .then((a) => (a.ok ? showAdded(p, outcome, profile, i, a.value) : problem(outcome, a.error)))
       .catch((e: unknown) => problem(outcome, failedCall(e)))
       .finally(() => (add.disabled = false));
@@ -284,10 +321,42 @@ function thunderbirdProfileRow(p: Parts, profile: ThunderbirdProfile, i: number)
   return row;
 }
 
-/** Thunderbird: "Add to Thunderbird" for each profile found; none found: the settings card instead. */
+/** "Also add my iCloud calendars and contacts": the box, its label, and a note with what the test found or why
+ * nothing can be added. Hidden when the test did not look for calendars and contacts. */
+function davCheckbox(p: Parts): { box: HTMLElement; checked: () => boolean } {
+  const box = el("div", "tb-dav");
+  box.id = "tb-dav";
+  const input = el("input") as HTMLInputElement;
+  input.type = "checkbox";
+  input.id = "tb-with-dav";
+  input.setAttribute("aria-describedby", "tb-with-dav-note");
+  const label = text("label", t("step.save.thunderbird_with_dav"));
+  label.setAttribute("for", input.id);
+  const note = el("p", "note");
+  note.id = "tb-with-dav-note";
+  const words = el("div");
+  words.append(label, note);
+  box.append(input, words);
+  const choice = davChoice(p.ctx.state.dav);
+  box.hidden = choice === "hidden";
+  input.checked = choice === "offered";
+  input.disabled = choice !== "offered";
+  box.dataset.choice = choice;
+  note.textContent =
+    choice === "offered"
+      ? t("step.save.thunderbird_with_dav_note", {
+          what: new Intl.ListFormat(language(), { type: "conjunction" }).format(davFoundNames(p.ctx.state.dav)),
+        })
+      : t("step.save.thunderbird_dav_unavailable");
+  return { box, checked: () => choice === "offered" && input.checked };
+}
+
+/** Thunderbird: "Add to Thunderbird" for each profile found (with, where the test found them, the box for calendars
+ * and contacts); none found: the settings card instead. */
 function thunderbirdPart(p: Parts, setup: HTMLElement, password: HTMLElement) {
   const tbList = el("div", "tb-profiles");
   tbList.id = "tb-profiles";
+  const dav = davCheckbox(p);
   setup.append(tbList, ...formatRows(p, "thunderbird"));
   void thunderbirdProfiles()
     .then((r) => {
@@ -298,7 +367,7 @@ function thunderbirdPart(p: Parts, setup: HTMLElement, password: HTMLElement) {
         password.append(copyPasswordControl("copy-password-thunderbird", p.address, p.login));
         return;
       }
-      tbList.append(...r.value.map((profile, i) => thunderbirdProfileRow(p, profile, i)));
+      tbList.append(dav.box, ...r.value.map((profile, i) => thunderbirdProfileRow(p, profile, i, dav.checked)));
     })
     .catch((e: unknown) => problem(tbList, failedCall(e)));
 }
