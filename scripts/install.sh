@@ -16,7 +16,8 @@ app_packages=(build-essential curl file pkg-config libssl-dev libgtk-3-dev libwe
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev ca-certificates git)
 test_packages=(xvfb xauth dbus dbus-x11 webkit2gtk-driver dovecot-imapd dovecot-submissiond dovecot-lmtpd
   gnome-keyring libsecret-tools neomutt aerc msmtp isync thunderbird libnss3-tools tmux iproute2 chromium imagemagick
-  xclip rpm rpm2cpio cpio desktop-file-utils x11-utils locales sqlite3 zbar-tools librsvg2-bin)
+  xclip rpm rpm2cpio cpio desktop-file-utils x11-utils locales sqlite3 zbar-tools librsvg2-bin
+  radicale vdirsyncer khal khard)
 # The Windows build under Wine (scripts/test-windows.sh): Debian's second Rust toolchain with the standard library's
 # sources (Debian 12's bookworm-security), the mingw-w64 linker, Wine and NSIS. Asked for only where the system's
 # package lists have them, so installing never fails on a system without them; test-windows.sh then names what is

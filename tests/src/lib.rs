@@ -3,6 +3,7 @@
 
 pub mod android_qr;
 pub mod ca;
+pub mod dav;
 pub mod dns;
 pub mod dovecot;
 pub mod fault;
