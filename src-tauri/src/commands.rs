@@ -287,7 +287,11 @@ pub(crate) fn config_home_target(format: ExportFormat) -> Option<PathBuf> {
 fn write_config_file(path: &Path, bytes: &[u8]) -> Result<String, Diagnosis> {
     if let Some(folder) = path.parent() {
         std::fs::create_dir_all(folder).map_err(|e| {
-            Diagnosis::new(DiagnosisKind::WriteFailed, Facts { path: Some(folder.display().to_string()), ..Facts::default() }, Some(e.to_string()))
+            Diagnosis::new(
+                DiagnosisKind::WriteFailed,
+                Facts { path: Some(folder.display().to_string()), ..Facts::default() },
+                Some(e.to_string()),
+            )
         })?;
     }
     export::write_atomic(path, bytes, false)?;
