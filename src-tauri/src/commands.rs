@@ -220,6 +220,7 @@ pub async fn thunderbird_android_qr(
 /// khard: `Exporter::config_home_path` below the XDG config folder) goes there instead, its folder made, and never
 /// over a file that is there already (`output_exists`: the person keeps theirs, or chooses with Save as…).
 /// `None` when the person cancelled the dialog. The settings card is written in `lang`, the window's language.
+/// `with_dav` adds calendars and contacts to the `.mobileconfig` (the Apple Mail path's box, off by default).
 #[tauri::command]
 #[allow(clippy::too_many_arguments)]
 pub async fn export_profile(
@@ -231,6 +232,7 @@ pub async fn export_profile(
     format: ExportFormat,
     lang: Lang,
     save_as: bool,
+    with_dav: bool,
 ) -> Result<Option<String>, Diagnosis> {
     let account = state.verified_account(&address, login.as_deref(), name)?;
     let options = ExportOptions {
@@ -239,7 +241,7 @@ pub async fn export_profile(
         lang,
         autodiscover_xml_path: None,
         qr_image: QrImage::Png,
-        with_dav: false,
+        with_dav,
     };
     let file = export::export(&account, format, &options)?;
     let folder = state.servers.export_dir.clone().or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));

@@ -415,6 +415,13 @@ describe("one path per choice", () => {
     click("#save-apple-mobileconfig");
     await settle();
     expect(calls.filter((c) => c.cmd === "export_profile").map((c) => c.args.format)).toEqual(["apple-mobileconfig"]);
+    expect(calls.find((c) => c.cmd === "export_profile")!.args.withDav).toBe(false);
+    // Calendars and contacts only when asked, with the reason beside the box.
+    expect(path).toContain(en["step.save.mobileconfig_with_dav_note"]);
+    click("#mobileconfig-with-dav");
+    click("#save-apple-mobileconfig");
+    await settle();
+    expect(calls.filter((c) => c.cmd === "export_profile").map((c) => c.args.withDav)).toEqual([false, true]);
     expect(document.querySelector("#copy-password-apple_mail")).not.toBeNull();
     click("#next");
     expect(sentence()).toBe(t("done.say.apple_mail"));
@@ -575,6 +582,7 @@ describe("save step", () => {
       format: "msmtp",
       lang: "en",
       saveAs: false,
+      withDav: false,
     });
   });
 
