@@ -17,12 +17,12 @@
 //!   credentials a 401 with `WWW-Authenticate: Basic realm="MMCalDav"`; a PROPFIND for `current-user-principal`
 //!   names `/<id>/principal/` (relative, on the service host). A PROPFIND on the principal also answers
 //!   `calendar-home-set` with an absolute URL on the partition host:
-//!   `https://p23-caldav.dav.test:<radicale_port>/<address>/`. Every property it does not know is answered in a
+//!   `https://p23-caldav.dav.test:<radicale_port>/<address, @ as %40>/`. Every property it does not know is answered in a
 //!   404 propstat beside the 200 one, as iCloud does. Anything but PROPFIND gets 405.
 //! - `contacts.dav.test` likewise with `addressbook-home-set` on `p23-contacts.dav.test`.
 //! - Radicale on the partition hosts (one Radicale for both, its own certificate and port): the home holds
 //!   `home` (VEVENT, "Home", `#FF2968FF`), `tasks` (VTODO only, "Reminders": a client must skip it) and `card`
-//!   (the address book, no display name, as iCloud's).
+//!   (the address book, named `card`; Radicale would otherwise name it by its path).
 //! - The e-mail domain (`icloud.com` here) has no `.well-known`: nothing in the harness answers for it.
 //!
 //! Every host name resolves to 127.0.0.1, in-process through `start_dns` (a `TestDns`), for a spawned program through
@@ -198,11 +198,11 @@ impl DavServer {
 
     /// The calendar home the front names for `address` (absolute, on the partition host).
     pub fn calendar_home(&self, address: &str) -> String {
-        format!("https://{CALDAV_PARTITION_HOST}:{}/{address}/", self.radicale_port)
+        format!("https://{CALDAV_PARTITION_HOST}:{}/{}/", self.radicale_port, home_segment(address))
     }
 
     pub fn addressbook_home(&self, address: &str) -> String {
-        format!("https://{CARDDAV_PARTITION_HOST}:{}/{address}/", self.radicale_port)
+        format!("https://{CARDDAV_PARTITION_HOST}:{}/{}/", self.radicale_port, home_segment(address))
     }
 
     /// The principal path the front names for `address` (on the service host), iCloud-style `/<id>/principal/`.
@@ -298,6 +298,11 @@ impl Drop for DavServer {
     }
 }
 
+/// The user's folder in Radicale's URLs, as Radicale itself writes it in its hrefs (`@` percent-encoded).
+fn home_segment(address: &str) -> String {
+    address.replace('@', "%40")
+}
+
 fn principal_path(index: usize) -> String {
     format!("/{}/principal/", 12_345_678 + index)
 }
@@ -309,7 +314,7 @@ fn seed(home: &Path, user: &DavUser) {
             TASK_CALENDAR,
             serde_json::json!({"tag": "VCALENDAR", "C:supported-calendar-component-set": "VTODO", "D:displayname": TASK_CALENDAR_NAME, "ICAL:calendar-color": "#1BADF8FF"}),
         ),
-        (ADDRESS_BOOK, serde_json::json!({"tag": "VADDRESSBOOK"})),
+        (ADDRESS_BOOK, serde_json::json!({"tag": "VADDRESSBOOK", "D:displayname": ADDRESS_BOOK})),
     ];
     if user.event_calendar {
         collections.push((
@@ -454,7 +459,7 @@ async fn answer(request: Request<Incoming>, ctx: Arc<FrontCtx>) -> Result<Respon
     if !is_propfind {
         return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"));
     }
-    let address = &ctx.users[index].address;
+    let address = home_segment(&ctx.users[index].address);
     let principal = principal_path(index);
     let on_principal = path == principal;
     let home = if host == CARDDAV_HOST {

@@ -5,6 +5,7 @@
 //! The password is only ever handed to a server after TLS is up; it is never logged and never part of a report.
 
 mod classify;
+pub mod dav;
 mod dns;
 pub mod folders;
 mod imap;
@@ -216,6 +217,13 @@ pub struct DavReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub addressbooks: Option<Vec<crate::account::AddressBook>>,
+    /// HTTP requests the discovery made (its round trips; the floor is 4: the realm's 401, the principal, the home,
+    /// the listing).
+    #[serde(default)]
+    pub requests: u32,
+    /// Redirects followed, `from → to`, in order.
+    #[serde(default)]
+    pub redirects: Vec<String>,
 }
 
 impl DavReport {
@@ -278,8 +286,20 @@ pub async fn probe(request: &ProbeRequest, secret: &Secret, on_event: &(dyn Fn(P
     let (imap_usernames, smtp_usernames) = (account.imap_usernames(), account.smtp_usernames());
     let imap = imap::probe_imap(&ctx, &provider.imap, &imap_usernames, secret);
     let smtp = smtp::probe_smtp(&ctx, &provider.smtp, provider.smtp_fallback.as_ref(), &smtp_usernames, secret);
-    let (imap, smtp, domain) = tokio::join!(imap, smtp, domain);
-    ProbeReport { imap, smtp, domain, caldav: None, carddav: None }
+    // Calendars and contacts run beside mail, on the same deadline: they never hold up the mail sides' own verdicts
+    // (each reported as its `done` event when known), and the report is complete by the deadline at the latest.
+    let dav = async {
+        if !request.dav {
+            return (None, None);
+        }
+        let username = account.login.address.as_str();
+        let caldav = dav::probe_dav(&ctx, Side::Caldav, &provider.caldav, username, secret);
+        let carddav = dav::probe_dav(&ctx, Side::Carddav, &provider.carddav, username, secret);
+        let (caldav, carddav) = tokio::join!(caldav, carddav);
+        (Some(caldav), Some(carddav))
+    };
+    let (imap, smtp, domain, (caldav, carddav)) = tokio::join!(imap, smtp, domain, dav);
+    ProbeReport { imap, smtp, domain, caldav, carddav }
 }
 
 /// What both sides share during one probe.

@@ -46,4 +46,13 @@ calendars?: Array<Calendar>,
 /**
  * CardDAV: the address books found (None for CalDAV, and before the home was listed).
  */
-addressbooks?: Array<AddressBook>, };
+addressbooks?: Array<AddressBook>, 
+/**
+ * HTTP requests the discovery made (its round trips; the floor is 4: the realm's 401, the principal, the home,
+ * the listing).
+ */
+requests: number, 
+/**
+ * Redirects followed, `from → to`, in order.
+ */
+redirects: Array<string>, };

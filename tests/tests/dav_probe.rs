@@ -1,0 +1,223 @@
+//! Calendars and contacts in the connection test (`ProbeRequest::dav`), against the harness's iCloud-like DAV
+//! server (Radicale behind the service-host front, tests/src/dav.rs) and a real Dovecot for mail, all on loopback.
+//! Names resolve through the test name server (`DnsConfig::Servers`), as the probe's injectable DNS allows.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use icloud_mail_core::account::{AddressBook, Calendar};
+use icloud_mail_core::diagnosis::DiagnosisKind;
+use icloud_mail_core::probe::{probe, DnsConfig, ProbeEvent, ProbeReport, ProbeRequest, Side, Step, StepStatus, Timeouts};
+use icloud_mail_core::provider::{Endpoint, Security};
+use icloud_mail_core::{Account, Address, Secret};
+use icloud_mail_tests::ca::TestCa;
+use icloud_mail_tests::dav::{self, DavServer, DavUser, FrontMode};
+use icloud_mail_tests::dns::TestDns;
+use icloud_mail_tests::dovecot::{Dovecot, MailUser};
+use icloud_mail_tests::fault::{Fault, FaultServer};
+
+const ADDRESS: &str = "jane@icloud.com";
+const PASSWORD: &str = "abcd-efgh-ijkl-mnop";
+
+struct Servers {
+    mail: Dovecot,
+    dav: DavServer,
+    dns: TestDns,
+}
+
+fn servers(dav_user: DavUser) -> Servers {
+    let mail = Dovecot::start(&[MailUser::new(ADDRESS, PASSWORD)]).unwrap();
+    let dav = DavServer::start(&[dav_user]);
+    let dns = dav.start_dns(&["localhost"]);
+    Servers { mail, dav, dns }
+}
+
+/// A request for mail on Dovecot and calendars/contacts on `caldav`/`carddav`, trusting both test CAs.
+fn request(s: &Servers, caldav: Endpoint, carddav: Endpoint, overall: Duration) -> ProbeRequest {
+    let tls = |port| Endpoint::new(s.mail.host(), port, Security::Tls);
+    let mut account = Account::new(Address::parse(ADDRESS).unwrap(), None, None).unwrap().with_servers(
+        Some(tls(s.mail.imaps_port)),
+        Some(tls(s.mail.submissions_port)),
+        None,
+    );
+    account.provider.caldav = caldav;
+    account.provider.carddav = carddav;
+    let mut request = ProbeRequest::new(account);
+    request.extra_ca_pem = Some(format!("{}{}", s.mail.ca().ca_pem(), s.dav.ca().ca_pem()).into_bytes());
+    request.timeouts = Timeouts::with_overall(overall);
+    request.dns = DnsConfig::Servers(vec![s.dns.addr()]);
+    request.dav = true;
+    request
+}
+
+fn icloud_like(s: &Servers) -> ProbeRequest {
+    let caldav = Endpoint::new(dav::CALDAV_HOST, s.dav.front_port, Security::Tls);
+    let carddav = Endpoint::new(dav::CARDDAV_HOST, s.dav.front_port, Security::Tls);
+    request(s, caldav, carddav, Duration::from_secs(9))
+}
+
+fn run(request: &ProbeRequest, password: &str) -> (ProbeReport, Vec<ProbeEvent>, usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let secret = Secret::new(password.to_owned());
+    let report = runtime.block_on(probe(request, &secret, &move |e| sink.lock().unwrap().push(e)));
+    // The resolver's own UDP exchange (hickory) ends once it sees the resolver dropped: give it a moment.
+    runtime.block_on(async { tokio::time::sleep(Duration::from_millis(100)).await });
+    let alive = runtime.metrics().num_alive_tasks();
+    let events = events.lock().unwrap().clone();
+    (report, events, alive)
+}
+
+#[test]
+fn calendars_and_the_address_book_are_found_on_the_partition_host() {
+    let s = servers(DavUser::new(ADDRESS, PASSWORD));
+    let (report, events, alive) = run(&icloud_like(&s), PASSWORD);
+    assert!(report.is_ok(), "{report:#?}");
+    let caldav = report.caldav.as_ref().expect("a caldav report");
+    let carddav = report.carddav.as_ref().expect("a carddav report");
+    assert_eq!(caldav.kind(), DiagnosisKind::Ok, "{caldav:#?}\n{}", s.dav.log());
+    assert_eq!(carddav.kind(), DiagnosisKind::Ok, "{carddav:#?}\n{}", s.dav.log());
+
+    // The principal on the service host, the homes on the partition hosts, the realm as the 401 named it.
+    let front = format!("https://{}:{}", dav::CALDAV_HOST, s.dav.front_port);
+    assert_eq!(caldav.principal.as_deref(), Some(format!("{front}{}", s.dav.principal_path(ADDRESS)).as_str()));
+    assert_eq!(caldav.home.as_deref(), Some(s.dav.calendar_home(ADDRESS).as_str()));
+    assert_eq!(carddav.home.as_deref(), Some(s.dav.addressbook_home(ADDRESS).as_str()));
+    assert_eq!(caldav.realm.as_deref(), Some(dav::REALM));
+    assert_eq!(carddav.realm.as_deref(), Some(dav::REALM));
+    assert_eq!((caldav.host.as_str(), caldav.port), (dav::CALDAV_HOST, s.dav.front_port));
+    assert_eq!(caldav.username.as_deref(), Some(ADDRESS));
+
+    // The event calendar with its name and colour; the task list left out; the one address book.
+    let home = s.dav.calendar_home(ADDRESS);
+    assert_eq!(
+        caldav.calendars.as_deref(),
+        Some(
+            &[Calendar {
+                name: dav::EVENT_CALENDAR_NAME.into(),
+                url: format!("{home}{}/", dav::EVENT_CALENDAR),
+                color: Some("#FF2968".into())
+            }][..]
+        )
+    );
+    assert_eq!(
+        carddav.addressbooks.as_deref(),
+        Some(
+            &[AddressBook { name: dav::ADDRESS_BOOK.into(), url: format!("{}{}/", s.dav.addressbook_home(ADDRESS), dav::ADDRESS_BOOK) }][..]
+        )
+    );
+    // The floor: the realm's 401, the principal, the home, the listing.
+    assert_eq!((caldav.requests, carddav.requests), (4, 4));
+    assert!(caldav.redirects.is_empty());
+    assert_eq!(alive, 0, "a task outlived the probe");
+
+    for side in [Side::Caldav, Side::Carddav] {
+        let steps: Vec<(Step, StepStatus)> = events.iter().filter(|e| e.side == side).map(|e| (e.step, e.status)).collect();
+        for step in [Step::Dns, Step::Connect, Step::Tls, Step::Auth, Step::Discover, Step::Done] {
+            assert!(steps.contains(&(step, StepStatus::Ok)), "{side:?} {step:?} not reported ok: {steps:?}");
+        }
+        let done = events.iter().filter(|e| e.side == side && e.step == Step::Done).collect::<Vec<_>>();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].kind, Some(DiagnosisKind::Ok));
+    }
+    // The partition host was connected to as itself (its own certificate, its own port).
+    assert!(events
+        .iter()
+        .any(|e| e.side == Side::Caldav && e.step == Step::Tls && e.host == dav::CALDAV_PARTITION_HOST && e.port == s.dav.radicale_port));
+}
+
+#[test]
+fn without_dav_asked_for_nothing_is_tried() {
+    let s = servers(DavUser::new(ADDRESS, PASSWORD));
+    let mut request = icloud_like(&s);
+    request.dav = false;
+    let (report, events, _) = run(&request, PASSWORD);
+    assert!(report.is_ok());
+    assert!(report.caldav.is_none() && report.carddav.is_none());
+    assert!(!events.iter().any(|e| matches!(e.side, Side::Caldav | Side::Carddav)));
+    assert_eq!(s.dav.front_requests(), 0);
+}
+
+#[test]
+fn a_wrong_password_is_rejected_by_both_dav_sides_while_mail_passes() {
+    let s = servers(DavUser::new(ADDRESS, "wxyz-wxyz-wxyz-wxyz"));
+    let (report, _, _) = run(&icloud_like(&s), PASSWORD);
+    assert!(report.is_ok(), "mail passes: {report:#?}");
+    for dav_report in [report.caldav.as_ref().unwrap(), report.carddav.as_ref().unwrap()] {
+        assert_eq!(dav_report.kind(), DiagnosisKind::AuthRejected, "{dav_report:#?}");
+        assert_eq!(dav_report.realm.as_deref(), Some(dav::REALM));
+        assert_eq!(dav_report.server_text.as_deref(), Some("401 Unauthorized"));
+        assert_eq!(dav_report.username.as_deref(), Some(ADDRESS));
+        assert!(dav_report.principal.is_none() && dav_report.calendars.is_none());
+    }
+}
+
+#[test]
+fn with_the_dav_server_down_mail_passes_and_calendars_say_why() {
+    let mut s = servers(DavUser::new(ADDRESS, PASSWORD));
+    s.dav.stop();
+    let (report, _, _) = run(&icloud_like(&s), PASSWORD);
+    assert!(report.is_ok(), "{report:#?}");
+    for dav_report in [report.caldav.as_ref().unwrap(), report.carddav.as_ref().unwrap()] {
+        assert_eq!(dav_report.kind(), DiagnosisKind::ConnectionRefused, "{dav_report:#?}");
+        assert_eq!(dav_report.username, None, "no login was tried");
+    }
+}
+
+#[test]
+fn an_https_server_that_is_not_dav_is_dav_refused() {
+    let s = servers(DavUser::new(ADDRESS, PASSWORD));
+    s.dav.set_mode(FrontMode::NotDav);
+    let (report, _, _) = run(&icloud_like(&s), PASSWORD);
+    assert!(report.is_ok());
+    let caldav = report.caldav.unwrap();
+    assert_eq!(caldav.kind(), DiagnosisKind::DavRefused, "{caldav:#?}");
+    assert_eq!(caldav.server_text.as_deref(), Some("405 Method Not Allowed"));
+    assert_eq!(caldav.diagnosis.facts.command.as_deref(), Some("PROPFIND current-user-principal"));
+    assert_eq!(report.carddav.unwrap().kind(), DiagnosisKind::DavRefused);
+}
+
+#[test]
+fn an_account_with_only_a_task_list_has_no_calendars() {
+    let s = servers(DavUser::new(ADDRESS, PASSWORD).without_event_calendar());
+    let (report, _, _) = run(&icloud_like(&s), PASSWORD);
+    let caldav = report.caldav.unwrap();
+    assert_eq!(caldav.kind(), DiagnosisKind::NoCalendarsFound, "{caldav:#?}");
+    assert_eq!(caldav.home.as_deref(), Some(s.dav.calendar_home(ADDRESS).as_str()), "the home was found");
+    assert_eq!(report.carddav.unwrap().kind(), DiagnosisKind::Ok);
+}
+
+#[test]
+fn a_bad_certificate_is_a_tls_verdict_and_nothing_is_sent() {
+    let s = servers(DavUser::new(ADDRESS, PASSWORD));
+    let expired = FaultServer::start(Fault::TlsExpired, s.dav.ca());
+    let self_signed = FaultServer::start(Fault::TlsSelfSigned, s.dav.ca());
+    let caldav = Endpoint::new("127.0.0.1", expired.port, Security::Tls);
+    let carddav = Endpoint::new("127.0.0.1", self_signed.port, Security::Tls);
+    let (report, _, _) = run(&request(&s, caldav, carddav, Duration::from_secs(9)), PASSWORD);
+    assert!(report.is_ok());
+    assert_eq!(report.caldav.as_ref().unwrap().kind(), DiagnosisKind::TlsCertificateExpired, "{report:#?}");
+    assert_eq!(report.carddav.as_ref().unwrap().kind(), DiagnosisKind::TlsCertificateUntrusted, "{report:#?}");
+    assert_eq!(report.caldav.unwrap().username, None, "no credentials were sent");
+}
+
+#[test]
+fn a_hanging_dav_server_times_out_without_delaying_the_mail_verdict() {
+    let s = servers(DavUser::new(ADDRESS, PASSWORD));
+    let silent = FaultServer::start(Fault::Silent, &TestCa::new());
+    let hanging = Endpoint::new("127.0.0.1", silent.port, Security::Tls);
+    let overall = Duration::from_secs(3);
+    let (report, events, alive) = run(&request(&s, hanging.clone(), hanging, overall), PASSWORD);
+    assert!(report.is_ok(), "{report:#?}");
+    let caldav = report.caldav.as_ref().unwrap();
+    assert_eq!(caldav.kind(), DiagnosisKind::Timeout, "{caldav:#?}");
+    assert!(caldav.elapsed_ms >= 2_900 && caldav.elapsed_ms < 4_000, "{caldav:#?}");
+    // The mail sides reached their verdicts long before the DAV deadline.
+    for side in [&report.imap, &report.smtp] {
+        assert!(side.elapsed_ms < 1_500, "mail waited on DAV: {} ms", side.elapsed_ms);
+    }
+    let mail_done = events.iter().filter(|e| e.step == Step::Done && matches!(e.side, Side::Imap | Side::Smtp)).map(|e| e.elapsed_ms).max();
+    assert!(mail_done.unwrap() < 1_500);
+    assert_eq!(alive, 0);
+}
