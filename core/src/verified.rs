@@ -45,18 +45,48 @@ pub fn account_from_report(mut account: Account, report: &ProbeReport) -> Result
     account.provider.check()?;
     account.folders = report.imap.folders.clone().unwrap_or_else(Folders::unknown);
     account.folders.check()?;
+    check_dav_urls(&account, report)?;
     account.dav = dav_found(&account, report);
     account.verified = true;
     Ok(account)
 }
 
+/// Refuses (`report_other_server`) a report whose passed DAV member names a principal, home or collection URL that
+/// `probe::dav::acceptable_collection_url` would not have sent the password to: not `https`, or on a host outside
+/// the service host's domain (`caldav.icloud.com` allows `p23-caldav.icloud.com`, any `*.icloud.com`; an IP address
+/// only itself). The probe never reports such URLs, so only an edited or foreign report has them; the exported
+/// clients would send the password there.
+pub fn check_dav_urls(account: &Account, report: &ProbeReport) -> Result<(), Diagnosis> {
+    for (r, expected) in [(&report.caldav, &account.provider.caldav), (&report.carddav, &account.provider.carddav)] {
+        let Some(r) = r.as_ref().filter(|r| r.is_ok() && r.host == expected.host && r.port == expected.port) else { continue };
+        let urls = r
+            .principal
+            .iter()
+            .chain(&r.home)
+            .chain(r.calendars.iter().flatten().map(|c| &c.url))
+            .chain(r.addressbooks.iter().flatten().map(|b| &b.url));
+        for url in urls {
+            if !crate::probe::dav::acceptable_collection_url(&r.host, url) {
+                let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| url.clone());
+                let facts = Facts { host: Some(host), port: None, ..Facts::default() };
+                return Err(Diagnosis::new(DiagnosisKind::ReportOtherServer, facts, Some(format!("{}: {url}", r.host))));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The calendars and contacts a report found, for the members that passed (a DAV failure never refuses the mail
 /// settings; that service is then simply not carried). Only a service tested on this account's own DAV host (its
-/// preset or override) with this account's login is carried.
-// TODO(#25): refuse collection URLs on hosts other than the service's partition family, with report_other_server.
+/// preset or override) with this account's login is carried, and of it only URLs `check_dav_urls` accepts (a
+/// service with an unacceptable principal or home is not carried at all).
 pub fn dav_found(account: &Account, report: &ProbeReport) -> DavFound {
+    let acceptable = |r: &DavReport, url: &str| crate::probe::dav::acceptable_collection_url(&r.host, url);
     let service = |r: &DavReport, expected: &crate::provider::Endpoint| -> Option<DavService> {
         if !r.is_ok() || r.host != expected.host || r.port != expected.port {
+            return None;
+        }
+        if !r.principal.iter().chain(&r.home).all(|u| acceptable(r, u)) {
             return None;
         }
         let username = r.username.clone()?;
@@ -74,12 +104,13 @@ pub fn dav_found(account: &Account, report: &ProbeReport) -> DavFound {
     };
     DavFound {
         caldav: report.caldav.as_ref().and_then(|r| {
-            Some(CalendarsFound { service: service(r, &account.provider.caldav)?, calendars: r.calendars.clone().unwrap_or_default() })
+            let calendars = r.calendars.iter().flatten().filter(|c| acceptable(r, &c.url)).cloned().collect();
+            Some(CalendarsFound { service: service(r, &account.provider.caldav)?, calendars })
         }),
         carddav: report.carddav.as_ref().and_then(|r| {
             Some(ContactsFound {
                 service: service(r, &account.provider.carddav)?,
-                addressbooks: r.addressbooks.clone().unwrap_or_default(),
+                addressbooks: r.addressbooks.iter().flatten().filter(|b| acceptable(r, &b.url)).cloned().collect(),
             })
         }),
     }
@@ -98,6 +129,7 @@ fn forms_first(account: &Account, forms: &[LoginForm], side: &SideReport) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::account::{AddressBook, Calendar};
     use crate::address::Address;
     use crate::provider;
 
@@ -141,6 +173,75 @@ mod tests {
             caldav: None,
             carddav: None,
         }
+    }
+
+    fn dav(host: &str, kind: DiagnosisKind, username: &str, home: &str) -> DavReport {
+        let facts = Facts { host: Some(host.into()), port: Some(443), ..Facts::default() };
+        DavReport {
+            diagnosis: Diagnosis::new(kind, facts, None),
+            host: host.into(),
+            port: 443,
+            username: Some(username.into()),
+            principal: Some(format!("https://{host}/12345678/principal/")),
+            home: Some(home.into()),
+            realm: Some("MMCalDav".into()),
+            elapsed_ms: 7,
+            server_text: None,
+            calendars: None,
+            addressbooks: None,
+            requests: 4,
+            redirects: Vec::new(),
+        }
+    }
+
+    fn with_dav(home: &str) -> ProbeReport {
+        let mut report = passed("jane", "jane@icloud.com");
+        let mut caldav = dav("caldav.icloud.com", DiagnosisKind::Ok, "jane@icloud.com", home);
+        caldav.calendars = Some(vec![Calendar { name: "Home".into(), url: format!("{home}home/"), color: Some("#FF2968".into()) }]);
+        let mut carddav =
+            dav("contacts.icloud.com", DiagnosisKind::Ok, "jane@icloud.com", "https://p23-contacts.icloud.com:443/12345678/carddavhome/");
+        carddav.addressbooks =
+            Some(vec![AddressBook { name: "card".into(), url: "https://p23-contacts.icloud.com/12345678/carddavhome/card/".into() }]);
+        report.caldav = Some(caldav);
+        report.carddav = Some(carddav);
+        report
+    }
+
+    #[test]
+    fn what_dav_found_is_carried_into_the_account() {
+        let account = Account::new(addr("jane@icloud.com"), None, None).unwrap();
+        let home = "https://p23-caldav.icloud.com:443/12345678/calendars/";
+        let verified = account_from_report(account, &with_dav(home)).unwrap();
+        let caldav = verified.dav.caldav.expect("calendars carried");
+        assert_eq!(caldav.service.home, home);
+        assert_eq!(caldav.service.realm.as_deref(), Some("MMCalDav"));
+        assert_eq!(caldav.service.username, "jane@icloud.com");
+        assert_eq!(caldav.calendars[0].url, format!("{home}home/"));
+        assert_eq!(verified.dav.carddav.expect("contacts carried").addressbooks[0].name, "card");
+    }
+
+    #[test]
+    fn a_dav_side_that_failed_is_not_carried_and_does_not_refuse_the_mail_settings() {
+        let account = Account::new(addr("jane@icloud.com"), None, None).unwrap();
+        let mut report = with_dav("https://p23-caldav.icloud.com/12345678/calendars/");
+        report.caldav.as_mut().unwrap().diagnosis.kind = DiagnosisKind::NoCalendarsFound;
+        let verified = account_from_report(account, &report).unwrap();
+        assert!(verified.dav.caldav.is_none());
+        assert!(verified.dav.carddav.is_some());
+    }
+
+    #[test]
+    fn dav_urls_outside_the_service_domain_or_not_https_are_refused() {
+        let account = Account::new(addr("jane@icloud.com"), None, None).unwrap();
+        for home in ["https://p23-caldav.evil.example/12345678/calendars/", "http://p23-caldav.icloud.com/12345678/calendars/"] {
+            let refused = account_from_report(account.clone(), &with_dav(home)).unwrap_err();
+            assert_eq!(refused.kind, DiagnosisKind::ReportOtherServer, "{home}");
+            assert!(dav_found(&account, &with_dav(home)).caldav.is_none(), "{home}");
+        }
+        let mut report = with_dav("https://p23-caldav.icloud.com/12345678/calendars/");
+        report.caldav.as_mut().unwrap().calendars.as_mut().unwrap()[0].url = "https://attacker.example/cal/".into();
+        assert_eq!(account_from_report(account.clone(), &report).unwrap_err().facts.host.as_deref(), Some("attacker.example"));
+        assert!(dav_found(&account, &report).caldav.unwrap().calendars.is_empty());
     }
 
     #[test]

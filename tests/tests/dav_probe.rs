@@ -221,3 +221,172 @@ fn a_hanging_dav_server_times_out_without_delaying_the_mail_verdict() {
     assert!(mail_done.unwrap() < 1_500);
     assert_eq!(alive, 0);
 }
+
+// --- the command line: probe --dav, its JSON members, and --verified reading them back ---
+
+struct Cli {
+    s: Servers,
+    ca_file: tempfile::NamedTempFile,
+}
+
+fn cli_setup(dav_user: DavUser) -> Cli {
+    let s = servers(dav_user);
+    let ca_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca_file.path(), format!("{}{}", s.mail.ca().ca_pem(), s.dav.ca().ca_pem())).unwrap();
+    Cli { s, ca_file }
+}
+
+impl Cli {
+    /// The account's flags: mail on Dovecot, DAV on the harness's service hosts, both CAs trusted.
+    fn server_flags(&self) -> Vec<String> {
+        let mail = &self.s.mail;
+        [
+            "--address",
+            ADDRESS,
+            "--imap",
+            &format!("localhost:{}", mail.imaps_port),
+            "--smtp",
+            &format!("localhost:{}", mail.submission_port),
+            "--caldav",
+            &self.s.dav.caldav_endpoint(),
+            "--carddav",
+            &self.s.dav.carddav_endpoint(),
+            "--ca-file",
+            &self.ca_file.path().display().to_string(),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
+    /// The app with `args`, the DAV host names resolvable through its own /etc/hosts.
+    fn run(&self, args: &[String], stdin: &str) -> std::process::Output {
+        let mut command = std::process::Command::new(icloud_mail_tests::app_binary());
+        command.args(args);
+        icloud_mail_tests::run_with_stdin(&mut self.s.dav.with_test_hosts(&command), stdin)
+    }
+
+    fn probe_json(&self) -> (Option<i32>, serde_json::Value) {
+        let mut args = vec!["probe".to_owned(), "--dav".into(), "--json".into(), "--password-stdin".into()];
+        args.extend(self.server_flags());
+        let out = self.run(&args, &format!("{PASSWORD}\n"));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!text.contains(PASSWORD) && !String::from_utf8_lossy(&out.stderr).contains(PASSWORD));
+        (out.status.code(), serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}\n{out:?}")))
+    }
+}
+
+fn keys(member: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = member.as_object().expect("an object").keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn cli_probe_dav_json_has_the_documented_members() {
+    let cli = cli_setup(DavUser::new(ADDRESS, PASSWORD));
+    let (code, json) = cli.probe_json();
+    assert_eq!(code, Some(0), "{json:#}");
+    let common =
+        ["detail", "elapsed_ms", "hint", "home", "host", "kind", "message", "port", "principal", "realm", "server_text", "username"];
+    let with = |extra: &str| {
+        let mut k: Vec<String> = common.iter().map(|s| s.to_string()).chain([extra.to_owned()]).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&json["caldav"]), with("calendars"));
+    assert_eq!(keys(&json["carddav"]), with("addressbooks"));
+    let caldav = &json["caldav"];
+    assert_eq!(caldav["kind"], "ok", "{json:#}");
+    assert_eq!(caldav["realm"], dav::REALM);
+    assert_eq!(caldav["host"], dav::CALDAV_HOST);
+    assert_eq!(caldav["home"], cli.s.dav.calendar_home(ADDRESS));
+    assert_eq!(
+        caldav["calendars"],
+        serde_json::json!([{"name": dav::EVENT_CALENDAR_NAME, "url": format!("{}{}/", cli.s.dav.calendar_home(ADDRESS), dav::EVENT_CALENDAR), "color": "#FF2968"}])
+    );
+    assert_eq!(keys(&caldav["calendars"][0]), ["color", "name", "url"]);
+    assert_eq!(json["carddav"]["addressbooks"][0]["name"], dav::ADDRESS_BOOK);
+    assert_eq!(keys(&json["carddav"]["addressbooks"][0]), ["name", "url"]);
+
+    // Without --dav there are no such members.
+    let mut args = vec!["probe".to_owned(), "--json".into(), "--password-stdin".into()];
+    args.extend(cli.server_flags());
+    let plain: serde_json::Value = serde_json::from_slice(&cli.run(&args, &format!("{PASSWORD}\n")).stdout).unwrap();
+    assert!(plain.get("caldav").is_none() && plain.get("carddav").is_none(), "{plain:#}");
+}
+
+#[test]
+fn cli_dav_never_changes_the_exit_code_and_the_text_says_why() {
+    let mut cli = cli_setup(DavUser::new(ADDRESS, "wxyz-wxyz-wxyz-wxyz"));
+    let (code, json) = cli.probe_json();
+    assert_eq!(code, Some(0), "mail passed: {json:#}");
+    assert_eq!((json["caldav"]["kind"].as_str(), json["carddav"]["kind"].as_str()), (Some("auth_rejected"), Some("auth_rejected")));
+
+    cli.s.dav.stop();
+    let (code, json) = cli.probe_json();
+    assert_eq!(code, Some(0), "{json:#}");
+    assert_eq!(json["caldav"]["kind"], "connection_refused");
+    assert_eq!(json["caldav"]["calendars"], serde_json::json!([]));
+
+    let mut args = vec!["--lang".to_owned(), "en".into(), "probe".into(), "--dav".into(), "--password-stdin".into()];
+    args.extend(cli.server_flags());
+    let out = cli.run(&args, &format!("{PASSWORD}\n"));
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Calendars (CalDAV)") && text.contains("Contacts (CardDAV)"), "{text}");
+    assert!(text.contains("connection_refused"), "{text}");
+}
+
+#[test]
+fn cli_readable_output_lists_what_was_found() {
+    let cli = cli_setup(DavUser::new(ADDRESS, PASSWORD));
+    let mut args = vec!["--lang".to_owned(), "en".into(), "probe".into(), "--dav".into(), "--password-stdin".into()];
+    args.extend(cli.server_flags());
+    let out = cli.run(&args, &format!("{PASSWORD}\n"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(&format!("Found: Home #FF2968 <{}home/>", cli.s.dav.calendar_home(ADDRESS))), "{text}");
+    assert!(text.contains("Realm: MMCalDav"), "{text}");
+    assert!(!text.contains(dav::TASK_CALENDAR_NAME), "the task list is not listed: {text}");
+}
+
+#[test]
+fn cli_verified_reads_the_dav_members_back_and_refuses_other_servers() {
+    let cli = cli_setup(DavUser::new(ADDRESS, PASSWORD));
+    let (code, json) = cli.probe_json();
+    assert_eq!(code, Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, json: &serde_json::Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, json.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let export = |report: &str, with_dav_flags: bool| {
+        let mut args = vec!["export".to_owned(), "--format".into(), "settings-text".into(), "--output".into(), "-".into()];
+        let flags = cli.server_flags();
+        let flags: Vec<String> = if with_dav_flags {
+            flags
+        } else {
+            // Without --caldav/--carddav the account's DAV hosts are iCloud's.
+            flags.chunks(2).filter(|f| !matches!(f[0].as_str(), "--caldav" | "--carddav")).flatten().cloned().collect()
+        };
+        args.extend(flags);
+        args.extend(["--verified".to_owned(), report.to_owned()]);
+        cli.run(&args, "")
+    };
+    let as_tested = write("report.json", &json);
+    let out = export(&as_tested, true);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Tested on another DAV service host than the account's: refused, as for mail.
+    let out = export(&as_tested, false);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("report_other_server"));
+
+    // A calendar URL outside the service's domain (an edited report): refused.
+    let mut edited = json.clone();
+    edited["caldav"]["calendars"][0]["url"] = serde_json::json!("https://attacker.example/cal/");
+    let out = export(&write("edited.json", &edited), true);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("attacker.example"));
+}

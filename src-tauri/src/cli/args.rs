@@ -1,5 +1,5 @@
 //! What every subcommand shares: who the account is (`--address`, `--login`, `--name`), which servers to use
-//! (`--imap`, `--smtp`, `--smtp-fallback`, `--ca-file`, also the window's flags), the one way a password is read
+//! (`--imap`, `--smtp`, `--smtp-fallback`, `--caldav`, `--carddav`, `--ca-file`, also the window's flags), the one way a password is read
 //! from standard input, and the one way a diagnosis is printed — in the language of `--lang` or the locale.
 
 use std::io::IsTerminal;
@@ -43,6 +43,12 @@ pub struct ServerArgs {
     /// smtp.mail.me.com:465.
     #[arg(long, value_name = "HOST:PORT", value_parser = fallback_endpoint)]
     pub smtp_fallback: Option<Endpoint>,
+    /// Find calendars from this CalDAV service host (HTTPS) instead of caldav.icloud.com:443 (probe --dav).
+    #[arg(long, value_name = "HOST:PORT", value_parser = dav_endpoint)]
+    pub caldav: Option<Endpoint>,
+    /// Find contacts from this CardDAV service host (HTTPS) instead of contacts.icloud.com:443 (probe --dav).
+    #[arg(long, value_name = "HOST:PORT", value_parser = dav_endpoint)]
+    pub carddav: Option<Endpoint>,
     /// Also trust the CA certificate(s) in this PEM file (a company proxy, a test server); exported terminal-client
     /// files trust it too.
     #[arg(long, value_name = "PEM")]
@@ -61,12 +67,24 @@ pub(crate) fn fallback_endpoint(text: &str) -> Result<Endpoint, String> {
     Endpoint::parse_override(text, Security::Tls)
 }
 
+pub(crate) fn dav_endpoint(text: &str) -> Result<Endpoint, String> {
+    Endpoint::parse_override(text, Security::Tls)
+}
+
 impl AccountArgs {
     /// The account with `name` and the servers of `servers`, or the diagnosis of what is wrong with the arguments.
     pub fn account(&self, name: Option<String>, servers: &ServerArgs) -> Result<Account, Diagnosis> {
         let address = Address::parse(&self.address)?;
         let login = self.login.as_deref().map(Address::parse).transpose()?;
-        Ok(Account::new(address, login, name)?.with_servers(servers.imap.clone(), servers.smtp.clone(), servers.smtp_fallback.clone()))
+        let mut account =
+            Account::new(address, login, name)?.with_servers(servers.imap.clone(), servers.smtp.clone(), servers.smtp_fallback.clone());
+        if let Some(caldav) = &servers.caldav {
+            account.provider.caldav = caldav.clone();
+        }
+        if let Some(carddav) = &servers.carddav {
+            account.provider.carddav = carddav.clone();
+        }
+        Ok(account)
     }
 }
 

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use clap::Args;
 use icloud_mail_core::probe::send::{send_test, SendEvent, SendReport, SendRequest};
-use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest, SideReport, StepStatus, Timeouts};
+use icloud_mail_core::probe::{self, DavReport, DomainReport, ProbeEvent, ProbeReport, ProbeRequest, SideReport, StepStatus, Timeouts};
 use icloud_mail_core::{Account, Lang};
 use serde_json::{json, Value};
 
-use super::args::{read_password, AccountArgs, Output, ServerArgs};
+use super::args::{read_password, terminal_safe, AccountArgs, Output, ServerArgs};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Debug, Args)]
@@ -38,6 +38,16 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
         itself, at RCPT TO, DATA or the end of DATA, named in command; its words in server_text), \
         message_not_received (sent, but not in the inbox in time) or message_left (it arrived, but more than one \
         message carries its token, so none was removed).\n\n\
+        With --dav, calendars (CalDAV) and contacts (CardDAV) are tested at the same time as mail, with the same \
+        password over verified TLS: from the service hosts caldav.icloud.com and contacts.icloud.com (or --caldav, \
+        --carddav) to the principal, the home on the partition host (pNN-caldav.icloud.com) and the calendars for \
+        events (task lists left out) and the address book in it. The JSON then has \"caldav\" and \"carddav\" \
+        (each: kind, host, port, username, principal, home, realm (as the server's 401 named it), elapsed_ms, message, \
+        hint, server_text, detail; caldav adds calendars [{name, url, color}], carddav addressbooks [{name, url}]); \
+        their kind is ok, auth_rejected, a transport kind above, dav_refused (the server would not do calendar or \
+        contact discovery), no_calendars_found or no_address_book_found. DAV never changes the exit code: it stays \
+        the mail verdict's. Saved with the report, export --verified and thunderbird add --verified carry what was \
+        found.\n\n\
         With --send-test, one message is sent to the address itself and removed from the inbox once it arrives; \
         nothing else in the mailbox is touched.\n\n\
         Exit codes: 0 both sides ok (and with --send-test the message came back), 1 a server said no or could not \
@@ -69,6 +79,11 @@ pub struct ProbeArgs {
     /// With --send-test: how many seconds to wait for the message to arrive (default 30).
     #[arg(long, value_name = "SECONDS", value_parser = seconds, requires = "send_test")]
     send_timeout: Option<Duration>,
+
+    /// Also test calendars and contacts (CalDAV and CardDAV) with the same password, at the same time as mail.
+    /// What is found is reported beside mail; it never changes the exit code.
+    #[arg(long)]
+    dav: bool,
 
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -161,6 +176,7 @@ fn build_request(args: &ProbeArgs) -> Result<ProbeRequest, Problem> {
     if let Some(timeout) = args.timeout {
         request.timeouts = Timeouts::with_overall(timeout);
     }
+    request.dav = args.dav;
     Ok(request)
 }
 
@@ -185,7 +201,38 @@ pub fn report_json(report: &ProbeReport, account: &Account, lang: Lang) -> Value
     if let Some(domain) = &report.domain {
         v["domain"] = domain_json(domain, lang);
     }
+    if let Some(caldav) = &report.caldav {
+        let mut member = dav_json(caldav, lang);
+        member["calendars"] =
+            json!(caldav.calendars.iter().flatten().map(|c| json!({"name": c.name, "url": c.url, "color": c.color})).collect::<Vec<_>>());
+        v["caldav"] = member;
+    }
+    if let Some(carddav) = &report.carddav {
+        let mut member = dav_json(carddav, lang);
+        member["addressbooks"] =
+            json!(carddav.addressbooks.iter().flatten().map(|b| json!({"name": b.name, "url": b.url})).collect::<Vec<_>>());
+        v["carddav"] = member;
+    }
     v
+}
+
+/// One DAV service as the `caldav` / `carddav` member (a public interface, named in issue #25): `kind`, `host`,
+/// `port`, `username`, `principal`, `home`, `realm`, `elapsed_ms`, `message`, `hint`, `server_text`, `detail`.
+fn dav_json(r: &DavReport, lang: Lang) -> Value {
+    json!({
+        "kind": r.kind(),
+        "host": r.host,
+        "port": r.port,
+        "username": r.username,
+        "principal": r.principal,
+        "home": r.home,
+        "realm": r.realm,
+        "elapsed_ms": r.elapsed_ms,
+        "message": r.diagnosis.message(lang),
+        "hint": r.diagnosis.hint(lang),
+        "server_text": r.server_text,
+        "detail": r.diagnosis.detail,
+    })
 }
 
 fn side_json(r: &SideReport, lang: Lang) -> Value {
@@ -272,7 +319,53 @@ fn readable(report: &ProbeReport, out: &Output) -> String {
     side(&mut text, &label("cli.probe_imap"), &report.imap, out);
     text.push('\n');
     side(&mut text, &label("cli.probe_smtp"), &report.smtp, out);
+    for (key, dav) in [("cli.probe_caldav", &report.caldav), ("cli.probe_carddav", &report.carddav)] {
+        if let Some(dav) = dav {
+            text.push('\n');
+            dav_block(&mut text, &label(key), dav, out);
+        }
+    }
     text
+}
+
+/// One DAV service: the verdict in words, then where discovery got to and what it found.
+fn dav_block(text: &mut String, title: &str, report: &DavReport, out: &Output) {
+    let lang = out.lang;
+    let user = report.username.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+    text.push_str(&format!(
+        "{title}  {}:{}{user}: {} ({} ms)\n  {}\n",
+        report.host,
+        report.port,
+        report.kind().name(),
+        report.elapsed_ms,
+        report.diagnosis.message(lang)
+    ));
+    if !report.is_ok() {
+        text.push_str(&format!("  {} {}\n", out.text("cli.what_to_do"), report.diagnosis.hint(lang)));
+    }
+    for (key, value) in [("cli.dav_principal", &report.principal), ("cli.dav_home", &report.home), ("cli.dav_realm", &report.realm)] {
+        if let Some(value) = value {
+            text.push_str(&format!("  {} {}\n", out.text(key), terminal_safe(value)));
+        }
+    }
+    let found: Vec<String> = report
+        .calendars
+        .iter()
+        .flatten()
+        .map(|c| format!("{}{} <{}>", c.name, c.color.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), c.url))
+        .chain(report.addressbooks.iter().flatten().map(|b| format!("{} <{}>", b.name, b.url)))
+        .collect();
+    for line in found {
+        text.push_str(&format!("  {} {}\n", out.text("cli.dav_found"), terminal_safe(&line)));
+    }
+    if let Some(server) = &report.server_text {
+        text.push_str(&format!("  {} {}\n", out.text("cli.server_said"), terminal_safe(server)));
+    }
+    if !report.is_ok() {
+        if let Some(detail) = &report.diagnosis.detail {
+            text.push_str(&format!("  {} {}\n", out.text("cli.detail"), terminal_safe(detail)));
+        }
+    }
 }
 
 fn side(text: &mut String, title: &str, report: &SideReport, out: &Output) {

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use icloud_mail_core::account::Folders;
-use icloud_mail_core::probe::{ProbeReport, SideReport};
+use icloud_mail_core::account::{AddressBook, Calendar, Folders};
+use icloud_mail_core::probe::{DavReport, ProbeReport, SideReport};
 use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Diagnosis, DiagnosisKind, Facts};
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use super::{EXIT_FAILED, EXIT_USAGE};
 pub struct VerifiedArg {
     /// Use the servers, usernames and folders of a connection test that passed: a file saved from
     /// `probe --json` for the same --address (and --login) and for this account's servers: iCloud's, or the ones
-    /// --imap, --smtp and --smtp-fallback name.
+    /// --imap, --smtp, --smtp-fallback, --caldav and --carddav name.
     #[arg(long, value_name = "REPORT.json")]
     pub verified: Option<PathBuf>,
 }
@@ -29,10 +29,12 @@ pub struct VerifiedArg {
 /// What `--help` says about `--verified`, for the subcommands that take it.
 pub const HELP: &str = "With --verified REPORT.json (saved from probe --json) the file gets exactly what that connection test \
     signed in with: its servers (SMTP's fallback port when the first was blocked), the username that worked for \
-    each protocol and the folders the server listed (sent, drafts, deleted, junk, archive). A report for another \
-    address or login is refused (exit 2), as is one that tested other servers than this account's (iCloud's, or \
-    the ones --imap, --smtp and --smtp-fallback name alongside; exit 2) and one in which a side did not pass \
-    (exit 1).";
+    each protocol and the folders the server listed (sent, drafts, deleted, junk, archive), and, from probe --dav, \
+    the calendars and address book found where that side passed (a DAV side that did not pass is left out and \
+    refuses nothing). A report for another address or login is refused (exit 2), as is one that tested other \
+    servers than this account's (iCloud's, or the ones --imap, --smtp, --smtp-fallback, --caldav and --carddav \
+    name alongside; exit 2), one whose calendar or contact URLs are not https on the DAV service's own domain \
+    (exit 2) and one in which a mail side did not pass (exit 1).";
 
 /// The fields of `probe --json` that `--verified` needs.
 #[derive(Debug, Deserialize)]
@@ -41,6 +43,54 @@ struct ReportFile {
     login: String,
     imap: SideFile,
     smtp: SideFile,
+    /// `probe --dav`'s members, when the test had them.
+    #[serde(default)]
+    caldav: Option<DavFile>,
+    #[serde(default)]
+    carddav: Option<DavFile>,
+}
+
+/// The fields of a `caldav` / `carddav` member that `--verified` needs (never its words).
+#[derive(Debug, Deserialize)]
+struct DavFile {
+    kind: DiagnosisKind,
+    host: String,
+    port: u16,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    principal: Option<String>,
+    #[serde(default)]
+    home: Option<String>,
+    #[serde(default)]
+    realm: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    calendars: Option<Vec<Calendar>>,
+    #[serde(default)]
+    addressbooks: Option<Vec<AddressBook>>,
+}
+
+impl DavFile {
+    fn report(self) -> DavReport {
+        let facts = Facts { host: Some(self.host.clone()), port: Some(self.port), username: self.username.clone(), ..Facts::default() };
+        DavReport {
+            diagnosis: Diagnosis::new(self.kind, facts, self.detail),
+            host: self.host,
+            port: self.port,
+            username: self.username,
+            principal: self.principal,
+            home: self.home,
+            realm: self.realm,
+            elapsed_ms: 0,
+            server_text: None,
+            calendars: self.calendars,
+            addressbooks: self.addressbooks,
+            requests: 0,
+            redirects: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,7 +190,13 @@ pub fn account(
         let d = Diagnosis::new(DiagnosisKind::ReportOtherServer, facts, Some(format!("--verified {}", path.display())));
         return Err(out.report(&d, EXIT_USAGE));
     }
-    let report = ProbeReport { imap: file.imap.report(), smtp: file.smtp.report(), domain: None, caldav: None, carddav: None }; // TODO(#25): read caldav/carddav members
+    let report = ProbeReport {
+        imap: file.imap.report(),
+        smtp: file.smtp.report(),
+        domain: None,
+        caldav: file.caldav.map(DavFile::report),
+        carddav: file.carddav.map(DavFile::report),
+    };
     icloud_mail_core::verified::account_from_report(base, &report).map_err(|d| {
         let code = if d.kind == DiagnosisKind::ReportNotPassed { EXIT_FAILED } else { EXIT_USAGE };
         out.report(&d, code)
@@ -157,10 +213,17 @@ fn other_server(file: &ReportFile, account: &Account) -> Option<(String, u16)> {
     let imap_ok = same(&file.imap, &provider.imap);
     let smtp_ok = same(&file.smtp, &provider.smtp) || provider.smtp_fallback.as_ref().is_some_and(|f| same(&file.smtp, f));
     match (imap_ok, smtp_ok) {
-        (false, _) => Some((file.imap.host.clone(), file.imap.port)),
-        (_, false) => Some((file.smtp.host.clone(), file.smtp.port)),
-        _ => None,
+        (false, _) => return Some((file.imap.host.clone(), file.imap.port)),
+        (_, false) => return Some((file.smtp.host.clone(), file.smtp.port)),
+        _ => {}
     }
+    // A DAV member, whatever its verdict, must be about this account's service host (iCloud's, or --caldav/--carddav).
+    [(&file.caldav, &provider.caldav), (&file.carddav, &provider.carddav)].into_iter().find_map(|(member, endpoint)| {
+        member
+            .as_ref()
+            .filter(|m| !(m.host.eq_ignore_ascii_case(&endpoint.host) && m.port == endpoint.port))
+            .map(|m| (m.host.clone(), m.port))
+    })
 }
 
 fn read(path: &Path) -> Result<ReportFile, String> {
