@@ -5,7 +5,8 @@
 //! `--output`: where those programs read them). vdirsyncer then discovers and syncs (answering `y` to its offer to
 //! make the local folders), reading the password through the file's `password.fetch` command; khal lists the event
 //! created on the server and khard the contact. Every program resolves the test hosts through its own /etc/hosts
-//! (`with_test_hosts`), and trusts only the test CA the file names in `verify`.
+//! (`with_test_hosts`), and trusts the test CA the file names in `verify`, copied into a folder whose name needs
+//! quoting in every config syntax (quotes, `#`, `;`, `=`, brackets, a space, `ü`).
 //!
 //! A file with another URL or username cannot pass: the server is on random loopback ports under names nothing
 //! else resolves, and Radicale refuses every other user.
@@ -24,6 +25,8 @@ const LOGIN: &str = "jane.doe@icloud.com";
 /// The DAV server with LOGIN's account, the keychain holding its password (saved by the product).
 struct World {
     password: String,
+    /// The DAV server's CA, copied into a folder whose name needs quoting in every config syntax (`--ca-file`).
+    ca: PathBuf,
     server: DavServer,
     session: KeyringSession,
 }
@@ -35,14 +38,18 @@ impl World {
         let session = KeyringSession::with_keyring();
         let out = run(session.command(app()).args(["keychain", "set", "--address", LOGIN, "--password-stdin"]), format!("{password}\n"));
         assert_ok(&out);
-        World { password, server, session }
+        let folder = session.home().join("certs \"Jane's\" #1 ;x = [y] ü");
+        std::fs::create_dir_all(&folder).unwrap();
+        let ca = folder.join("dav ca.pem");
+        std::fs::copy(server.ca_path(), &ca).unwrap();
+        World { password, ca, server, session }
     }
 
     /// `export --format FORMAT` with `extra` arguments and no `--output`: the file goes where its client reads it,
     /// below the session's XDG_CONFIG_HOME. Returns its path, checked to hold no password.
     fn export(&self, format: &str, extra: &[String]) -> PathBuf {
         let mut command = self.session.command(app());
-        command.args(["export", "--address", LOGIN, "--format", format, "--ca-file"]).arg(self.server.ca_path()).args(extra);
+        command.args(["export", "--address", LOGIN, "--format", format, "--ca-file"]).arg(&self.ca).args(extra);
         let out = run(&mut command, b"");
         assert_ok(&out);
         let place = match format {
@@ -101,7 +108,7 @@ fn vdirsyncer_khal_and_khard_with_only_the_exported_files_and_the_keychain() {
     let text = std::fs::read_to_string(&config).unwrap();
     // The service host (vdirsyncer finds the partition host itself), TLS verified with the CA file given.
     assert!(text.contains(&format!("url = \"https://{}/\"", world.server.caldav_endpoint())), "{text}");
-    assert!(text.contains(&format!("verify = {}", serde_json::json!(world.server.ca_path()))), "{text}");
+    assert!(text.contains(&format!("verify = {}", serde_json::json!(world.ca))), "{text}");
     world.export("khal", &[]);
     world.export("khard", &[]);
 
