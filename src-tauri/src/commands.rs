@@ -448,6 +448,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_clients_own_file_goes_to_its_place_made_if_missing_and_never_over_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config/vdirsyncer/config");
+        assert_eq!(write_config_file(&path, b"one").unwrap(), path.display().to_string());
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+        assert_eq!(write_config_file(&path, b"two").unwrap_err().kind, DiagnosisKind::OutputExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one", "somebody's configuration is kept");
+        let places: Vec<_> = [ExportFormat::Vdirsyncer, ExportFormat::Khal, ExportFormat::Khard, ExportFormat::Msmtp]
+            .into_iter()
+            .map(|f| config_home_target(f).map(|p| p.ends_with(f.exporter().config_home_path().unwrap_or("-"))))
+            .collect();
+        assert_eq!(places, [Some(true), Some(true), Some(true), None], "only the calendar and contact files have a place");
+    }
+
+    #[test]
     fn a_panic_in_blocking_work_is_an_internal_error() {
         let answer = tauri::async_runtime::block_on(blocking(|| -> Result<(), Diagnosis> { panic!("a bug") }));
         let d = answer.unwrap_err();
