@@ -4,6 +4,7 @@
 pub mod android_qr;
 pub mod ca;
 pub mod dav;
+pub mod delay;
 pub mod dns;
 pub mod dovecot;
 pub mod fault;
