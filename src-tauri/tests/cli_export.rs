@@ -701,4 +701,8 @@ fn with_dav_adds_calendars_and_contacts_to_the_mobileconfig_and_nothing_else_wit
     {
         assert!(with.contains(needle), "{needle}: {with}");
     }
+    // Only the Apple profile takes it.
+    let out = run(dir.path(), &[&["export"], &CUSTOM[..], &["--format", "msmtp", "--output", "-", "--with-dav"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--with-dav is for apple-mobileconfig"), "{out:?}");
 }

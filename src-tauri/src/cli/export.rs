@@ -126,6 +126,9 @@ fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
         PasswordSource::Security => PasswordCommand::Security,
     };
     let qr_image = qr_image(args.format, args.output.as_deref())?;
+    if args.with_dav && args.format != ExportFormat::AppleMobileconfig {
+        return Err(format!("--with-dav is for apple-mobileconfig; {} has no calendars to add", args.format));
+    }
     Ok(ExportOptions { ca_file, password_command, lang, autodiscover_xml_path, qr_image, with_dav: args.with_dav })
 }
 
