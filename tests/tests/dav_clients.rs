@@ -160,6 +160,28 @@ fn after_the_products_test_vdirsyncer_syncs_exactly_what_the_test_found() {
     assert!(text.contains(&format!("collections = [\"{}\"]", dav::EVENT_CALENDAR)), "{text}");
     world.export("khal", &verified);
     world.export("khard", &verified);
+    // The settings card names the service hosts and the homes the test found; the Apple profile, when asked, the
+    // principal the test found.
+    let stdout = |format: &str, more: &[&str]| {
+        let mut command = world.session.command(&app);
+        command.args(["export", "--address", LOGIN, "--format", format, "--output", "-"]).args(&verified).args(more);
+        let out = run(&mut command, b"");
+        assert_ok(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let card = stdout("settings-text", &[]);
+    for needle in [
+        format!("Server: {}", dav::CALDAV_HOST),
+        format!("Server: {}", dav::CARDDAV_HOST),
+        format!("Found at: {}", world.server.calendar_home(LOGIN)),
+        format!("Found at: {}", world.server.addressbook_home(LOGIN)),
+        format!("Username: {LOGIN}"),
+    ] {
+        assert!(card.contains(&needle), "{needle}:\n{card}");
+    }
+    let profile = stdout("apple-mobileconfig", &["--with-dav"]);
+    let principal = report["caldav"]["principal"].as_str().unwrap();
+    assert!(profile.contains("<key>CalDAVPrincipalURL</key>") && profile.contains(principal), "{principal}:\n{profile}");
 
     let event = format!("Checkup {}", fresh_token());
     world.server.put_event(LOGIN, &event);
