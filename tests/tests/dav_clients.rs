@@ -196,4 +196,37 @@ fn after_the_products_test_vdirsyncer_syncs_exactly_what_the_test_found() {
     assert!(agenda.contains(&event), "{agenda}");
     let contacts = world.output("khard", &["list"]);
     assert!(contacts.contains(&contact_family), "{contacts}");
+
+    // Calendars with names no config syntax takes as they are (as a server may name them), read back by
+    // vdirsyncer's own config parser (in the Python vdirsyncer runs with, /usr/bin/python3): each reaches vdirsyncer exactly, with a local folder name of its own.
+    let mut hostile = report.clone();
+    let home = world.server.calendar_home(LOGIN);
+    let segments = ["W%C3%B6rk%20%22x%22%20%231%20%3By%20%5Bz%5D", "..%2F..%2Fetc"];
+    hostile["caldav"]["calendars"] = serde_json::json!(segments
+        .iter()
+        .map(|s| serde_json::json!({"name": s, "url": format!("{home}{s}/"), "color": null}))
+        .collect::<Vec<_>>());
+    std::fs::write(&report_file, hostile.to_string()).unwrap();
+    let file = world.session.home().join("hostile.vdirsyncer.conf");
+    let mut command = world.session.command(&app);
+    command.args(["export", "--address", LOGIN, "--format", "vdirsyncer", "--output"]).arg(&file).args(&verified);
+    command.arg("--ca-file").arg(&world.ca);
+    assert_ok(&run(&mut command, b""));
+    let read = "import json, sys\nfrom vdirsyncer.cli.config import Config\nc = Config.from_fileobject(open(sys.argv[1]))\n\
+                s = c.storages['icloud_calendars_remote']\n\
+                print(json.dumps([c.pairs['icloud_calendars'].collections, s['verify'], s['password.fetch'], s['username']]))";
+    let parsed: serde_json::Value =
+        serde_json::from_str(&world.output("/usr/bin/python3", &["-c", read, &file.display().to_string()])).unwrap();
+    assert_eq!(
+        parsed[0],
+        serde_json::json!([["icloud_1", "Wörk \"x\" #1 ;y [z]", "icloud_1"], ["icloud_2", "../../etc", "icloud_2"]]),
+        "{parsed:#}"
+    );
+    assert_eq!(parsed[1], serde_json::json!(world.ca));
+    let fetch = parsed[2].as_array().unwrap();
+    assert_eq!(
+        (fetch[0].as_str(), &fetch[2..]),
+        (Some("command"), &serde_json::json!(["keychain", "get", "--address", LOGIN]).as_array().unwrap()[..])
+    );
+    assert_eq!(parsed[3], LOGIN);
 }
