@@ -198,7 +198,8 @@ fn after_the_products_test_vdirsyncer_syncs_exactly_what_the_test_found() {
     assert!(contacts.contains(&contact_family), "{contacts}");
 
     // Calendars with names no config syntax takes as they are (as a server may name them), read back by
-    // vdirsyncer's own config parser (in the Python vdirsyncer runs with, /usr/bin/python3): each reaches vdirsyncer exactly, with a local folder name of its own.
+    // vdirsyncer's own config parser (in the Python vdirsyncer runs with, /usr/bin/python3): each reaches
+    // vdirsyncer exactly, with a local folder name of its own.
     let mut hostile = report.clone();
     let home = world.server.calendar_home(LOGIN);
     let segments = ["W%C3%B6rk%20%22x%22%20%231%20%3By%20%5Bz%5D", "..%2F..%2Fetc"];
