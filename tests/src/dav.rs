@@ -28,7 +28,7 @@
 //! Every host name resolves to 127.0.0.1, in-process through `start_dns` (a `TestDns`), for a spawned program through
 //! `with_test_hosts` (a private mount namespace whose `/etc/hosts` names them; needs root, as CI runs).
 //! `stop()` closes both ports (connections refused), `set_mode(FrontMode::NotDav)` makes the front an HTTPS server
-//! that is not DAV (405 to PROPFIND). Everything stops when dropped.
+//! that is not DAV (405 to PROPFIND); `RedirectsRoot` / `RedirectsAway` redirect `/` within or out of the domain. Everything stops when dropped.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
@@ -96,6 +96,10 @@ pub enum FrontMode {
     IcloudLike = 0,
     /// An HTTPS server that is not DAV: 405 Method Not Allowed to PROPFIND, whatever the credentials.
     NotDav = 1,
+    /// Like `IcloudLike`, but `/` answers `301 Moved Permanently` to `/dav/` on the same host first.
+    RedirectsRoot = 2,
+    /// `/` answers `302 Found` to `https://elsewhere.example/` (a host outside the service's domain).
+    RedirectsAway = 3,
 }
 
 /// The running server (front + Radicale).
@@ -448,8 +452,19 @@ async fn answer(request: Request<Incoming>, ctx: Arc<FrontCtx>) -> Result<Respon
     let is_propfind = request.method().as_str() == "PROPFIND";
     let path = request.uri().path().to_owned();
     let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    if ctx.mode.load(Ordering::SeqCst) == FrontMode::NotDav as u8 {
+    let mode = ctx.mode.load(Ordering::SeqCst);
+    if mode == FrontMode::NotDav as u8 {
         return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "not a DAV server"));
+    }
+    if path == "/" && (mode == FrontMode::RedirectsRoot as u8 || mode == FrontMode::RedirectsAway as u8) {
+        let (status, location) = if mode == FrontMode::RedirectsRoot as u8 {
+            (StatusCode::MOVED_PERMANENTLY, "/dav/".to_owned())
+        } else {
+            (StatusCode::FOUND, "https://elsewhere.example/".to_owned())
+        };
+        let mut response = plain(status, "moved");
+        response.headers_mut().insert(hyper::header::LOCATION, location.parse().expect("a header value"));
+        return Ok(response);
     }
     let Some(index) = user else {
         let mut response = plain(StatusCode::UNAUTHORIZED, "Unauthorized");

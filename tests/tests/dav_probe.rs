@@ -121,6 +121,20 @@ fn calendars_and_the_address_book_are_found_on_the_partition_host() {
         assert_eq!(done.len(), 1);
         assert_eq!(done[0].kind, Some(DiagnosisKind::Ok));
     }
+    // The service host's steps in the mail sides' order: name, connection, TLS, then the login.
+    let first: Vec<(Step, StepStatus)> = events.iter().filter(|e| e.side == Side::Caldav).take(7).map(|e| (e.step, e.status)).collect();
+    assert_eq!(
+        first,
+        [
+            (Step::Dns, StepStatus::Started),
+            (Step::Dns, StepStatus::Ok),
+            (Step::Connect, StepStatus::Started),
+            (Step::Connect, StepStatus::Ok),
+            (Step::Tls, StepStatus::Started),
+            (Step::Tls, StepStatus::Ok),
+            (Step::Auth, StepStatus::Started)
+        ]
+    );
     // The partition host was connected to as itself (its own certificate, its own port).
     assert!(events
         .iter()
@@ -389,4 +403,38 @@ fn cli_verified_reads_the_dav_members_back_and_refuses_other_servers() {
     let out = export(&write("edited.json", &edited), true);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("attacker.example"));
+}
+
+#[test]
+fn redirects_are_followed_within_the_service_domain_and_reported_and_refused_out_of_it() {
+    let s = servers(DavUser::new(ADDRESS, PASSWORD));
+    s.dav.set_mode(FrontMode::RedirectsRoot);
+    let (report, _, _) = run(&icloud_like(&s), PASSWORD);
+    let caldav = report.caldav.unwrap();
+    assert_eq!(caldav.kind(), DiagnosisKind::Ok, "{caldav:#?}");
+    let root = format!("https://{}:{}/", dav::CALDAV_HOST, s.dav.front_port);
+    assert_eq!(caldav.redirects, [format!("{root} → {root}dav/")]);
+    assert_eq!(caldav.requests, 5, "one more request than the floor: the redirect");
+    assert!(caldav.diagnosis.detail.as_deref().unwrap_or_default().contains("redirected"), "{caldav:#?}");
+
+    s.dav.set_mode(FrontMode::RedirectsAway);
+    let front_before = s.dav.front_requests();
+    let (report, _, _) = run(&icloud_like(&s), PASSWORD);
+    assert!(report.is_ok());
+    let caldav = report.caldav.unwrap();
+    assert_eq!(caldav.kind(), DiagnosisKind::DavRefused, "{caldav:#?}");
+    assert!(caldav.detail_contains("elsewhere.example"), "{caldav:#?}");
+    assert_eq!(caldav.server_text.as_deref(), Some("302 Found"));
+    assert!(caldav.redirects.is_empty(), "not followed");
+    assert_eq!(s.dav.front_requests() - front_before, 2, "one unauthenticated request per side, nothing more");
+}
+
+trait Detail {
+    fn detail_contains(&self, text: &str) -> bool;
+}
+
+impl Detail for icloud_mail_core::probe::DavReport {
+    fn detail_contains(&self, text: &str) -> bool {
+        self.diagnosis.detail.as_deref().is_some_and(|d| d.contains(text))
+    }
 }

@@ -203,6 +203,8 @@ impl<'a, 'c> Discovery<'a, 'c> {
         let service_url = Url::parse(&format!("https://{host}:{}/", self.service.port))
             .map_err(|e| Failure::new(DiagnosisKind::DnsFailure, format!("'{}' is not a host name: {e}", self.service.host)))?;
 
+        // DNS, connect and TLS to the service host first, so the steps come in the mail sides' order.
+        self.connection(&service_url).await?;
         self.emit(Step::Auth, StepStatus::Started);
         let authenticated = self.principal(service_url).await;
         self.emit(Step::Auth, if authenticated.is_ok() { StepStatus::Ok } else { StepStatus::Failed });
