@@ -523,10 +523,16 @@ fn check_settings_text(account: &Account) {
             group = "imap".into();
         } else if line.starts_with("Outgoing") {
             group = "smtp".into();
+        } else if line == "Calendars (CalDAV)" {
+            group = "caldav".into();
+        } else if line == "Contacts (CardDAV)" {
+            group = "carddav".into();
         } else if line == "Folders" {
             group = "folders".into();
         } else if line == "If something does not work" {
             group = "alternatives".into();
+        } else if line.starts_with("  (") {
+            // A note in parentheses, no field.
         } else if let Some((label, value)) = line.trim_start().split_once(": ") {
             if line.starts_with("  ") || group == "account" {
                 fields.push((format!("{group}.{label}"), value.to_owned()));
@@ -553,6 +559,19 @@ fn check_settings_text(account: &Account) {
         ("smtp.Username", &account.smtp_username()),
         ("smtp.Password", "the same app-specific password"),
     ]));
+    let homes = [account.dav.caldav.as_ref().map(|f| &f.service.home), account.dav.carddav.as_ref().map(|f| &f.service.home)];
+    for ((id, endpoint), home) in [("caldav", &account.provider.caldav), ("carddav", &account.provider.carddav)].into_iter().zip(homes) {
+        for (label, value) in [
+            ("Server", endpoint.host.clone()),
+            ("Port", endpoint.port.to_string()),
+            ("Security", "SSL/TLS".into()),
+            ("Username", account.login.address.clone()),
+            ("Password", "the same app-specific password".into()),
+        ] {
+            want.push((format!("{id}.{label}"), value));
+        }
+        want.extend(home.map(|home| (format!("{id}.Found at"), home.clone())));
+    }
     let f = &account.folders;
     for (label, name) in
         [("Sent mail", &f.sent), ("Drafts", &f.drafts), ("Deleted mail", &f.trash), ("Junk", &f.junk), ("Archive", &f.archive)]
@@ -602,6 +621,18 @@ fn check_settings_html(account: &Account) {
         ("smtp.security", "STARTTLS"),
         ("smtp.username", &account.smtp_username()),
     ]));
+    let homes = [account.dav.caldav.as_ref().map(|f| &f.service.home), account.dav.carddav.as_ref().map(|f| &f.service.home)];
+    for ((id, endpoint), home) in [("caldav", &account.provider.caldav), ("carddav", &account.provider.carddav)].into_iter().zip(homes) {
+        for (field, value) in [
+            ("host", endpoint.host.clone()),
+            ("port", endpoint.port.to_string()),
+            ("security", "SSL/TLS".into()),
+            ("username", account.login.address.clone()),
+        ] {
+            want.push((format!("{id}.{field}"), value));
+        }
+        want.extend(home.map(|home| (format!("{id}.home"), home.clone())));
+    }
     let f = &account.folders;
     for (id, name) in [("sent", &f.sent), ("drafts", &f.drafts), ("trash", &f.trash), ("junk", &f.junk), ("archive", &f.archive)] {
         want.extend(name.iter().map(|name| (format!("folder.{id}"), name.clone())));
@@ -624,7 +655,7 @@ fn check_settings_html(account: &Account) {
 
 #[test]
 fn settings_card_lists_every_value() {
-    for account in [custom(Some("Jane Doe")), native(None)] {
+    for account in [custom(Some("Jane Doe")), native(None), with_dav(custom(None), &["home"])] {
         check_settings_text(&account);
         check_settings_html(&account);
     }
@@ -791,4 +822,192 @@ proptest! {
             None => check_all(&custom(Some(&name))),
         }
     }
+}
+
+// ---------------------------------------------------------------- calendars and contacts (vdirsyncer, khal, khard)
+
+/// `account` as a connection test that found calendars and contacts leaves it: homes on a partition host, one
+/// calendar per name in `calendars` (URL segments, as the server wrote them), iCloud's address book `card`.
+fn with_dav(mut account: Account, calendars: &[&str]) -> Account {
+    use icloud_mail_core::account::{AddressBook, Calendar, CalendarsFound, ContactsFound, DavFound, DavService};
+    let service = |host: &str, home: &str| DavService {
+        host: host.into(),
+        port: 443,
+        username: account.login.address.clone(),
+        principal: format!("https://{host}/12345678/principal/"),
+        home: home.into(),
+        realm: Some("MMCalDav".into()),
+    };
+    let home = "https://p23-caldav.icloud.com:443/12345678/calendars/";
+    let books = "https://p23-contacts.icloud.com:443/12345678/carddavhome/";
+    account.dav = DavFound {
+        caldav: Some(CalendarsFound {
+            service: service("caldav.icloud.com", home),
+            calendars: calendars.iter().map(|c| Calendar { name: c.to_string(), url: format!("{home}{c}/"), color: None }).collect(),
+        }),
+        carddav: Some(ContactsFound {
+            service: service("contacts.icloud.com", books),
+            addressbooks: vec![AddressBook { name: "card".into(), url: format!("{books}card/") }],
+        }),
+    };
+    account.verified = true;
+    account
+}
+
+/// vdirsyncer's reading of its file: Python's RawConfigParser (sections, `key = value`, no inline comments), then
+/// `json.loads` of every value. rust-ini reads the same subset of INI.
+fn vdirsyncer_read(text: &str) -> BTreeMap<String, BTreeMap<String, serde_json::Value>> {
+    let plain = ini::ParseOption { enabled_quote: false, enabled_escape: false, ..ini::ParseOption::default() };
+    let ini = ini::Ini::load_from_str_opt(text, plain).unwrap();
+    let mut sections = BTreeMap::new();
+    for (name, props) in ini.iter() {
+        let Some(name) = name else {
+            assert!(props.is_empty(), "values outside a section: {props:?}");
+            continue;
+        };
+        let values =
+            props.iter().map(|(k, v)| (k.to_owned(), serde_json::from_str(v).unwrap_or_else(|e| panic!("{k} = {v}: {e}")))).collect();
+        sections.insert(name.to_owned(), values);
+    }
+    sections
+}
+
+fn vdirsyncer(account: &Account, options: &ExportOptions) -> (String, BTreeMap<String, BTreeMap<String, serde_json::Value>>) {
+    let text = String::from_utf8(ExportFormat::Vdirsyncer.exporter().render(account, options).unwrap()).unwrap();
+    let sections = vdirsyncer_read(&text);
+    (text, sections)
+}
+
+#[test]
+fn vdirsyncer_starts_on_the_service_hosts_with_the_keychain_command_and_no_password() {
+    use serde_json::json;
+    let account = custom(None);
+    let program = icloud_mail_core::export::PasswordCommand::App { program: "/opt/icloud mail/icloud-mail-setup".into(), note: None };
+    let options = ExportOptions { password_command: program, ..ExportOptions::default() };
+    let (text, sections) = vdirsyncer(&account, &options);
+    let fetch = json!(["command", "/opt/icloud mail/icloud-mail-setup", "keychain", "get", "--address", "jane.doe@icloud.com"]);
+    let want = json!({
+        "general": {"status_path": "~/.local/share/vdirsyncer/status/"},
+        "pair icloud_calendars": {"a": "icloud_calendars_remote", "b": "icloud_calendars_local",
+            "collections": ["from a", "from b"], "metadata": ["color", "displayname"]},
+        "storage icloud_calendars_remote": {"type": "caldav", "url": "https://caldav.icloud.com/",
+            "username": "jane.doe@icloud.com", "password.fetch": fetch, "item_types": ["VEVENT"]},
+        "storage icloud_calendars_local": {"type": "filesystem", "path": "~/.local/share/vdirsyncer/icloud/calendars/", "fileext": ".ics"},
+        "pair icloud_contacts": {"a": "icloud_contacts_remote", "b": "icloud_contacts_local",
+            "collections": ["from a", "from b"], "metadata": ["displayname"]},
+        "storage icloud_contacts_remote": {"type": "carddav", "url": "https://contacts.icloud.com/",
+            "username": "jane.doe@icloud.com", "password.fetch": fetch},
+        "storage icloud_contacts_local": {"type": "filesystem", "path": "~/.local/share/vdirsyncer/icloud/contacts/", "fileext": ".vcf"},
+    });
+    assert_eq!(serde_json::to_value(&sections).unwrap(), want, "{text}");
+    assert!(text.lines().all(|l| l.is_empty() || l.starts_with('#') || l.starts_with('[') || l.contains(" = ")), "{text}");
+    // The other password commands, as words.
+    let options = ExportOptions { password_command: icloud_mail_core::export::PasswordCommand::SecretTool, ..ExportOptions::default() };
+    assert_eq!(
+        vdirsyncer(&account, &options).1["storage icloud_contacts_remote"]["password.fetch"],
+        json!(["command", "secret-tool", "lookup", "service", "icloud-mail-setup", "username", "jane.doe@icloud.com"])
+    );
+}
+
+#[test]
+fn vdirsyncer_after_a_test_starts_on_the_found_homes_and_syncs_exactly_the_found_collections() {
+    use serde_json::json;
+    let account = with_dav(native(None), &["home", "work", "Wörk%20%22x%22", "..%2F..%2Fetc"]);
+    let (text, sections) = vdirsyncer(&account, &ExportOptions::default());
+    let remote = &sections["storage icloud_calendars_remote"];
+    assert_eq!(remote["url"], "https://p23-caldav.icloud.com/12345678/calendars/", "the found home, on the partition host");
+    assert_eq!(sections["storage icloud_contacts_remote"]["url"], "https://p23-contacts.icloud.com/12345678/carddavhome/");
+    // Names that are no plain folder name get a local one of their own.
+    assert_eq!(
+        sections["pair icloud_calendars"]["collections"],
+        json!(["home", "work", ["icloud_3", "Wörk \"x\"", "icloud_3"], ["icloud_4", "../../etc", "icloud_4"]]),
+        "{text}"
+    );
+    assert_eq!(sections["pair icloud_contacts"]["collections"], json!(["card"]));
+    let khard = String::from_utf8(render(ExportFormat::Khard, &account)).unwrap();
+    assert!(khard.contains("[[icloud]]\npath = ~/.local/share/vdirsyncer/icloud/contacts/card/\n"), "{khard}");
+}
+
+#[test]
+fn vdirsyncer_verifies_tls_with_the_ca_file_and_writes_hostile_paths_intact() {
+    let account = custom(None);
+    for ca in ["/home/jane/certs/company ca.pem", "/tmp/a \"b\" #c ;d\\e/ca.pem", "/tmp/ü/🔒/ca.pem"] {
+        let options = ExportOptions { ca_file: Some(ca.into()), ..ExportOptions::default() };
+        let (text, sections) = vdirsyncer(&account, &options);
+        for storage in ["storage icloud_calendars_remote", "storage icloud_contacts_remote"] {
+            assert_eq!(sections[storage]["verify"], ca, "{text}");
+        }
+        assert!(!text.contains("verify = false") && !text.contains("verify_fingerprint"), "{text}");
+    }
+    let (text, sections) = vdirsyncer(&account, &ExportOptions::default());
+    assert!(!sections["storage icloud_calendars_remote"].contains_key("verify"), "without --ca-file: the system's store\n{text}");
+}
+
+#[test]
+fn vdirsyncer_refuses_a_command_word_it_would_read_as_another_path() {
+    let account = custom(None);
+    let program = icloud_mail_core::export::PasswordCommand::App { program: "~/bin/icloud-mail-setup".into(), note: None };
+    let options = ExportOptions { password_command: program, ..ExportOptions::default() };
+    let err = ExportFormat::Vdirsyncer.exporter().render(&account, &options).unwrap_err();
+    assert_eq!(err.kind, DiagnosisKind::WriteFailed);
+    assert!(err.detail.unwrap().contains("~/bin/icloud-mail-setup"));
+}
+
+#[test]
+fn khal_and_khard_read_the_folders_vdirsyncer_writes() {
+    let account = custom(Some("Jane"));
+    let khal = String::from_utf8(render(ExportFormat::Khal, &account)).unwrap();
+    let settings: Vec<&str> = khal.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    assert_eq!(settings, ["[calendars]", "[[icloud]]", "path = ~/.local/share/vdirsyncer/icloud/calendars/*", "type = discover"]);
+    let khard = String::from_utf8(render(ExportFormat::Khard, &account)).unwrap();
+    let settings: Vec<&str> = khard.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    assert_eq!(settings, ["[addressbooks]", "[[icloud]]", "path = ~/.local/share/vdirsyncer/icloud/contacts/card/"]);
+    let (_, sections) = vdirsyncer(&account, &ExportOptions::default());
+    assert!(settings[2].ends_with(&format!("{}card/", sections["storage icloud_contacts_local"]["path"].as_str().unwrap())));
+    for format in [ExportFormat::Vdirsyncer, ExportFormat::Khal, ExportFormat::Khard] {
+        assert_eq!(format.group(), icloud_mail_core::export::ClientGroup::Terminal);
+        assert!(format.exporter().config_home_path().is_some(), "{format} goes where its client reads it");
+    }
+}
+
+fn mobileconfig_with(account: &Account, with_dav: bool) -> plist::Dictionary {
+    let options = ExportOptions { with_dav, ..ExportOptions::default() };
+    let bytes = ExportFormat::AppleMobileconfig.exporter().render(account, &options).unwrap();
+    plist::Value::from_reader_xml(&bytes[..]).unwrap().into_dictionary().unwrap()
+}
+
+#[test]
+fn mobileconfig_adds_calendars_and_contacts_only_when_asked_valid_against_apples_schema() {
+    let account = with_dav(custom(None), &["home"]);
+    let content = |profile: &plist::Dictionary| profile["PayloadContent"].as_array().unwrap().clone();
+    assert_eq!(content(&mobileconfig_with(&account, false)).len(), 1, "off by default");
+    let profile = mobileconfig_with(&account, true);
+    let payloads = content(&profile);
+    assert_eq!(payloads.len(), 3);
+    let (_, common) = schema(include_str!("fixtures/apple-CommonPayloadKeys.yaml"));
+    let mut ids = vec![profile["PayloadIdentifier"].as_string().unwrap().to_owned()];
+    for (payload, yaml, kind, host) in [
+        (&payloads[1], include_str!("fixtures/apple-com.apple.caldav.account.yaml"), "CalDAV", "caldav.icloud.com"),
+        (&payloads[2], include_str!("fixtures/apple-com.apple.carddav.account.yaml"), "CardDAV", "contacts.icloud.com"),
+    ] {
+        let payload = payload.as_dictionary().unwrap();
+        let (doc, mut spec) = schema(yaml);
+        spec.extend(common.clone());
+        validate(payload, &spec, kind);
+        assert_eq!(payload["PayloadType"].as_string(), doc["payload"]["payloadtype"].as_str());
+        assert_eq!(payload[&format!("{kind}HostName")].as_string(), Some(host));
+        assert_eq!(payload[&format!("{kind}Port")].as_signed_integer(), Some(443));
+        assert_eq!(payload[&format!("{kind}UseSSL")].as_boolean(), Some(true));
+        assert_eq!(payload[&format!("{kind}Username")].as_string(), Some("jane.doe@icloud.com"), "the primary iCloud address");
+        assert_eq!(payload[&format!("{kind}PrincipalURL")].as_string(), Some(format!("https://{host}/12345678/principal/").as_str()));
+        assert!(!payload.contains_key(&format!("{kind}Password")));
+        assert!(payload["PayloadDescription"].as_string().unwrap().contains("another Apple Account"));
+        ids.push(payload["PayloadIdentifier"].as_string().unwrap().to_owned());
+    }
+    ids.push(payloads[0].as_dictionary().unwrap()["PayloadIdentifier"].as_string().unwrap().to_owned());
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    // Without a test, no principal: the device finds it from the host.
+    let payloads = content(&mobileconfig_with(&custom(None), true));
+    assert!(!payloads[1].as_dictionary().unwrap().contains_key("CalDAVPrincipalURL"));
 }

@@ -221,8 +221,11 @@ pub async fn thunderbird_android_qr(
 /// Writes one client file and returns where. The page only chooses the format and whether to ask: with `save_as`
 /// the native save dialog opens from here and the file goes exactly where the person chose there (the dialog has
 /// asked about replacing); without, it goes into the export folder (Downloads) under its usual name, with " (2)",
-/// " (3)" … added rather than replacing anything. `None` when the person cancelled the dialog. The settings card is
-/// written in `lang`, the window's language.
+/// " (3)" … added rather than replacing anything. A file its client reads from a fixed place (vdirsyncer, khal,
+/// khard: `Exporter::config_home_path` below the XDG config folder) goes there instead, its folder made, and never
+/// over a file that is there already (`output_exists`: the person keeps theirs, or chooses with Save as…).
+/// `None` when the person cancelled the dialog. The settings card is written in `lang`, the window's language.
+/// `with_dav` adds calendars and contacts to the `.mobileconfig` (the Apple Mail path's box, off by default).
 #[tauri::command]
 #[allow(clippy::too_many_arguments)]
 pub async fn export_profile(
@@ -234,6 +237,7 @@ pub async fn export_profile(
     format: ExportFormat,
     lang: Lang,
     save_as: bool,
+    with_dav: bool,
 ) -> Result<Option<String>, Diagnosis> {
     let account = state.verified_account(&address, login.as_deref(), name)?;
     let options = ExportOptions {
@@ -242,11 +246,15 @@ pub async fn export_profile(
         lang,
         autodiscover_xml_path: None,
         qr_image: QrImage::Png,
+        with_dav,
     };
     let file = export::export(&account, format, &options)?;
     let folder = state.servers.export_dir.clone().or_else(dirs::download_dir).or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));
     blocking(move || {
         saved_with_its_folder(format, &account, dirs::home_dir().as_deref(), || {
+            if let (false, Some(path)) = (save_as, config_home_target(format)) {
+                return write_config_file(&path, &file.bytes).map(Some);
+            }
             if !save_as {
                 return write_without_replacing(&folder, &file.file_name, &file.bytes).map(Some);
             }
@@ -275,6 +283,26 @@ fn saved_with_its_folder(
         export::mbsync::create_maildir(home, account)?;
     }
     Ok(written)
+}
+
+/// Where the client of `format` reads its file when given none, for the formats that have such a place.
+pub(crate) fn config_home_target(format: ExportFormat) -> Option<PathBuf> {
+    Some(export::xdg_config_home()?.join(format.exporter().config_home_path()?))
+}
+
+/// Writes a client's own config file where it reads it: its folder made if missing, an existing file kept.
+fn write_config_file(path: &Path, bytes: &[u8]) -> Result<String, Diagnosis> {
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).map_err(|e| {
+            Diagnosis::new(
+                DiagnosisKind::WriteFailed,
+                Facts { path: Some(folder.display().to_string()), ..Facts::default() },
+                Some(e.to_string()),
+            )
+        })?;
+    }
+    export::write_atomic(path, bytes, false)?;
+    Ok(path.display().to_string())
 }
 
 fn write_without_replacing(folder: &Path, file_name: &str, bytes: &[u8]) -> Result<String, Diagnosis> {
@@ -435,6 +463,21 @@ pub fn page_ready(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clients_own_file_goes_to_its_place_made_if_missing_and_never_over_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config/vdirsyncer/config");
+        assert_eq!(write_config_file(&path, b"one").unwrap(), path.display().to_string());
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+        assert_eq!(write_config_file(&path, b"two").unwrap_err().kind, DiagnosisKind::OutputExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one", "somebody's configuration is kept");
+        let places: Vec<_> = [ExportFormat::Vdirsyncer, ExportFormat::Khal, ExportFormat::Khard, ExportFormat::Msmtp]
+            .into_iter()
+            .map(|f| config_home_target(f).map(|p| p.ends_with(f.exporter().config_home_path().unwrap_or("-"))))
+            .collect();
+        assert_eq!(places, [Some(true), Some(true), Some(true), None], "only the calendar and contact files have a place");
+    }
 
     #[test]
     fn a_panic_in_blocking_work_is_an_internal_error() {

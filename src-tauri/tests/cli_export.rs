@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 fn cli(cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_icloud-mail-setup"));
     cmd.current_dir(cwd).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env_remove("DBUS_SESSION_BUS_ADDRESS");
+    // vdirsyncer, khal and khard files go below the XDG config folder without --output: the test's own.
+    cmd.env("XDG_CONFIG_HOME", cwd.join("xdg-config"));
     cmd
 }
 
@@ -728,4 +730,59 @@ fn thunderbird_add_with_dav_adds_the_reports_calendars_and_address_book_once() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("no calendars or contacts"), "{out:?}");
     assert!(!std::fs::read_to_string(other.path().join("prefs.js")).unwrap().contains("calendar.registry."));
+}
+
+#[test]
+fn calendar_and_contact_files_go_where_their_programs_read_them_and_are_kept_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("xdg-config");
+    for (format, place, holds) in [
+        ("vdirsyncer", "vdirsyncer/config", "\"https://caldav.icloud.com/\""),
+        ("khal", "khal/config", "type = discover"),
+        ("khard", "khard/khard.conf", "contacts/card/"),
+    ] {
+        let args = [&["export"], &CUSTOM[..], &["--format", format]].concat();
+        let out = run(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        let file = config.join(place);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("Wrote {}", file.display())), "{format}: {stderr}");
+        assert!(std::fs::read_to_string(&file).unwrap().contains(holds), "{format}");
+        if format == "vdirsyncer" {
+            assert!(stderr.contains(&format!("vdirsyncer -c \"{}\" discover", file.display())), "the next step: {stderr}");
+        }
+        // A file there already is somebody's configuration: kept, unless --force.
+        std::fs::write(&file, "keep me").unwrap();
+        let out = run(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"), "{format}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+        let out = run(dir.path(), &[&args[..], &["--force"]].concat());
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert!(std::fs::read_to_string(&file).unwrap().contains(holds), "{format}");
+    }
+    // --output still chooses the place.
+    let out = run(dir.path(), &[&["export"], &CUSTOM[..], &["--format", "khal", "--output", "khal.conf"]].concat());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(dir.path().join("khal.conf").is_file());
+}
+
+#[test]
+fn with_dav_adds_calendars_and_contacts_to_the_mobileconfig_and_nothing_else_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [&["export"], &CUSTOM[..], &["--format", "apple-mobileconfig", "--output", "-"]].concat();
+    let plain = String::from_utf8(run(dir.path(), &base).stdout).unwrap();
+    assert!(plain.contains("com.apple.mail.managed") && !plain.contains("com.apple.caldav.account"), "{plain}");
+    let out = run(dir.path(), &[&base[..], &["--with-dav"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let with = String::from_utf8(out.stdout).unwrap();
+    for needle in
+        ["com.apple.caldav.account", "com.apple.carddav.account", "caldav.icloud.com", "contacts.icloud.com", "another Apple Account"]
+    {
+        assert!(with.contains(needle), "{needle}: {with}");
+    }
+    // Only the Apple profile takes it.
+    let out = run(dir.path(), &[&["export"], &CUSTOM[..], &["--format", "msmtp", "--output", "-", "--with-dav"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--with-dav is for apple-mobileconfig"), "{out:?}");
 }

@@ -49,6 +49,7 @@ describe("ipc", () => {
           format: "settings-html",
           lang: "de",
           saveAs: true,
+          withDav: false,
         },
       ],
       ["check_domain", { address: "jane@family.example" }],

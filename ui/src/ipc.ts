@@ -128,8 +128,9 @@ export function exportProfile(
   format: ExportFormat,
   lang: Lang,
   saveAs: boolean,
+  withDav = false,
 ): Promise<Result<string | null>> {
-  return call<string | null>("export_profile", { address, login, name, format, lang, saveAs });
+  return call<string | null>("export_profile", { address, login, name, format, lang, saveAs, withDav });
 }
 
 /**

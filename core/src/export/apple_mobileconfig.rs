@@ -2,6 +2,13 @@
 //! with the `plist` crate. No password: the device asks once at install time and uses it for both servers
 //! (`OutgoingPasswordSameAsIncomingPassword`). Identifiers are derived from the address, so installing a newer
 //! profile for the same address replaces the old one; UUIDs are fresh for every file, as Apple asks.
+//!
+//! With `ExportOptions::with_dav` (off by default; `export --with-dav`) it also carries iCloud Calendars and
+//! Contacts, a `com.apple.caldav.account` and a `com.apple.carddav.account` payload (keys as in Apple's
+//! device-management schema): the service host, port 443 with SSL, the primary iCloud address, and the principal
+//! URL a connection test found, when one did. A Mac or iPhone signed in to the same Apple Account syncs these
+//! already (a second account would show each calendar twice), so they are for a device signed in to another Apple
+//! Account; the payloads' descriptions say so. No password here either: the device asks for it.
 
 use plist::{Dictionary, Value};
 
@@ -9,7 +16,7 @@ use super::{file_stem, render_failed, ExportFormat, ExportOptions, Exporter};
 use crate::account::Account;
 use crate::diagnosis::Diagnosis;
 use crate::facts::Facts;
-use crate::provider::Security;
+use crate::provider::{Endpoint, Security};
 
 pub struct AppleMobileconfig;
 
@@ -29,6 +36,19 @@ pub fn profile_identifier(account: &Account) -> String {
         }
     }
     format!("{IDENTIFIER_ROOT}.mail.{}.{local}", account.address.domain)
+}
+
+/// The server keys of a CalDAV or CardDAV payload (`kind` is the keys' prefix, `CalDAV` or `CardDAV`).
+fn dav_payload(kind: &str, endpoint: &Endpoint, username: &str, principal: Option<String>) -> Dictionary {
+    let mut dav = Dictionary::new();
+    dav.insert(format!("{kind}HostName"), endpoint.host.clone().into());
+    dav.insert(format!("{kind}Port"), Value::Integer(endpoint.port.into()));
+    dav.insert(format!("{kind}UseSSL"), Value::Boolean(endpoint.security == Security::Tls));
+    dav.insert(format!("{kind}Username"), username.to_owned().into());
+    if let Some(principal) = principal {
+        dav.insert(format!("{kind}PrincipalURL"), principal.into());
+    }
+    dav
 }
 
 fn fresh_uuid() -> String {
@@ -80,8 +100,28 @@ impl Exporter for AppleMobileconfig {
         mail.insert("PayloadUUID".into(), fresh_uuid().into());
         mail.insert("PayloadVersion".into(), Value::Integer(1.into()));
 
+        let mut content = vec![Value::Dictionary(mail)];
+        if options.with_dav {
+            let caldav_principal = account.dav.caldav.as_ref().map(|f| f.service.principal.clone());
+            let carddav_principal = account.dav.carddav.as_ref().map(|f| f.service.principal.clone());
+            for (kind, endpoint, principal) in
+                [("CalDAV", &account.provider.caldav, caldav_principal), ("CardDAV", &account.provider.carddav, carddav_principal)]
+            {
+                let id = kind.to_ascii_lowercase();
+                let mut dav = dav_payload(kind, endpoint, &account.login.address, principal);
+                dav.insert(format!("{kind}AccountDescription"), words(&format!("mobileconfig.{id}_name")).into());
+                dav.insert("PayloadDescription".into(), words(&format!("mobileconfig.{id}_description")).into());
+                dav.insert("PayloadDisplayName".into(), words(&format!("mobileconfig.{id}_name")).into());
+                dav.insert("PayloadIdentifier".into(), format!("{identifier}.{id}").into());
+                dav.insert("PayloadType".into(), format!("com.apple.{id}.account").into());
+                dav.insert("PayloadUUID".into(), fresh_uuid().into());
+                dav.insert("PayloadVersion".into(), Value::Integer(1.into()));
+                content.push(Value::Dictionary(dav));
+            }
+        }
+
         let mut profile = Dictionary::new();
-        profile.insert("PayloadContent".into(), Value::Array(vec![Value::Dictionary(mail)]));
+        profile.insert("PayloadContent".into(), Value::Array(content));
         profile.insert("PayloadDescription".into(), words("mobileconfig.profile_description").into());
         profile.insert("PayloadDisplayName".into(), words("mobileconfig.account_name").into());
         profile.insert("PayloadIdentifier".into(), identifier.into());

@@ -12,6 +12,7 @@ use crate::diagnosis::{Diagnosis, DiagnosisKind};
 use crate::facts::Facts;
 use crate::lang::Lang;
 
+pub mod dav;
 pub mod thunderbird_profile;
 mod xml;
 
@@ -32,6 +33,21 @@ pub trait Exporter: Sync {
     fn file_name(&self, account: &Account) -> String;
     /// The file's bytes. Takes no password: there is none to leak.
     fn render(&self, account: &Account, options: &ExportOptions) -> Result<Vec<u8>, Diagnosis>;
+    /// Where the client reads this file when it is given none, below the XDG config folder (`xdg_config_home`):
+    /// the window and the command line write it there. None for files a person places or imports themselves.
+    fn config_home_path(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// The folder the XDG base-directory specification names for configuration, as vdirsyncer, khal and khard look
+/// for it on every system: `$XDG_CONFIG_HOME` when it is an absolute path, else `.config` in the home folder.
+pub fn xdg_config_home() -> Option<std::path::PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME").map(std::path::PathBuf::from).filter(|d| d.is_absolute()) {
+        return Some(dir);
+    }
+    let home = std::env::var_os(if cfg!(windows) { "USERPROFILE" } else { "HOME" }).filter(|h| !h.is_empty())?;
+    Some(std::path::PathBuf::from(home).join(".config"))
 }
 
 /// The mail apps a person chooses between on the save step, and the groups of the command line's format list.
@@ -153,6 +169,9 @@ registry! {
     Aerc = "aerc" => aerc in Terminal,
     Mbsync = "mbsync" => mbsync in Terminal,
     Msmtp = "msmtp" => msmtp in Terminal,
+    Vdirsyncer = "vdirsyncer" => vdirsyncer in Terminal,
+    Khal = "khal" => khal in Terminal,
+    Khard = "khard" => khard in Terminal,
     SettingsText = "settings-text" => settings_text in OtherApp,
     SettingsHtml = "settings-html" => settings_html in OtherApp,
 }
@@ -228,6 +247,12 @@ pub struct ExportOptions {
     /// The image Thunderbird for Android's QR code is saved as (`thunderbird-android-qr`): PNG unless SVG is asked.
     #[serde(default)]
     pub qr_image: thunderbird_android_qr::QrImage,
+    /// `apple-mobileconfig` only: also add iCloud Calendars and Contacts (`com.apple.caldav.account`,
+    /// `com.apple.carddav.account`). Off by default: a Mac or iPhone signed in to the same Apple Account syncs
+    /// them already, and a second account for them would show every calendar twice; these are for a device signed
+    /// in to another Apple Account.
+    #[serde(default)]
+    pub with_dav: bool,
 }
 
 impl ExportOptions {
@@ -289,6 +314,17 @@ impl PasswordCommand {
             PasswordCommand::SecretTool => format!("secret-tool lookup service {KEYCHAIN_SERVICE} username {login}"),
             PasswordCommand::Security => format!("security find-generic-password -s {KEYCHAIN_SERVICE} -a {login} -w"),
         }
+    }
+
+    /// The same command as a list of words, for clients that run a program without a shell (vdirsyncer's
+    /// `password.fetch = ["command", …]`): the program, then its arguments, none quoted.
+    pub fn argv(&self, login: &str) -> Vec<String> {
+        let words: Vec<&str> = match self {
+            PasswordCommand::App { program, .. } => vec![program, "keychain", "get", "--address", login],
+            PasswordCommand::SecretTool => vec!["secret-tool", "lookup", "service", KEYCHAIN_SERVICE, "username", login],
+            PasswordCommand::Security => vec!["security", "find-generic-password", "-s", KEYCHAIN_SERVICE, "-a", login, "-w"],
+        };
+        words.into_iter().map(str::to_owned).collect()
     }
 
     /// The comment lines (`# …`) a file that runs this command carries about it: why it names the program without
@@ -552,6 +588,9 @@ mod tests {
                 "aerc",
                 "mbsync",
                 "msmtp",
+                "vdirsyncer",
+                "khal",
+                "khard",
                 "settings-text",
                 "settings-html"
             ]

@@ -22,6 +22,20 @@ pub(crate) struct ServerCard {
     pub password: String,
 }
 
+/// Calendars or contacts on the card: the service host a client starts on, the username, and where a connection
+/// test found the person's collections (the home, on a partition host), when one did.
+pub(crate) struct DavCard {
+    pub title: String,
+    /// Short id for the HTML (`caldav`, `carddav`).
+    pub id: &'static str,
+    pub host: String,
+    pub port: String,
+    pub security: &'static str,
+    pub username: String,
+    pub password: String,
+    pub home: Option<String>,
+}
+
 /// The card's words, from the catalogue (`card.*`) in the language of the window or command line that saves it.
 pub(crate) struct Labels {
     pub lang: &'static str,
@@ -42,6 +56,8 @@ pub(crate) struct Labels {
     pub folders: String,
     pub folders_note: String,
     pub alternatives: String,
+    pub dav_home: String,
+    pub dav_note: String,
 }
 
 /// One folder role on the card: its label, the folder's name, or the words for "none on the server".
@@ -60,6 +76,8 @@ pub(crate) struct Card {
     /// The primary iCloud address that signs in, shown only when it differs from the sender address.
     pub login: Option<String>,
     pub servers: [ServerCard; 2],
+    /// Calendars (CalDAV) and contacts (CardDAV), with the same login and password.
+    pub dav: [DavCard; 2],
     /// Sent, drafts, deleted, junk, archive: where the mail app should put them.
     pub folders: Vec<FolderCard>,
     /// What to try when something does not work: the other form of the username, the other SMTP port.
@@ -112,7 +130,21 @@ impl Card {
             let facts = Facts { host: Some(fallback.host.clone()), port: Some(fallback.port), ..Facts::default() };
             alternatives.push(lang.text("card.alt_smtp_port", &facts));
         }
+        let dav = |id: &'static str, title: &str, endpoint: &Endpoint, home: Option<&String>| DavCard {
+            title: word(title),
+            id,
+            host: endpoint.host.clone(),
+            port: endpoint.port.to_string(),
+            security: security(endpoint),
+            username: account.login.address.clone(),
+            password: word("password_outgoing"),
+            home: home.cloned(),
+        };
         Card {
+            dav: [
+                dav("caldav", "calendars", &account.provider.caldav, account.dav.caldav.as_ref().map(|f| &f.service.home)),
+                dav("carddav", "contacts", &account.provider.carddav, account.dav.carddav.as_ref().map(|f| &f.service.home)),
+            ],
             folders,
             alternatives,
             verified: account.verified.then(|| word("verified")),
@@ -155,6 +187,8 @@ impl Card {
                 folders: word("folders"),
                 folders_note: word("folders_note"),
                 alternatives: word("alternatives"),
+                dav_home: word("dav_home"),
+                dav_note: word("dav_note"),
             },
             name: account.display_name.clone(),
             login: (account.login != account.address).then(|| account.login.address.clone()),
@@ -200,6 +234,26 @@ impl Exporter for SettingsText {
                 server.password
             ));
         }
+        for service in &card.dav {
+            out.push_str(&format!(
+                "\n{}\n  {}: {}\n  {}: {}\n  {}: {}\n  {}: {}\n  {}: {}\n",
+                service.title,
+                l.server,
+                service.host,
+                l.port,
+                service.port,
+                l.security,
+                service.security,
+                l.username,
+                service.username,
+                l.password,
+                service.password
+            ));
+            if let Some(home) = &service.home {
+                out.push_str(&format!("  {}: {home}\n", l.dav_home));
+            }
+        }
+        out.push_str(&format!("  ({})\n", l.dav_note));
         out.push_str(&format!("\n{}\n", l.folders));
         for folder in &card.folders {
             out.push_str(&format!("  {}: {}\n", folder.label, folder.name.as_deref().unwrap_or(&folder.none)));

@@ -43,7 +43,9 @@ pub fn formats_help() -> String {
         }
     }
     help.push_str(
-        "\nNo file ever holds the password. Without --output the file gets the format's usual name in the current folder. \
+        "\nNo file ever holds the password. Without --output the file gets the format's usual name in the current folder; vdirsyncer, khal and khard \
+         files go where those programs read them (~/.config/vdirsyncer/config, ~/.config/khal/config, \
+         ~/.config/khard/khard.conf, below $XDG_CONFIG_HOME when set), their folders made. \
          An existing file is replaced only with --force; files are written atomically (on Linux and macOS readable by \
          you only). The settings card is written in the language of --lang.\n\n\
          thunderbird-android-qr writes the QR code Thunderbird for Android scans (Add account → Import settings → \
@@ -77,6 +79,10 @@ pub struct ExportArgs {
     /// How terminal clients read the password from the keychain.
     #[arg(long, value_enum, default_value = "app")]
     pub password_command: PasswordSource,
+    /// apple-mobileconfig only: also add iCloud Calendars and Contacts. Only for a device signed in to another
+    /// Apple Account: one signed in to this one syncs them already.
+    #[arg(long)]
+    pub with_dav: bool,
     /// outlook-reg only: where the Autodiscover XML will be on the Windows computer, in a folder only that user can
     /// write to (default: %LOCALAPPDATA%\iCloud Mail Setup\autodiscover-<domain>.xml).
     #[arg(long, value_name = "WINDOWS_PATH")]
@@ -120,7 +126,10 @@ fn options(args: &ExportArgs, lang: Lang) -> Result<ExportOptions, String> {
         PasswordSource::Security => PasswordCommand::Security,
     };
     let qr_image = qr_image(args.format, args.output.as_deref())?;
-    Ok(ExportOptions { ca_file, password_command, lang, autodiscover_xml_path, qr_image })
+    if args.with_dav && args.format != ExportFormat::AppleMobileconfig {
+        return Err(format!("--with-dav is for apple-mobileconfig; {} has no calendars to add", args.format));
+    }
+    Ok(ExportOptions { ca_file, password_command, lang, autodiscover_xml_path, qr_image, with_dav: args.with_dav })
 }
 
 /// The image the QR code is written as: the output file's extension, `.png` or `.svg` (PNG for standard output and
@@ -158,7 +167,16 @@ pub fn run(args: ExportArgs, out: Output) -> u8 {
             }
         }
         target => {
-            let path = target.map(Path::to_owned).unwrap_or_else(|| PathBuf::from(&file.file_name));
+            // vdirsyncer, khal and khard read their file from a fixed place: without --output it goes there.
+            let own_place = args.format.exporter().config_home_path().and_then(|rel| Some(export::xdg_config_home()?.join(rel)));
+            let path = target.map(Path::to_owned).or(own_place).unwrap_or_else(|| PathBuf::from(&file.file_name));
+            if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty() && target.is_none()) {
+                if let Err(e) = std::fs::create_dir_all(folder) {
+                    let facts = Facts { path: Some(folder.display().to_string()), ..Facts::default() };
+                    let d = icloud_mail_core::Diagnosis::new(icloud_mail_core::DiagnosisKind::WriteFailed, facts, Some(e.to_string()));
+                    return out.report(&d, EXIT_FAILED);
+                }
+            }
             if let Err(d) = export::write_atomic(&path, &file.bytes, args.force) {
                 return out.report(&d, EXIT_FAILED);
             }
@@ -166,6 +184,9 @@ pub fn run(args: ExportArgs, out: Output) -> u8 {
             let experimental =
                 if args.format.exporter().experimental() { format!(" ({})", out.text("step.save.experimental")) } else { String::new() };
             eprintln!("{wrote}{experimental}: {}", args.format.description(out.lang));
+            if args.format == ExportFormat::Vdirsyncer {
+                eprintln!("{}", out.words("cli.vdirsyncer_next", &Facts { path: Some(path.display().to_string()), ..Facts::default() }));
+            }
             if args.format == ExportFormat::Mbsync {
                 // mbsync works on the first run: the local folder the file names exists, and the one command is said.
                 let Some(home) = home_dir() else { return EXIT_OK };

@@ -3,4 +3,4 @@
 /**
  * A client format, by its public id.
  */
-export type ExportFormat = "thunderbird-autoconfig" | "outlook-prf" | "outlook-autodiscover" | "outlook-reg" | "apple-mobileconfig" | "thunderbird-android-qr" | "neomutt" | "aerc" | "mbsync" | "msmtp" | "settings-text" | "settings-html";
+export type ExportFormat = "thunderbird-autoconfig" | "outlook-prf" | "outlook-autodiscover" | "outlook-reg" | "apple-mobileconfig" | "thunderbird-android-qr" | "neomutt" | "aerc" | "mbsync" | "msmtp" | "vdirsyncer" | "khal" | "khard" | "settings-text" | "settings-html";

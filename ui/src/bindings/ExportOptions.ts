@@ -30,4 +30,11 @@ autodiscover_xml_path?: string,
 /**
  * The image Thunderbird for Android's QR code is saved as (`thunderbird-android-qr`): PNG unless SVG is asked.
  */
-qr_image: QrImage, };
+qr_image: QrImage, 
+/**
+ * `apple-mobileconfig` only: also add iCloud Calendars and Contacts (`com.apple.caldav.account`,
+ * `com.apple.carddav.account`). Off by default: a Mac or iPhone signed in to the same Apple Account syncs
+ * them already, and a second account for them would show every calendar twice; these are for a device signed
+ * in to another Apple Account.
+ */
+with_dav: boolean, };

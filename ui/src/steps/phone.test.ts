@@ -118,7 +118,15 @@ describe("the phone path", () => {
     await settle();
     const saved = calls.filter((c) => c.cmd === "export_profile");
     expect(saved).toHaveLength(1);
-    expect(Object.keys(saved[0].args).sort()).toEqual(["address", "format", "lang", "login", "name", "saveAs"]);
+    expect(Object.keys(saved[0].args).sort()).toEqual([
+      "address",
+      "format",
+      "lang",
+      "login",
+      "name",
+      "saveAs",
+      "withDav",
+    ]);
     expect(document.querySelector("#save-path")!.textContent).toContain(en["step.save.phone_save_note"]);
   });
 

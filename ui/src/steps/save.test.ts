@@ -28,6 +28,9 @@ const ALL_FORMATS: ExportFormatInfo[] = [
   { format: "aerc", group: "terminal", experimental: false },
   { format: "mbsync", group: "terminal", experimental: false },
   { format: "msmtp", group: "terminal", experimental: false },
+  { format: "vdirsyncer", group: "terminal", experimental: false },
+  { format: "khal", group: "terminal", experimental: false },
+  { format: "khard", group: "terminal", experimental: false },
   { format: "thunderbird-autoconfig", group: "admin", experimental: false },
   { format: "outlook-autodiscover", group: "admin", experimental: true },
   { format: "outlook-reg", group: "admin", experimental: true },
@@ -415,6 +418,13 @@ describe("one path per choice", () => {
     click("#save-apple-mobileconfig");
     await settle();
     expect(calls.filter((c) => c.cmd === "export_profile").map((c) => c.args.format)).toEqual(["apple-mobileconfig"]);
+    expect(calls.find((c) => c.cmd === "export_profile")!.args.withDav).toBe(false);
+    // Calendars and contacts only when asked, with the reason beside the box.
+    expect(path).toContain(en["step.save.mobileconfig_with_dav_note"]);
+    click("#mobileconfig-with-dav");
+    click("#save-apple-mobileconfig");
+    await settle();
+    expect(calls.filter((c) => c.cmd === "export_profile").map((c) => c.args.withDav)).toEqual([false, true]);
     expect(document.querySelector("#copy-password-apple_mail")).not.toBeNull();
     click("#next");
     expect(sentence()).toBe(t("done.say.apple_mail"));
@@ -444,6 +454,9 @@ describe("one path per choice", () => {
       "save-as-aerc",
       "save-as-mbsync",
       "save-as-msmtp",
+      "save-as-vdirsyncer",
+      "save-as-khal",
+      "save-as-khard",
     ]);
     expect(document.querySelector(".save-keychain")!.textContent).toContain(en["step.save.keychain_why_terminal"]);
     expect(document.querySelectorAll(".copy-password")).toHaveLength(0);
@@ -575,6 +588,7 @@ describe("save step", () => {
       format: "msmtp",
       lang: "en",
       saveAs: false,
+      withDav: false,
     });
   });
 
@@ -625,6 +639,22 @@ describe("save step", () => {
     expect(document.querySelector("#summary")!.textContent).toContain(
       "mbsync (isync): /home/j/Documents/chosen.mbsyncrc",
     );
+  });
+
+  it("terminal: calendars and contacts beside the mail files, and vdirsyncer's next step", async () => {
+    start();
+    await settle();
+    await choose("terminal");
+    for (const format of ["vdirsyncer", "khal", "khard"])
+      expect(document.querySelector(`#save-${format}`)).not.toBeNull();
+    click("#save-vdirsyncer");
+    await settle();
+    const row = document.querySelector("#save-vdirsyncer")!.closest(".format")!;
+    const path = "/home/j/Downloads/icloud-mail-jane@icloud.com.vdirsyncer";
+    expect(row.querySelector(".outcome")!.textContent).toBe(
+      `Saved to ${path}` + t("step.save.vdirsyncer_next", { path }),
+    );
+    expect(row.querySelector(".outcome")!.textContent).toContain(`vdirsyncer -c "${path}" discover`);
   });
 
   it("explains a file that could not be written", async () => {

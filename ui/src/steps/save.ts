@@ -195,6 +195,7 @@ function formatRow(
   info: ExportFormatInfo,
   group: ClientGroup,
   saved?: (path: string, box: HTMLElement) => void,
+  withDav: () => boolean = () => false,
 ): HTMLElement {
   const { format } = info;
   const label = formatLabel(info);
@@ -206,15 +207,19 @@ function formatRow(
   const saveAs = button(t("step.save.save_as"), `save-as-${format}`);
   saveAs.setAttribute("aria-label", t("step.save.save_file_as", { what: label }));
   const write = async (asked: boolean) => {
-    const r = await exportProfile(p.address, p.login, p.name, format, language(), asked).catch((e: unknown) => ({
-      ok: false as const,
-      error: failedCall(e),
-    }));
+    const r = await exportProfile(p.address, p.login, p.name, format, language(), asked, withDav()).catch(
+      (e: unknown) => ({
+        ok: false as const,
+        error: failedCall(e),
+      }),
+    );
     if (!r.ok) return problem(outcome, r.error);
     if (r.value === null) return; // the person closed the save dialog: nothing was written
     success(outcome, t("step.save.saved_to", { path: r.value }));
     // The app has made the mail folder the mbsync file names: one command is left.
     if (format === "mbsync") outcome.append(text("p", t("step.save.mbsync_next", { path: r.value })));
+    // vdirsyncer's file is where it reads it: what is left is fetching the calendars and contacts.
+    if (format === "vdirsyncer") outcome.append(text("p", t("step.save.vdirsyncer_next", { path: r.value })));
     saved?.(r.value, outcome);
     p.ctx.state.done.push(t("done.file", { what: label, path: r.value }));
     acted(p, group);
@@ -415,7 +420,23 @@ function pathParts(p: Parts, group: ClientGroup): HTMLElement[] {
       break;
     }
     case "apple_mail": {
-      setup.append(...formatRows(p, group));
+      // Calendars and contacts too, only when asked: a device signed in to this Apple Account has them already.
+      const dav = el("div", "dav-choice-box");
+      const box = el("input") as HTMLInputElement;
+      box.type = "checkbox";
+      box.id = "mobileconfig-with-dav";
+      box.setAttribute("aria-describedby", "mobileconfig-with-dav-note");
+      const label = text("label", t("step.save.mobileconfig_with_dav"));
+      label.setAttribute("for", box.id);
+      const note = text("p", t("step.save.mobileconfig_with_dav_note"), "note");
+      note.id = "mobileconfig-with-dav-note";
+      const choice = el("div", "dav-choice");
+      choice.append(box, label);
+      dav.append(choice, note);
+      setup.append(
+        ...(p.formats.get(group) ?? []).map((f) => formatRow(p, f, group, undefined, () => box.checked)),
+        dav,
+      );
       const how = el("ul", "how");
       how.append(text("li", t("path.apple_mail.on_mac")), text("li", t("path.apple_mail.on_iphone")));
       setup.append(how);
