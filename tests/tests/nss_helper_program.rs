@@ -213,8 +213,12 @@ fn the_read_back_check_fails_unless_only_the_helper_disables_library_validation(
     let check = |app: &Path, helper: &Path| {
         let dir = tempfile::tempdir().unwrap();
         let (bundle, codesign) = signed_app(dir.path(), app, helper);
-        let out =
-            Command::new("bash").arg(workspace_root().join("scripts/macos/check-entitlements.sh")).arg(&bundle).env("CODESIGN", codesign).output().unwrap();
+        let out = Command::new("bash")
+            .arg(workspace_root().join("scripts/macos/check-entitlements.sh"))
+            .arg(&bundle)
+            .env("CODESIGN", codesign)
+            .output()
+            .unwrap();
         (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
     };
     let (ok, text) = check(&app_plist, &helper_plist);
