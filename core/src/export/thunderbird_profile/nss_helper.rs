@@ -311,6 +311,8 @@ mod tests {
         assert!(err.detail.unwrap().contains(&helper.display().to_string()), "the detail names the missing file");
         std::fs::write(&helper, b"").unwrap();
         assert_eq!(helper_beside(&exe).unwrap(), helper);
+        // After an upgrade replaced the running file, Linux names it "<path> (deleted)": its folder is still right.
+        assert_eq!(helper_beside(&dir.path().join("icloud-mail-setup (deleted)")).unwrap(), helper);
     }
 
     fn empty_request() -> HelperRequest {
