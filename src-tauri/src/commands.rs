@@ -352,17 +352,12 @@ pub async fn thunderbird_add(
     let account = with_or_without_dav(state.verified_account(&address, login.as_deref(), name)?, with_dav);
     let profile = state.offered_profile(&profile)?;
     let password = handoff_password(&state, &account).await;
-    let program = nss_helper::this_program()
-        .map_err(|e| Diagnosis::new(DiagnosisKind::ThunderbirdNssUnavailable, Facts::default(), Some(e.to_string())));
-    blocking(move || {
-        let (password, program) = match (password, program) {
-            (Ok(password), Ok(program)) => (password, program),
-            (Err(why), _) | (_, Err(why)) => {
-                let outcome = thunderbird_profile::add_account(&profile, &account)?;
-                return Ok(AddReport::new(outcome, Some(Err(why))));
-            }
-        };
-        nss_helper::add_with_password(&profile, &account, Some(&password), None, &program)
+    blocking(move || match password {
+        Ok(password) => nss_helper::add_with_password(&profile, &account, Some(&password), None, nss_helper::helper_program()),
+        Err(why) => {
+            let outcome = thunderbird_profile::add_account(&profile, &account)?;
+            Ok(AddReport::new(outcome, Some(Err(why))))
+        }
     })
     .await
 }

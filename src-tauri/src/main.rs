@@ -8,7 +8,8 @@ fn main() -> ExitCode {
     use icloud_mail_setup_lib::cli::{self, Launch};
     use icloud_mail_setup_lib::console;
     icloud_mail_setup_lib::startup::mark_start();
-    // Before anything holds a password: no core dumps of the window, the command line or the login helper.
+    // Before anything holds a password: no core dumps of the window or the command line (the login helper, a
+    // program of its own, does the same first: nss_helper::helper_process_main).
     let _ = icloud_mail_core::dumps::forbid();
     // A release build on Windows is a GUI program (no console window behind the wizard). Started with arguments
     // from a terminal, it borrows that terminal, so --help, --version and the subcommands' output show up there.

@@ -24,7 +24,7 @@ pub fn fresh_password() -> String {
     format!("{}-{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12], &letters[12..16])
 }
 
-pub use webdriver::app_binary;
+pub use webdriver::{app_binary, helper_binary};
 
 /// Sixteen random letters, for subjects and names no other run shares.
 pub fn fresh_token() -> String {

@@ -37,6 +37,13 @@ pub fn app_binary() -> PathBuf {
     bin
 }
 
+/// The Thunderbird login helper the app starts (issue 23, M2): built with the app, beside it.
+pub fn helper_binary() -> PathBuf {
+    let bin = app_binary().with_file_name(icloud_mail_core::export::thunderbird_profile::nss_helper::HELPER_PROGRAM);
+    assert!(bin.exists(), "{} is missing: build the app first with `cargo build -p icloud-mail-setup`", bin.display());
+    bin
+}
+
 /// What the app binary is built from, relative to the workspace.
 const APP_SOURCES: &[&str] = &["core/src", "core/Cargo.toml", "src-tauri/src", "src-tauri/build.rs", "src-tauri/Cargo.toml", "ui/dist"];
 

@@ -1,14 +1,16 @@
 //! No core dumps (issue 23, M3): the running window and the Thunderbird login helper, while it waits for its
-//! password, have a core size limit of 0 in `/proc/PID/limits`, even when started with a higher one.
+//! password, have a core size limit of 0 in `/proc/PID/limits`, even when started with a higher one. The helper is
+//! the program of its own the app starts (`icloud-mail-setup-nss-helper`, issue 23, M2).
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use icloud_mail_core::export::thunderbird_profile::nss_helper::HELPER_SUBCOMMAND;
 use icloud_mail_tests::processes::{own_group, Service};
 use icloud_mail_tests::webdriver::{SessionBus, Xvfb};
-use icloud_mail_tests::{app_binary, wait_until};
+use icloud_mail_tests::{app_binary, helper_binary, wait_until};
 
 /// The "Max core file size" line of a process's limits: soft and hard, as written there.
 fn core_limit(pid: u32) -> Option<(String, String)> {
@@ -35,8 +37,8 @@ fn with_core_dumps_allowed(command: &mut Command) -> &mut Command {
 
 #[test]
 fn the_login_helper_waiting_for_its_password_allows_no_core_dump() {
-    let mut command = Command::new(app_binary());
-    with_core_dumps_allowed(own_group(&mut command)).arg("thunderbird-login-helper");
+    let mut command = Command::new(helper_binary());
+    with_core_dumps_allowed(own_group(&mut command)).arg(HELPER_SUBCOMMAND);
     let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let pid = child.id();
     let profile = tempfile::tempdir().unwrap();
@@ -44,7 +46,7 @@ fn the_login_helper_waiting_for_its_password_allows_no_core_dump() {
     let request = serde_json::json!({"profile": profile.path(), "thunderbird_dir": null, "logins": [], "password_len": 19});
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{request}").unwrap();
-    let mut helper = Service::adopt("thunderbird-login-helper", child);
+    let mut helper = Service::adopt("icloud-mail-setup-nss-helper", child);
     wait_until("the helper's core limit to be 0", Duration::from_secs(10), || core_limit(pid) == Some(("0".into(), "0".into())));
     assert!(helper.is_running(), "it still waits for the password");
     drop(stdin);

@@ -1,7 +1,7 @@
 //! The Linux installers as a person gets them: the .deb and .rpm that `npx tauri build --bundles deb,rpm` makes
 //! from the release build. Each package is unpacked into a throwaway root (nothing is installed on the machine);
 //! its metadata, desktop entry, icons and licence are checked with the distributions' own tools, the unpacked
-//! binary answers `--version`, and the unpacked app is launched under Xvfb through WebDriver: its first step, then
+//! binary answers `--version`, the Thunderbird login helper lies beside it, and the unpacked app is launched under Xvfb through WebDriver: its first step, then
 //! on through a real connection test against the harness's Dovecot.
 //!
 //! Building the release packages takes minutes, so plain `cargo test` skips these (ignored); `./scripts/test.sh`
@@ -17,6 +17,7 @@ use icloud_mail_tests::{assert_ok, workspace_root};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const NAME: &str = "icloud-mail-setup";
+const HELPER: &str = icloud_mail_core::export::thunderbird_profile::nss_helper::HELPER_PROGRAM;
 /// Debian's and rpm's limit is the person's download; the issue's budget is 4 MB.
 const MAX_PACKAGE_BYTES: u64 = 4_000_000;
 
@@ -88,6 +89,22 @@ fn needed_libraries(binary: &Path) -> Vec<String> {
 fn assert_version(binary: &Path) {
     let out = run(Command::new(binary).arg("--version").env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY"));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("{NAME} {VERSION}"));
+}
+
+/// The Thunderbird login helper (issue 23, M2) beside the app: executable, started by hand it only says what it is
+/// (exit 2), and it links none of the window's libraries (the process that loads Thunderbird's NSS holds nothing
+/// else foreign).
+fn assert_helper(bin_dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let helper = bin_dir.join(HELPER);
+    let mode = std::fs::metadata(&helper).unwrap_or_else(|e| panic!("{}: {e}", helper.display())).permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "{} is executable by everyone: {mode:o}", helper.display());
+    let out = Command::new(&helper).output().unwrap_or_else(|e| panic!("{}: {e}", helper.display()));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not meant to be started by hand"), "{out:?}");
+    let dynamic = stdout(Command::new("readelf").args(["--dynamic", "--wide"]).arg(&helper));
+    let needed: Vec<&str> = dynamic.lines().filter(|l| l.contains("(NEEDED)")).collect();
+    assert!(!needed.is_empty() && needed.iter().all(|l| !l.contains("webkit") && !l.contains("gtk")), "{needed:#?}");
 }
 
 /// The desktop entry: valid by desktop-file-validate, named for people, starting the packaged binary, with an
@@ -178,6 +195,7 @@ fn deb_carries_the_binary_desktop_entry_icons_and_licence() {
     let root = unpack_deb(&package("deb"));
     let root = root.path();
     assert_version(&root.join("usr/bin").join(NAME));
+    assert_helper(&root.join("usr/bin"));
     assert_desktop_entry(root);
     assert_licence(&root.join(format!("usr/share/doc/{NAME}/copyright")));
 }
@@ -234,6 +252,7 @@ fn rpm_declares_the_package_its_libraries_and_carries_binary_entry_icons_and_lic
     let files = stdout(Command::new("rpm").args(["--query", "--package", "--list"]).arg(&rpm));
     for path in [
         format!("/usr/bin/{NAME}"),
+        format!("/usr/bin/{HELPER}"),
         format!("/usr/share/applications/{NAME}.desktop"),
         format!("/usr/share/licenses/{NAME}/LICENSE"),
         format!("/usr/share/icons/hicolor/128x128/apps/{NAME}.png"),
@@ -251,6 +270,7 @@ fn rpm_declares_the_package_its_libraries_and_carries_binary_entry_icons_and_lic
         assert!(requires.lines().any(|l| l.trim() == want), "the rpm does not require {want}:\n{requires}");
     }
     assert_version(&binary);
+    assert_helper(&root.path().join("usr/bin"));
     assert_desktop_entry(root.path());
     assert_licence(&root.path().join(format!("usr/share/licenses/{NAME}/LICENSE")));
 }

@@ -74,10 +74,6 @@ pub enum Command {
     /// Add the account to a Thunderbird profile.
     #[command(subcommand)]
     Thunderbird(thunderbird::ThunderbirdCommand),
-    /// Internal: stores a password in a Thunderbird profile's login store with Thunderbird's own NSS (started by
-    /// `thunderbird add`; the request and the password come on standard input).
-    #[command(name = "thunderbird-login-helper", hide = true)]
-    ThunderbirdLoginHelper,
     /// Check an address the way the wizard does and say what kind it is.
     CheckAddress {
         /// The email address to check.
@@ -97,7 +93,6 @@ impl Command {
             Command::Export(_) => false,
             Command::Thunderbird(command) => command.json(),
             Command::CheckAddress { json, .. } => *json,
-            Command::ThunderbirdLoginHelper => true,
         }
     }
 }
@@ -123,26 +118,8 @@ pub fn run(command: Command, out: Output) -> ExitCode {
         Command::Export(args) => export::run(args, out),
         Command::Thunderbird(command) => thunderbird::run(command, out),
         Command::CheckAddress { address, .. } => check_address(&address, out),
-        Command::ThunderbirdLoginHelper => match unbuffered_stdin() {
-            // A one-byte buffer: the request line is read through it, the password (read with read_exact) goes
-            // straight into the helper's own zeroizing buffer, never into a standard-input buffer left unwiped.
-            Ok(stdin) => icloud_mail_core::export::thunderbird_profile::nss_helper::helper_main(
-                &mut std::io::BufReader::with_capacity(1, stdin),
-                &mut std::io::stdout().lock(),
-            ),
-            Err(_) => EXIT_FAILED,
-        },
     };
     ExitCode::from(code)
-}
-
-/// Standard input as a file of its own, bypassing the process-wide buffer of `std::io::stdin()`.
-fn unbuffered_stdin() -> std::io::Result<std::fs::File> {
-    #[cfg(unix)]
-    let owned = std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned()?;
-    #[cfg(windows)]
-    let owned = std::os::windows::io::AsHandle::as_handle(&std::io::stdin()).try_clone_to_owned()?;
-    Ok(std::fs::File::from(owned))
 }
 
 fn check_address(input: &str, out: Output) -> u8 {
@@ -173,14 +150,13 @@ mod tests {
     use clap::{CommandFactory, Parser};
     use icloud_mail_core::export::thunderbird_profile::nss_helper::HELPER_SUBCOMMAND;
 
-    use super::{Cli, Command};
+    use super::Cli;
 
-    /// `thunderbird add` starts this very program with the core's name for the helper: the two must agree, and the
-    /// helper stays out of --help.
+    /// The login helper is a program of its own (issue 23, M2): the app itself no longer answers to the helper's
+    /// argument, so it can never be made to load Thunderbird's NSS.
     #[test]
-    fn the_login_helper_is_a_hidden_subcommand_under_the_cores_name() {
-        let cli = Cli::try_parse_from(["icloud-mail-setup", HELPER_SUBCOMMAND]).unwrap();
-        assert!(matches!(cli.command, Some(Command::ThunderbirdLoginHelper)));
+    fn the_app_is_not_the_login_helper() {
+        assert!(Cli::try_parse_from(["icloud-mail-setup", HELPER_SUBCOMMAND]).is_err());
         let help = Cli::command().render_long_help().to_string();
         assert!(!help.contains(HELPER_SUBCOMMAND), "{help}");
     }

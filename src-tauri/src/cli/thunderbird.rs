@@ -120,12 +120,9 @@ fn add(args: AddArgs, out: Output) -> u8 {
     } else {
         None
     };
-    let program = match nss_helper::this_program() {
-        Ok(program) => program,
-        Err(e) => return out.usage(&e.to_string()),
-    };
-    let result = thunderbird_profile::resolve_profile(args.profile.as_deref())
-        .and_then(|dir| nss_helper::add_with_password(&dir, &account, password.as_ref(), args.thunderbird_dir.as_deref(), &program));
+    let result = thunderbird_profile::resolve_profile(args.profile.as_deref()).and_then(|dir| {
+        nss_helper::add_with_password(&dir, &account, password.as_ref(), args.thunderbird_dir.as_deref(), nss_helper::helper_program())
+    });
     let about = |path: &str| Facts { path: Some(path.to_owned()), address: Some(account.address.address.clone()), ..Facts::default() };
     let report = match result {
         Ok(report) => report,

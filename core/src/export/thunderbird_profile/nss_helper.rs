@@ -1,20 +1,27 @@
-//! Storing the password runs in a short helper process: this same program, started with the hidden subcommand
-//! `HELPER_SUBCOMMAND`, loads Thunderbird's NSS (`nss`), stores the logins (`logins::store_logins`), prints the
-//! outcome as one JSON line and exits.
+//! Storing the password runs in a short helper process: the separate program `HELPER_PROGRAM`, installed beside
+//! the app (`helper_program`), loads Thunderbird's NSS (`nss`), stores the logins (`logins::store_logins`), prints
+//! the outcome as one JSON line and exits. Its whole `main` is `helper_process_main`.
 //!
 //! Why a process and not the caller's own: NSS is process-wide state (one initialisation, one set of loaded
 //! libraries); the window's process already holds WebKitGTK and the system's SQLite, and a crash or hang in a
 //! foreign library must not take the wizard down. The helper starts fresh, loads Thunderbird's libraries by absolute
 //! path, and everything NSS decrypted or allocated ends with it. The caller waits at most `HELPER_DEADLINE`.
 //!
+//! Why a program of its own and not this one re-run (issue 23, M2): on macOS a hardened-runtime program loads only
+//! libraries signed by its own team unless it carries `com.apple.security.cs.disable-library-validation`, and
+//! Thunderbird's NSS is signed by Mozilla. Only the helper carries that exception (src-tauri/
+//! entitlements-nss-helper.plist); the app itself keeps library validation, so code dropped where NSS is looked for
+//! (`~/Applications/Thunderbird.app`) can never run inside the process that holds the keychain's items. The helper
+//! also checks each library's signature for Mozilla's Team ID before loading it (`nss`). The same separate program
+//! is used on every platform, so the path macOS depends on is the one the Linux tests run.
+//!
 //! The password never travels in arguments or the environment (both visible to other users): the request is one
 //! JSON line on the helper's standard input, followed by exactly `password_len` bytes of password.
 //!
-//! The helper is started as `this_program()` (on Linux `/proc/self/exe`: the running program even when an upgrade
-//! replaced or removed its file), with an environment cleared to `ENV_ALLOWED` (no `LD_PRELOAD`,
-//! `LD_LIBRARY_PATH`, `NSS_*`, `NSPR_LOG_*` reaches the process that loads NSS), for canonical profile and
-//! Thunderbird paths. Its answer is the one line that starts with `ANSWER_MARK`, so output a foreign library prints
-//! cannot be taken for it.
+//! The helper is started by its full path beside the running program, with an environment cleared to
+//! `ENV_ALLOWED` (no `LD_PRELOAD`, `LD_LIBRARY_PATH`, `NSS_*`, `NSPR_LOG_*` reaches the process that loads NSS), for
+//! canonical profile and Thunderbird paths. Its answer is the one line that starts with `ANSWER_MARK`, so output a
+//! foreign library prints cannot be taken for it.
 
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
@@ -31,7 +38,12 @@ use crate::secret::Secret;
 
 use super::logins::{self, AddReport, ServerLogin, Stored};
 
-/// The hidden subcommand that makes this program the helper.
+/// The helper program's name (on Windows with `.exe`), installed beside the app: in the .app's `Contents/MacOS`,
+/// in `/usr/bin` of the .deb, .rpm and AppImage, in the install folder on Windows.
+pub const HELPER_PROGRAM: &str = "icloud-mail-setup-nss-helper";
+
+/// The one argument the helper program is started with; without it, it does nothing (a person who starts it by
+/// hand gets a line saying what it is, not a process waiting on standard input).
 pub const HELPER_SUBCOMMAND: &str = "thunderbird-login-helper";
 
 /// What starts the helper's answer line.
@@ -61,14 +73,27 @@ pub const ENV_ALLOWED: &[&str] = &[
     "ProgramW6432", // Windows
 ];
 
-/// This program, to start as the helper: on Linux `/proc/self/exe`, which is the running program even after an
-/// upgrade replaced its file (`current_exe()` then ends in ` (deleted)`); elsewhere `current_exe()`.
-pub fn this_program() -> std::io::Result<PathBuf> {
-    let proc_self = Path::new("/proc/self/exe");
-    if cfg!(target_os = "linux") && proc_self.exists() {
-        return Ok(proc_self.to_owned());
+/// The helper program beside the running one (`dir` of `current_exe()`; on Linux that reads `/proc/self/exe`,
+/// whose folder stays right even when an upgrade replaced the running file and its name ends in ` (deleted)`).
+/// A missing helper is `thunderbird_nss_unavailable`, saying which file is missing.
+pub fn helper_program() -> Result<PathBuf, Diagnosis> {
+    let exe = std::env::current_exe().map_err(|e| unavailable(format!("this program's own path: {e}")))?;
+    helper_beside(&exe)
+}
+
+/// The helper program that belongs beside `exe`.
+pub fn helper_beside(exe: &Path) -> Result<PathBuf, Diagnosis> {
+    let dir = exe.parent().ok_or_else(|| unavailable(format!("{} has no folder", exe.display())))?;
+    let helper = dir.join(format!("{HELPER_PROGRAM}{}", std::env::consts::EXE_SUFFIX));
+    if helper.is_file() {
+        Ok(helper)
+    } else {
+        Err(unavailable(format!(
+            "the helper program {} is missing: it is installed beside {}; reinstalling the app brings it back",
+            helper.display(),
+            exe.display()
+        )))
     }
-    std::env::current_exe()
 }
 
 /// How long the helper may take: NSS opens a key4.db and encrypts two logins in well under a second.
@@ -85,14 +110,14 @@ pub struct HelperRequest {
 }
 
 /// Adds the account to the profile (`add_account`) and, when a password is given, stores it in the profile's
-/// login store through the helper (`program` is this program). The account is added whatever becomes of the
-/// password; the report says whether Thunderbird has it and, if not, why.
+/// login store through the helper (`program`, from `helper_program`). The account is added whatever becomes of
+/// the password; the report says whether Thunderbird has it and, if not, why (a missing helper among the reasons).
 pub fn add_with_password(
     profile: &Path,
     account: &Account,
     password: Option<&Secret>,
     thunderbird_dir: Option<&Path>,
-    program: &Path,
+    program: Result<PathBuf, Diagnosis>,
 ) -> Result<AddReport, Diagnosis> {
     // The folders as they are, not as a link or `..` spells them: what is checked is what the helper opens.
     let canonical =
@@ -106,7 +131,7 @@ pub fn add_with_password(
             logins: [logins::server_logins(account), logins::dav_logins(account)].concat(),
             password_len: password.expose().len(),
         };
-        run_helper(program, &request, password)
+        program.and_then(|program| run_helper(&program, &request, password))
     });
     Ok(AddReport::new(outcome, stored))
 }
@@ -170,11 +195,40 @@ pub fn run_helper(program: &Path, request: &HelperRequest, password: &Secret) ->
     }
 }
 
+/// The helper program's `main`: no core dumps from its first instruction on, then, when started with
+/// `HELPER_SUBCOMMAND` and nothing else, `helper_main` on standard input and output. Returns the exit code.
+pub fn helper_process_main(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
+    let _ = crate::dumps::forbid();
+    let args: Vec<_> = args.into_iter().skip(1).collect();
+    if args.len() != 1 || args[0] != HELPER_SUBCOMMAND {
+        eprintln!(
+            "{HELPER_PROGRAM}: stores a password in a Thunderbird profile for icloud-mail-setup, which starts it; it is not \
+             meant to be started by hand."
+        );
+        return 2;
+    }
+    match unbuffered_stdin() {
+        // A one-byte buffer: the request line is read through it, the password (read with read_exact) goes straight
+        // into the helper's own zeroizing buffer, never into a standard-input buffer left unwiped.
+        Ok(stdin) => helper_main(&mut std::io::BufReader::with_capacity(1, stdin), &mut std::io::stdout().lock()),
+        Err(_) => 1,
+    }
+}
+
+/// Standard input as a file of its own, bypassing the process-wide buffer of `std::io::stdin()`.
+fn unbuffered_stdin() -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    let owned = std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned()?;
+    #[cfg(windows)]
+    let owned = std::os::windows::io::AsHandle::as_handle(&std::io::stdin()).try_clone_to_owned()?;
+    Ok(std::fs::File::from(owned))
+}
+
 /// The helper's side: reads the request and the password from `input`, stores the logins with Thunderbird's NSS,
 /// and writes the outcome as one JSON line. Returns the exit code (0 when it could answer at all).
 pub fn helper_main(input: &mut impl BufRead, output: &mut impl Write) -> u8 {
-    // NSS will hold the profile's unlocked key: no core dump of this process (main did so too; this is the helper's
-    // own promise, whoever starts it).
+    // NSS will hold the profile's unlocked key: no core dump of this process (helper_process_main did so too; this
+    // is the helper's own promise, whoever calls it).
     let _ = crate::dumps::forbid();
     let result = serve(input);
     match serde_json::to_string(&result) {
@@ -245,6 +299,20 @@ mod tests {
             let name = line.split('=').next().unwrap();
             assert!(ENV_ALLOWED.contains(&name) || name == "PWD", "{name} reached the helper: {env}");
         }
+    }
+
+    #[test]
+    fn the_helper_is_looked_for_beside_the_program_and_a_missing_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("icloud-mail-setup");
+        let err = helper_beside(&exe).unwrap_err();
+        assert_eq!(err.kind, DiagnosisKind::ThunderbirdNssUnavailable);
+        let helper = dir.path().join(format!("{HELPER_PROGRAM}{}", std::env::consts::EXE_SUFFIX));
+        assert!(err.detail.unwrap().contains(&helper.display().to_string()), "the detail names the missing file");
+        std::fs::write(&helper, b"").unwrap();
+        assert_eq!(helper_beside(&exe).unwrap(), helper);
+        // After an upgrade replaced the running file, Linux names it "<path> (deleted)": its folder is still right.
+        assert_eq!(helper_beside(&dir.path().join("icloud-mail-setup (deleted)")).unwrap(), helper);
     }
 
     fn empty_request() -> HelperRequest {
