@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use icloud_mail_core::account::{AddressBook, Calendar};
 use icloud_mail_core::diagnosis::DiagnosisKind;
-use icloud_mail_core::probe::{probe, probe_mail_first, DnsConfig, ProbeEvent, ProbeReport, ProbeRequest, Side, Step, StepStatus, Timeouts};
+use icloud_mail_core::probe::{
+    probe, probe_mail_first, DnsConfig, ProbeEvent, ProbeReport, ProbeRequest, Side, Step, StepStatus, Timeouts,
+};
 use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Secret};
 use icloud_mail_tests::ca::TestCa;
@@ -248,7 +250,7 @@ fn the_mail_verdict_is_handed_over_before_a_hanging_dav_server_has_its_verdict()
     #[derive(Debug)]
     enum Seen {
         Event(ProbeEvent),
-        Mail(ProbeReport),
+        Mail(Box<ProbeReport>),
     }
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (events, mail) = (seen.clone(), seen.clone());
@@ -258,7 +260,7 @@ fn the_mail_verdict_is_handed_over_before_a_hanging_dav_server_has_its_verdict()
         &request,
         &secret,
         &move |e| events.lock().unwrap().push(Seen::Event(e)),
-        move |r: &ProbeReport| mail.lock().unwrap().push(Seen::Mail(r.clone())),
+        move |r: &ProbeReport| mail.lock().unwrap().push(Seen::Mail(Box::new(r.clone()))),
     ));
     let seen = seen.lock().unwrap();
     let handed = seen.iter().position(|s| matches!(s, Seen::Mail(_))).expect("the mail verdict was handed over");
