@@ -338,6 +338,23 @@ fn keys(member: &serde_json::Value) -> Vec<String> {
     keys
 }
 
+/// `probe --json` without `--dav` is mail's alone: no DAV members, not one request to the DAV hosts (here hanging,
+/// so a probe that still tried them would also wait for their deadline).
+#[test]
+fn cli_probe_json_without_dav_has_no_dav_members_and_asks_the_dav_hosts_nothing() {
+    let cli = cli_setup(DavUser::new(ADDRESS, PASSWORD));
+    cli.s.dav.set_mode(FrontMode::Hangs);
+    let mut args = vec!["probe".to_owned(), "--json".into(), "--password-stdin".into()];
+    args.extend(cli.server_flags());
+    let out = cli.run(&args, &format!("{PASSWORD}\n"));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {out:?}"));
+    assert_eq!(out.status.code(), Some(0), "{json:#}");
+    assert_eq!(json["imap"]["kind"], "ok", "{json:#}");
+    let object = json.as_object().unwrap();
+    assert!(!object.contains_key("caldav") && !object.contains_key("carddav"), "{json:#}");
+    assert_eq!(cli.s.dav.front_requests(), 0);
+}
+
 #[test]
 fn cli_probe_dav_json_has_the_documented_members() {
     let cli = cli_setup(DavUser::new(ADDRESS, PASSWORD));
