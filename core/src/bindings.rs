@@ -24,6 +24,7 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::keychain::Saved::export_all(&cfg)?;
     crate::probe::ProbeReport::export_all(&cfg)?;
     crate::probe::ProbeEvent::export_all(&cfg)?;
+    crate::probe::DavReports::export_all(&cfg)?;
     crate::probe::DomainReport::export_all(&cfg)?;
     crate::probe::send::SendReport::export_all(&cfg)?;
     crate::probe::send::SendEvent::export_all(&cfg)?;

@@ -81,6 +81,12 @@ pub fn check_dav_urls(account: &Account, report: &ProbeReport) -> Result<(), Dia
 /// preset or override) with this account's login is carried, and of it only URLs `check_dav_urls` accepts (a
 /// service with an unacceptable principal or home is not carried at all).
 pub fn dav_found(account: &Account, report: &ProbeReport) -> DavFound {
+    dav_found_in(account, report.caldav.as_ref(), report.carddav.as_ref())
+}
+
+/// `dav_found` for DAV verdicts that came apart from the mail report (`probe::probe_mail_first`'s second half): the
+/// window adds them to the held verified account when they arrive.
+pub fn dav_found_in(account: &Account, caldav: Option<&DavReport>, carddav: Option<&DavReport>) -> DavFound {
     let acceptable = |r: &DavReport, url: &str| crate::probe::dav::acceptable_collection_url(&r.host, url);
     let service = |r: &DavReport, expected: &crate::provider::Endpoint| -> Option<DavService> {
         if !r.is_ok() || r.host != expected.host || r.port != expected.port {
@@ -103,11 +109,11 @@ pub fn dav_found(account: &Account, report: &ProbeReport) -> DavFound {
         })
     };
     DavFound {
-        caldav: report.caldav.as_ref().and_then(|r| {
+        caldav: caldav.and_then(|r| {
             let calendars = r.calendars.iter().flatten().filter(|c| acceptable(r, &c.url)).cloned().collect();
             Some(CalendarsFound { service: service(r, &account.provider.caldav)?, calendars })
         }),
-        carddav: report.carddav.as_ref().and_then(|r| {
+        carddav: carddav.and_then(|r| {
             Some(ContactsFound {
                 service: service(r, &account.provider.carddav)?,
                 addressbooks: r.addressbooks.iter().flatten().filter(|b| acceptable(r, &b.url)).cloned().collect(),

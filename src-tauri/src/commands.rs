@@ -11,13 +11,13 @@ use icloud_mail_core::export::{self, ClientGroup, ExportFormat, ExportFormatInfo
 use icloud_mail_core::keychain::{IfSaved, Keychain, KeychainStatus, Saved};
 use icloud_mail_core::mail_apps::{self, MailApp, Settings};
 use icloud_mail_core::probe::send::{send_test, SendEvent, SendReport, SendRequest};
-use icloud_mail_core::probe::{self, DomainReport, ProbeEvent, ProbeReport, ProbeRequest};
+use icloud_mail_core::probe::{self, DavReports, DomainReport, ProbeEvent, ProbeReport, ProbeRequest};
 use icloud_mail_core::{Address, Facts, Lang, Secret};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::state::AppState;
+use crate::state::{AppState, ProbeRun};
 
 /// Checks an address as it is typed. An address that parses but cannot be set up (another provider) comes back
 /// as its diagnosis, so the page has one kind of error to render.
@@ -43,16 +43,23 @@ pub fn check_name(input: String) -> Result<Option<String>, Diagnosis> {
 }
 
 /// Runs the connection test, sending each step to `on_event` as it happens: mail (IMAP, SMTP) and, beside it,
-/// calendars and contacts (CalDAV, CardDAV: the window's third panel), concurrently. A password that passes mail is
-/// kept for the save step (and nowhere else), with what DAV found; DAV never decides the verdict. `cancel_probe`, or a
-/// newer test, ends this one with `cancelled`.
+/// calendars and contacts (CalDAV, CardDAV: the window's third panel), concurrently, as one probe
+/// (`probe::probe_mail_first`). Returns as soon as the mail verdict is known — never waiting for DAV — with a report
+/// without DAV members; a password that passes mail is kept for the save step (and nowhere else). Calendars and
+/// contacts go on in a task of their own and, when known (by the probe's deadline at the latest), are merged into
+/// the account held for this test — only if no newer test has started (`AppState::dav_known`) — and sent to
+/// `on_dav`. DAV never decides the verdict. `cancel_probe`, or a newer test, ends this one, DAV included; before the
+/// mail verdict that is `cancelled`.
 #[tauri::command]
+#[allow(clippy::too_many_arguments)]
 pub async fn run_probe(
+    app: AppHandle,
     state: State<'_, AppState>,
     address: String,
     login: Option<String>,
     password: String,
     on_event: Channel<ProbeEvent>,
+    on_dav: Channel<DavReports>,
 ) -> Result<ProbeReport, Diagnosis> {
     let secret = Secret::new(password);
     let account = state.account(&address, login.as_deref(), None)?;
@@ -61,18 +68,35 @@ pub async fn run_probe(
     // The third panel is live with the other two: calendars and contacts are always tested, never waited for by
     // the mail verdict (`ProbeReport::is_ok` is mail's alone).
     request.dav = true;
-    let cancelled = state.start_probe();
-    let send = move |event: ProbeEvent| {
-        let _ = on_event.send(event);
-    };
-    let report = tokio::select! {
-        report = probe::probe(&request, &secret, &send) => report,
-        _ = cancelled => return Err(Diagnosis::of(DiagnosisKind::Cancelled)),
-    };
+    let ProbeRun { generation, cancelled } = state.start_probe();
+    let (mail_known, mail) = tokio::sync::oneshot::channel::<ProbeReport>();
+    let (task_request, task_secret) = (request.clone(), secret.clone());
+    tauri::async_runtime::spawn(async move {
+        let send = move |event: ProbeEvent| {
+            let _ = on_event.send(event);
+        };
+        let on_mail = move |report: &ProbeReport| {
+            let _ = mail_known.send(report.clone());
+        };
+        let report = tokio::select! {
+            report = probe::probe_mail_first(&task_request, &task_secret, &send, on_mail) => report,
+            // Dropping the probe ends DAV (and mail, if it was still running: the command then answers `cancelled`).
+            _ = cancelled => return,
+        };
+        drop(task_secret);
+        if let (Some(caldav), Some(carddav)) = (report.caldav, report.carddav) {
+            let dav = DavReports { caldav, carddav };
+            if app.state::<AppState>().dav_known(generation, dav.clone()) {
+                let _ = on_dav.send(dav);
+            }
+        }
+    });
+    let Ok(report) = mail.await else { return Err(Diagnosis::of(DiagnosisKind::Cancelled)) };
     if report.is_ok() {
-        // What the test proved becomes the account's settings for every file and Thunderbird.
+        // What the test proved becomes the account's settings for every file and Thunderbird (calendars and
+        // contacts join it when they are known).
         let verified = icloud_mail_core::verified::account_from_report(request.account.clone(), &report)?;
-        state.keep_tested(verified, secret);
+        state.keep_tested(generation, verified, secret);
     }
     Ok(report)
 }

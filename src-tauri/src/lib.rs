@@ -71,6 +71,8 @@ pub fn run_window(options: cli::WindowOptions) -> ExitCode {
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::Destroyed = event {
                 let state = window.state::<state::AppState>();
+                // A connection test still looking for calendars and contacts ends with the window.
+                state.cancel_probe();
                 state.forget_password();
                 // A password still on the clipboard goes with the window (on X11 it would go to a clipboard manager).
                 state.clipboard.clear_if_ours(None);

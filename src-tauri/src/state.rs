@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use icloud_mail_core::diagnosis::{Diagnosis, DiagnosisKind};
 use icloud_mail_core::export::thunderbird_profile::ThunderbirdProfile;
 use icloud_mail_core::facts::Facts;
+use icloud_mail_core::probe::DavReports;
 use icloud_mail_core::provider::Endpoint;
 use icloud_mail_core::{Account, Address, Secret};
 use tokio::sync::oneshot;
@@ -85,10 +86,27 @@ struct Pending {
     verified: Account,
 }
 
+/// The connection test that runs or ran last, and what it left: the passed mail verdict's password and account, and
+/// its calendars and contacts once known — which may come before or after the mail verdict, and are merged into the
+/// held account either way, but only for the same test.
+#[derive(Default)]
+struct Tested {
+    /// Counts the tests started; a result names the test it belongs to.
+    generation: u64,
+    pending: Option<Pending>,
+    dav: Option<DavReports>,
+}
+
+/// A connection test just registered: which one it is, and its cancel signal (`cancel_probe`, or a newer test).
+pub struct ProbeRun {
+    pub generation: u64,
+    pub cancelled: oneshot::Receiver<()>,
+}
+
 #[derive(Default)]
 pub struct AppState {
     pub servers: Servers,
-    pending: Mutex<Option<Pending>>,
+    tested: Mutex<Tested>,
     /// The clock `KEEP_PASSWORD_FOR` is measured on.
     clock: Clock,
     /// The running connection test's cancel signal (`cancel_probe`, or a newer test).
@@ -143,22 +161,48 @@ impl AppState {
         })
     }
 
-    /// Keeps a password that passed the connection test and the settings it proved (`verified::account_from_report`), for
-    /// the save and Done steps; both are dropped together.
-    pub fn keep_tested(&self, verified: Account, secret: Secret) {
+    /// Keeps a password that passed connection test `generation` and the settings it proved
+    /// (`verified::account_from_report`), for the save and Done steps; both are dropped together. The test's
+    /// calendars and contacts, if they are already known, go into the account. False (nothing kept) when a newer
+    /// test has started since.
+    pub fn keep_tested(&self, generation: u64, mut verified: Account, secret: Secret) -> bool {
+        let mut tested = self.tested.lock().expect("tested lock");
+        if tested.generation != generation {
+            return false;
+        }
+        if let Some(dav) = &tested.dav {
+            verified.dav = icloud_mail_core::verified::dav_found_in(&verified, Some(&dav.caldav), Some(&dav.carddav));
+        }
         let login = verified.login.address.clone();
-        *self.pending.lock().expect("pending lock") = Some(Pending { login, secret, since: self.clock.now(), verified });
+        tested.pending = Some(Pending { login, secret, since: self.clock.now(), verified });
+        true
+    }
+
+    /// Calendars and contacts of connection test `generation`, known after (or before) its mail verdict: they go
+    /// into the verified account held for that test (what `verified::dav_found` carries), or wait for it. False
+    /// (nothing merged, nothing kept) when they belong to an older test than the last one started: a new test
+    /// forgets what the old one held, and nothing it found reaches a newer test's account.
+    pub fn dav_known(&self, generation: u64, dav: DavReports) -> bool {
+        let mut tested = self.tested.lock().expect("tested lock");
+        if tested.generation != generation {
+            return false;
+        }
+        if let Some(p) = tested.pending.as_mut() {
+            p.verified.dav = icloud_mail_core::verified::dav_found_in(&p.verified, Some(&dav.caldav), Some(&dav.carddav));
+        }
+        tested.dav = Some(dav);
+        true
     }
 
     /// The tested password and its settings while they are live: dropped here once `KEEP_PASSWORD_FOR` has passed
     /// since the test, so that nothing can hand them out later. The one place that rule is written.
-    fn live_pending(&self) -> MutexGuard<'_, Option<Pending>> {
-        let mut pending = self.pending.lock().expect("pending lock");
+    fn live_pending(&self) -> MutexGuard<'_, Tested> {
+        let mut tested = self.tested.lock().expect("tested lock");
         let now = self.clock.now();
-        if pending.as_ref().is_some_and(|p| now.saturating_duration_since(p.since) >= KEEP_PASSWORD_FOR) {
-            *pending = None;
+        if tested.pending.as_ref().is_some_and(|p| now.saturating_duration_since(p.since) >= KEEP_PASSWORD_FOR) {
+            tested.pending = None;
         }
-        pending
+        tested
     }
 
     /// The verified account for what the page sent — the settings the connection test proved, with the name the
@@ -166,7 +210,7 @@ impl AppState {
     /// address, or forgotten): `password_needed`, which sends the person back to the test.
     pub fn verified_account(&self, address: &str, login: Option<&str>, name: Option<String>) -> Result<Account, Diagnosis> {
         let asked = self.account(address, login, name)?;
-        match self.live_pending().as_ref() {
+        match self.live_pending().pending.as_ref() {
             Some(p) if p.verified.address == asked.address && p.verified.login == asked.login => {
                 Ok(Account { display_name: asked.display_name, ..p.verified.clone() })
             }
@@ -176,7 +220,7 @@ impl AppState {
 
     /// A copy of the tested password for `login`, if it is still held.
     pub fn tested_password(&self, login: &str) -> Result<Secret, Diagnosis> {
-        match self.live_pending().as_ref() {
+        match self.live_pending().pending.as_ref() {
             Some(p) if p.login == login => Ok(p.secret.clone()),
             _ => Err(Diagnosis::of(DiagnosisKind::PasswordNeeded)),
         }
@@ -185,7 +229,9 @@ impl AppState {
     /// Drops the password (when the person leaves the Done step, when the window closes, or when it has waited too
     /// long).
     pub fn forget_password(&self) {
-        *self.pending.lock().expect("pending lock") = None;
+        let mut tested = self.tested.lock().expect("tested lock");
+        tested.pending = None;
+        tested.dav = None;
     }
 
     /// Drops the password once it has been held for `KEEP_PASSWORD_FOR` (the app checks every few seconds).
@@ -193,11 +239,13 @@ impl AppState {
         drop(self.live_pending());
     }
 
-    /// Registers a new connection test, cancelling the one before; the receiver fires on `cancel_probe`. The
-    /// password an earlier test left is forgotten at once: a re-test that fails must not leave it usable.
-    pub fn start_probe(&self) -> oneshot::Receiver<()> {
-        self.forget_password();
-        self.cancel.start()
+    /// Registers a new connection test, cancelling the one before (its calendars and contacts too); the receiver
+    /// fires on `cancel_probe`. The password, the account and the calendars an earlier test left are forgotten at
+    /// once: a re-test that fails must not leave them usable, and a late DAV result of the old test is refused.
+    pub fn start_probe(&self) -> ProbeRun {
+        let mut tested = self.tested.lock().expect("tested lock");
+        *tested = Tested { generation: tested.generation + 1, pending: None, dav: None };
+        ProbeRun { generation: tested.generation, cancelled: self.cancel.start() }
     }
 
     pub fn cancel_probe(&self) {
@@ -217,6 +265,13 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a passed test leaves: a test registered, its mail verdict kept.
+    fn keep(state: &AppState, verified: Account, secret: Secret) -> u64 {
+        let run = state.start_probe();
+        assert!(state.keep_tested(run.generation, verified, secret));
+        run.generation
+    }
 
     #[test]
     fn only_profiles_handed_to_the_page_can_be_changed() {
@@ -249,7 +304,7 @@ mod tests {
         proved.provider.imap_login_forms.reverse();
         proved.folders.sent = Some("Sent Items".into());
         proved.verified = true;
-        state.keep_tested(proved.clone(), Secret::new("abcd-efgh-ijkl-mnop".into()));
+        keep(&state, proved.clone(), Secret::new("abcd-efgh-ijkl-mnop".into()));
 
         let got = state.verified_account("Jane@iCloud.com", None, Some(" Jane Doe ".into())).unwrap();
         assert_eq!(got.provider.smtp.port, 465);
@@ -271,7 +326,7 @@ mod tests {
     fn the_password_is_only_handed_out_for_its_login_and_can_be_forgotten() {
         let state = AppState::default();
         assert_eq!(state.tested_password("jane@icloud.com").unwrap_err().kind, DiagnosisKind::PasswordNeeded);
-        state.keep_tested(state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
+        keep(&state, state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
         assert_eq!(state.tested_password("jane@icloud.com").unwrap().expose(), "abcd-efgh-ijkl-mnop");
         assert!(state.tested_password("john@icloud.com").is_err());
         state.forget_password();
@@ -282,18 +337,77 @@ mod tests {
     fn a_new_test_forgets_the_password_an_earlier_one_left() {
         let state = AppState::default();
         let jane = state.account("jane@icloud.com", None, None).unwrap();
-        state.keep_tested(jane, Secret::new("abcd-efgh-ijkl-mnop".into()));
+        keep(&state, jane, Secret::new("abcd-efgh-ijkl-mnop".into()));
         let _running = state.start_probe();
         // Whatever this test's verdict, the earlier password is gone (a failed re-test keeps nothing).
         assert_eq!(state.tested_password("jane@icloud.com").unwrap_err().kind, DiagnosisKind::PasswordNeeded);
         assert_eq!(state.verified_account("jane@icloud.com", None, None).unwrap_err().kind, DiagnosisKind::PasswordNeeded);
     }
 
+    /// Calendars and contacts that passed for Jane's account, as the probe reports them.
+    fn dav_found_for(account: &Account) -> DavReports {
+        use icloud_mail_core::account::{AddressBook, Calendar};
+        use icloud_mail_core::probe::DavReport;
+        let side = |endpoint: &Endpoint, partition: &str, calendars, addressbooks| DavReport {
+            diagnosis: Diagnosis::of(DiagnosisKind::Ok),
+            host: endpoint.host.clone(),
+            port: endpoint.port,
+            username: Some(account.login.address.clone()),
+            principal: Some(format!("https://{}/1234/principal/", endpoint.host)),
+            home: Some(format!("https://{partition}/1234/home/")),
+            realm: Some("MMCalDav".into()),
+            elapsed_ms: 700,
+            server_text: None,
+            calendars,
+            addressbooks,
+            requests: 4,
+            redirects: Vec::new(),
+        };
+        let calendar = Calendar { name: "Home".into(), url: "https://p23-caldav.icloud.com/1234/home/home/".into(), color: None };
+        let book = AddressBook { name: "card".into(), url: "https://p23-contacts.icloud.com/1234/home/card/".into() };
+        DavReports {
+            caldav: side(&account.provider.caldav, "p23-caldav.icloud.com", Some(vec![calendar]), None),
+            carddav: side(&account.provider.carddav, "p23-contacts.icloud.com", None, Some(vec![book])),
+        }
+    }
+
+    #[test]
+    fn calendars_and_contacts_join_the_account_of_their_own_test_only() {
+        let state = AppState::default();
+        let jane = state.account("jane@icloud.com", None, None).unwrap();
+        let secret = || Secret::new("abcd-efgh-ijkl-mnop".into());
+        let held = |state: &AppState| state.verified_account("jane@icloud.com", None, None).map(|a| a.dav);
+
+        // Test 1: mail passed while DAV is still looking; its calendars join when they come.
+        let first = keep(&state, jane.clone(), secret());
+        assert_eq!(held(&state).unwrap(), Default::default(), "still looking: nothing of DAV yet");
+        assert!(state.dav_known(first, dav_found_for(&jane)));
+        let found = held(&state).unwrap();
+        assert_eq!(found.caldav.as_ref().map(|c| c.calendars.len()), Some(1), "{found:?}");
+        assert!(found.carddav.is_some());
+
+        // Test 2 forgets them; test 1's DAV result coming late (a hanging server, say) is refused.
+        let second = keep(&state, jane.clone(), secret());
+        assert_eq!(held(&state).unwrap(), Default::default(), "a new test forgets what the old one held");
+        assert!(!state.dav_known(first, dav_found_for(&jane)), "a late result of an old test");
+        assert_eq!(held(&state).unwrap(), Default::default(), "no stale calendars on the new test's account");
+        assert!(!state.keep_tested(first, jane.clone(), secret()), "nor an old test's mail verdict");
+        assert!(state.dav_known(second, dav_found_for(&jane)));
+        assert!(held(&state).unwrap().caldav.is_some());
+
+        // Test 3: DAV known before mail waits for the mail verdict, and joins the account kept then.
+        let third = state.start_probe().generation;
+        assert!(state.dav_known(third, dav_found_for(&jane)));
+        assert_eq!(held(&state).unwrap_err().kind, DiagnosisKind::PasswordNeeded, "nothing is held before mail passed");
+        assert!(state.keep_tested(third, jane.clone(), secret()));
+        assert!(held(&state).unwrap().carddav.is_some());
+    }
+
     #[test]
     fn a_new_test_cancels_the_running_one() {
         let state = AppState::default();
-        let mut first = state.start_probe();
-        let mut second = state.start_probe();
+        let mut first = state.start_probe().cancelled;
+        let mut second = state.start_probe().cancelled;
         assert!(first.try_recv().is_ok(), "the first test was cancelled");
         assert!(second.try_recv().is_err(), "the second still runs");
         state.cancel_probe();
@@ -303,7 +417,7 @@ mod tests {
     #[test]
     fn a_new_send_test_cancels_the_running_one_and_leaves_the_connection_test_alone() {
         let state = AppState::default();
-        let mut probe = state.start_probe();
+        let mut probe = state.start_probe().cancelled;
         let mut first = state.start_send_test();
         let mut second = state.start_send_test();
         assert!(first.try_recv().is_ok(), "the first send test was cancelled");
@@ -316,7 +430,7 @@ mod tests {
     #[test]
     fn the_tested_password_and_its_settings_live_five_minutes_and_no_longer() {
         let state = AppState::default();
-        state.keep_tested(state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
+        keep(&state, state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
         state.clock.advance(KEEP_PASSWORD_FOR - Duration::from_secs(1));
         state.forget_password_if_stale();
         assert_eq!(state.tested_password("jane@icloud.com").unwrap().expose(), "abcd-efgh-ijkl-mnop", "a second left");
@@ -329,10 +443,10 @@ mod tests {
         assert_eq!(state.tested_password("jane@icloud.com").unwrap_err().kind, DiagnosisKind::PasswordNeeded);
 
         // The periodic check drops it without being asked.
-        state.keep_tested(state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
+        keep(&state, state.account("jane@icloud.com", None, None).unwrap(), Secret::new("abcd-efgh-ijkl-mnop".into()));
         state.clock.advance(KEEP_PASSWORD_FOR);
         state.forget_password_if_stale();
-        assert!(state.pending.lock().unwrap().is_none(), "dropped by the periodic check");
+        assert!(state.tested.lock().unwrap().pending.is_none(), "dropped by the periodic check");
     }
 
     #[test]

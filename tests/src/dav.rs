@@ -28,7 +28,7 @@
 //! Every host name resolves to 127.0.0.1, in-process through `start_dns` (a `TestDns`), for a spawned program through
 //! `with_test_hosts` (a private mount namespace whose `/etc/hosts` names them; needs root, as CI runs).
 //! `stop()` closes both ports (connections refused), `set_mode(FrontMode::NotDav)` makes the front an HTTPS server
-//! that is not DAV (405 to PROPFIND); `RedirectsRoot` / `RedirectsAway` redirect `/` within or out of the domain. Everything stops when dropped.
+//! that is not DAV (405 to PROPFIND); `RedirectsRoot` / `RedirectsAway` redirect `/` within or out of the domain; `Hangs` never answers. Everything stops when dropped.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
@@ -100,6 +100,9 @@ pub enum FrontMode {
     RedirectsRoot = 2,
     /// `/` answers `302 Found` to `https://elsewhere.example/` (a host outside the service's domain).
     RedirectsAway = 3,
+    /// Accepts the connection and the TLS handshake, reads the request, and never answers it (a service host that
+    /// hangs): a client's discovery ends only at its own deadline.
+    Hangs = 4,
 }
 
 /// The running server (front + Radicale).
@@ -453,6 +456,9 @@ async fn answer(request: Request<Incoming>, ctx: Arc<FrontCtx>) -> Result<Respon
     let path = request.uri().path().to_owned();
     let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let mode = ctx.mode.load(Ordering::SeqCst);
+    if mode == FrontMode::Hangs as u8 {
+        return std::future::pending().await;
+    }
     if mode == FrontMode::NotDav as u8 {
         return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "not a DAV server"));
     }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use icloud_mail_core::account::{AddressBook, Calendar};
 use icloud_mail_core::diagnosis::DiagnosisKind;
-use icloud_mail_core::probe::{probe, DnsConfig, ProbeEvent, ProbeReport, ProbeRequest, Side, Step, StepStatus, Timeouts};
+use icloud_mail_core::probe::{
+    probe, probe_mail_first, DnsConfig, ProbeEvent, ProbeReport, ProbeRequest, Side, Step, StepStatus, Timeouts,
+};
 use icloud_mail_core::provider::{Endpoint, Security};
 use icloud_mail_core::{Account, Address, Secret};
 use icloud_mail_tests::ca::TestCa;
@@ -236,6 +238,47 @@ fn a_hanging_dav_server_times_out_without_delaying_the_mail_verdict() {
     assert_eq!(alive, 0);
 }
 
+/// The window's way (`probe_mail_first`): with the service hosts accepting and never answering, the mail verdict is
+/// handed over — passed, without DAV members — before either DAV side has its verdict, and the whole report still
+/// ends with both DAV sides timed out. Order, not wall-clock: the hand-over is recorded among the events.
+#[test]
+fn the_mail_verdict_is_handed_over_before_a_hanging_dav_server_has_its_verdict() {
+    let s = servers(DavUser::new(ADDRESS, PASSWORD));
+    s.dav.set_mode(FrontMode::Hangs);
+    let mut request = icloud_like(&s);
+    request.timeouts = Timeouts::with_overall(Duration::from_secs(4));
+    #[derive(Debug)]
+    enum Seen {
+        Event(ProbeEvent),
+        Mail(Box<ProbeReport>),
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (events, mail) = (seen.clone(), seen.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let secret = Secret::new(PASSWORD.to_owned());
+    let report = runtime.block_on(probe_mail_first(
+        &request,
+        &secret,
+        &move |e| events.lock().unwrap().push(Seen::Event(e)),
+        move |r: &ProbeReport| mail.lock().unwrap().push(Seen::Mail(Box::new(r.clone()))),
+    ));
+    let seen = seen.lock().unwrap();
+    let handed = seen.iter().position(|s| matches!(s, Seen::Mail(_))).expect("the mail verdict was handed over");
+    let Seen::Mail(mail) = &seen[handed] else { unreachable!() };
+    assert!(mail.is_ok(), "{mail:#?}");
+    assert_eq!((mail.caldav.as_ref(), mail.carddav.as_ref()), (None, None), "handed over before DAV was known");
+    let dav_done = |e: &Seen| matches!(e, Seen::Event(e) if e.step == Step::Done && matches!(e.side, Side::Caldav | Side::Carddav));
+    let first_dav_verdict = seen.iter().position(dav_done).expect("DAV's verdicts");
+    assert!(handed < first_dav_verdict, "the mail verdict waited for DAV: {seen:#?}");
+    assert_eq!(seen.iter().filter(|s| matches!(s, Seen::Mail(_))).count(), 1, "handed over once");
+    // The whole report: the same mail verdict, and both DAV sides timed out after signing-in started.
+    assert_eq!((&report.imap, &report.smtp), (&mail.imap, &mail.smtp));
+    for side in [report.caldav.as_ref().unwrap(), report.carddav.as_ref().unwrap()] {
+        assert_eq!(side.kind(), DiagnosisKind::Timeout, "{side:#?}");
+    }
+    assert!(s.dav.front_requests() >= 2, "the front was reached and left hanging");
+}
+
 // --- the command line: probe --dav, its JSON members, and --verified reading them back ---
 
 struct Cli {
@@ -293,6 +336,23 @@ fn keys(member: &serde_json::Value) -> Vec<String> {
     let mut keys: Vec<String> = member.as_object().expect("an object").keys().cloned().collect();
     keys.sort();
     keys
+}
+
+/// `probe --json` without `--dav` is mail's alone: no DAV members, not one request to the DAV hosts (here hanging,
+/// so a probe that still tried them would also wait for their deadline).
+#[test]
+fn cli_probe_json_without_dav_has_no_dav_members_and_asks_the_dav_hosts_nothing() {
+    let cli = cli_setup(DavUser::new(ADDRESS, PASSWORD));
+    cli.s.dav.set_mode(FrontMode::Hangs);
+    let mut args = vec!["probe".to_owned(), "--json".into(), "--password-stdin".into()];
+    args.extend(cli.server_flags());
+    let out = cli.run(&args, &format!("{PASSWORD}\n"));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {out:?}"));
+    assert_eq!(out.status.code(), Some(0), "{json:#}");
+    assert_eq!(json["imap"]["kind"], "ok", "{json:#}");
+    let object = json.as_object().unwrap();
+    assert!(!object.contains_key("caldav") && !object.contains_key("carddav"), "{json:#}");
+    assert_eq!(cli.s.dav.front_requests(), 0);
 }
 
 #[test]

@@ -1164,3 +1164,93 @@ fn dav_server_down_mail_still_passes_and_calendars_say_why() {
     assert!(prefs.contains(JANE), "mail was added");
     assert!(!prefs.contains("calendar.registry.") && !prefs.contains(".carddav.url"), "no calendar, no address book:\n{prefs}");
 }
+
+/// Records, in the page, the order in which things happen (each once until reset): Next enabled on the connection
+/// step (with the third panel's state at that moment), the calendars' verdict, and Thunderbird's box on the save
+/// step in each of its states. Order, not time: a `MutationObserver` notes each the moment the page shows it.
+const RECORD_ORDER: &str = "\
+    window.__order = []; const seen = new Set(); window.__resetOrder = () => { window.__order = []; seen.clear(); }; \
+    const note = (what, extra) => { if (!seen.has(what)) { seen.add(what); window.__order.push(Object.assign({ what }, extra)); } }; \
+    new MutationObserver(() => { \
+      const step = document.getElementById('app').dataset.step, next = document.getElementById('next'); \
+      const cal = document.getElementById('verdict-caldav'), card = document.getElementById('verdict-carddav'); \
+      if (step === 'test' && next && !next.disabled && cal) note('next', { caldav: cal.className, carddav: card.className, \
+        text: cal.textContent, steps: document.querySelectorAll('#dav-caldav .probe-steps li').length, \
+        send_test: !document.getElementById('send-test').hidden }); \
+      if (cal && /ok|problem/.test(cal.className)) note('caldav', { kind: cal.dataset.kind }); \
+      const tb = document.getElementById('tb-dav'); \
+      if (tb && tb.dataset.choice) note('save-' + tb.dataset.choice, { disabled: document.getElementById('tb-with-dav').disabled, \
+        checked: document.getElementById('tb-with-dav').checked, note: document.getElementById('tb-with-dav-note').textContent }); \
+    }).observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true }); \
+    return true;";
+
+/// The page's record of what happened, in order (`RECORD_ORDER`).
+fn order(app: &AppSession) -> Vec<serde_json::Value> {
+    app.execute("return window.__order;", serde_json::json!([])).as_array().cloned().unwrap_or_default()
+}
+
+fn whats(order: &[serde_json::Value]) -> Vec<&str> {
+    order.iter().filter_map(|o| o["what"].as_str()).collect()
+}
+
+/// Issue #25: with the calendar and contacts servers accepting and never answering, the mail verdict, Next and the
+/// send test come as soon as mail is known, while the third panel is still looking (its first steps shown, no
+/// verdict); its verdict (`timeout`) comes later. Next leaves calendars and contacts looking: Thunderbird's box waits,
+/// disabled and saying so, then says why not when their verdict comes, and "Add to Thunderbird" adds mail only.
+/// Going back and testing again does the same, the panel ending with `timeout` on both halves.
+#[test]
+fn dav_hanging_never_holds_up_the_mail_verdict_and_the_save_step_waits_for_it() {
+    use icloud_mail_tests::dav::FrontMode;
+    let password = icloud_mail_tests::fresh_password();
+    let DavWorld { app, keyring, dav, _dovecot, _cas } = dav_world("e2e_dav_hanging", &password, false, &[]);
+    dav.set_mode(FrontMode::Hangs);
+    let walk = Walk::new(JANE, &password);
+    app.walk_to(WizardStep::Password, &walk);
+    app.execute(RECORD_ORDER, serde_json::json!([]));
+
+    // The mail verdict and Next, while calendars and contacts have no verdict yet.
+    app.walk_to(WizardStep::Test, &walk);
+    app.complete_step(&walk);
+    let seen = order(&app);
+    let first = &seen[0];
+    assert_eq!(first["what"], "next", "Next was enabled first: {seen:#?}");
+    assert_eq!((first["caldav"].as_str(), first["carddav"].as_str()), (Some("verdict"), Some("verdict")), "no DAV verdict yet: {first}");
+    assert_eq!(first["text"], "Testing…");
+    assert!(first["steps"].as_u64() >= Some(1), "the panel is live (connected to the service host): {first}");
+    assert_eq!(first["send_test"], true, "the send test is offered with the mail verdict");
+
+    // Next while they are looked for: the box waits, then says why not once the hanging servers time out.
+    app.walk_to(WizardStep::Save, &walk);
+    app.wait_for(Duration::from_secs(10), "the profile", |s| !s.find_all("#tb-add-0").is_empty());
+    app.wait_for(Duration::from_secs(30), "the calendars' verdict on the save step", |s| {
+        s.property("#tb-dav", "dataset").get("choice") == Some(&serde_json::json!("unavailable"))
+    });
+    let seen = order(&app);
+    assert_eq!(whats(&seen), ["next", "save-looking", "save-unavailable"], "{seen:#?}");
+    let looking = &seen[1];
+    assert_eq!((looking["disabled"].as_bool(), looking["checked"].as_bool()), (Some(true), Some(false)), "{looking}");
+    assert!(looking["note"].as_str().unwrap_or_default().starts_with("Still looking for your calendars and contacts"), "{looking}");
+    assert!(app.text("#tb-with-dav-note").contains("did not find them"));
+    assert_eq!(app.property("#tb-with-dav", "disabled"), serde_json::json!(true));
+    app.click("#tb-add-0");
+    app.wait_for(Duration::from_secs(30), "Thunderbird's outcome", |s| s.text("#tb-profiles").contains("signs in without asking"));
+    assert!(app.find_all("#tb-dav-added-0").is_empty(), "nothing of DAV is claimed");
+    let prefs = std::fs::read_to_string(keyring.home().join(".thunderbird/abc.default-release/prefs.js")).expect("prefs.js");
+    assert!(prefs.contains(JANE) && !prefs.contains("calendar.registry."), "mail only:\n{prefs}");
+
+    // Back to the test: a new test, the mail verdict first again, then the panel's own verdict, `timeout`.
+    app.execute("window.__resetOrder(); return true;", serde_json::json!([]));
+    app.click("#back");
+    app.wait_for(Duration::from_secs(10), "the connection step", |s| s.step() == WizardStep::Test);
+    app.complete_step(&walk);
+    app.wait_for(Duration::from_secs(30), "the calendars' verdict", |s| !s.find_all("#verdict-caldav.problem").is_empty());
+    app.wait_for(Duration::from_secs(5), "the contacts' verdict", |s| !s.find_all("#verdict-carddav.problem").is_empty());
+    let seen = order(&app);
+    assert_eq!(whats(&seen), ["next", "caldav"], "{seen:#?}");
+    assert_eq!(seen[0]["caldav"], "verdict", "no DAV verdict when Next opened: {seen:#?}");
+    for side in ["#verdict-caldav", "#verdict-carddav"] {
+        assert_eq!(app.property(side, "dataset").get("kind"), Some(&serde_json::json!("timeout")), "{side}: {}", app.text(side));
+    }
+    assert!(app.next_enabled(), "Next stays enabled");
+    app.screenshot("connection-dav-hanging");
+}

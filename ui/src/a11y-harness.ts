@@ -111,8 +111,10 @@ mockIPC((cmd, args) => {
         channel.onmessage({ side, step, status: "ok", host, port, elapsed_ms: 40 });
       channel.onmessage({ side, step: "auth", status: verdict === "ok" ? "ok" : "failed", host, port, elapsed_ms: 90 });
     }
-    // Calendars and contacts: found, or (with `dav=<kind>`) not, for its own reason.
+    // Calendars and contacts: found, or (with `dav=<kind>`) not, for its own reason; with `dav=looking` still
+    // looked for (signed in, never listed: no verdict comes).
     const dav = new URLSearchParams(location.search).get("dav") ?? "ok";
+    const looking = dav === "looking";
     for (const [side, host] of [
       ["caldav", "caldav.icloud.com"],
       ["carddav", "contacts.icloud.com"],
@@ -121,7 +123,7 @@ mockIPC((cmd, args) => {
         channel.onmessage({ side, step, status: "ok", host, port: 443, elapsed_ms: 50 });
       const signedIn = dav !== "auth_rejected";
       channel.onmessage({ side, step: "auth", status: signedIn ? "ok" : "failed", host, port: 443, elapsed_ms: 80 });
-      if (signedIn)
+      if (signedIn && !looking)
         channel.onmessage({
           side,
           step: "discover",
@@ -160,11 +162,9 @@ mockIPC((cmd, args) => {
       unreachable_port,
       attempts: [],
     });
-    // The outgoing side went through the fallback (port 587 blocked), so the note about it is audited too.
-    return {
-      imap: side("imap.mail.me.com", 993, "jane"),
-      smtp: side("smtp.mail.me.com", 465, "jane@icloud.com", 587),
-      domain: null,
+    // They come on their own channel, after the mail verdict (unless still looked for).
+    const onDav = (args as unknown as { onDav: { onmessage: (d: unknown) => void } }).onDav;
+    const found = {
       caldav: davReport("caldav.icloud.com", "p23-caldav.icloud.com", {
         calendars: [
           { name: "Home", url: "https://p23-caldav.icloud.com/1234/calendars/home/", color: "#1BADF8" },
@@ -174,6 +174,13 @@ mockIPC((cmd, args) => {
       carddav: davReport("contacts.icloud.com", "p23-contacts.icloud.com", {
         addressbooks: [{ name: "card", url: "https://p23-contacts.icloud.com/1234/carddavhome/card/" }],
       }),
+    };
+    if (!looking) setTimeout(() => onDav.onmessage(found), 0);
+    // The outgoing side went through the fallback (port 587 blocked), so the note about it is audited too.
+    return {
+      imap: side("imap.mail.me.com", 993, "jane"),
+      smtp: side("smtp.mail.me.com", 465, "jane@icloud.com", 587),
+      domain: null,
     };
   }
   throw new Error(`a11y harness: no mock for ${cmd}`);

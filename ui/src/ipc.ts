@@ -18,6 +18,7 @@ import type { SendEvent } from "./bindings/SendEvent";
 import type { SendReport } from "./bindings/SendReport";
 import type { ThunderbirdProfile } from "./bindings/ThunderbirdProfile";
 import type { ProbeReport } from "./bindings/ProbeReport";
+import type { DavReports } from "./bindings/DavReports";
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: Diagnosis };
 
@@ -58,16 +59,23 @@ export function osFullName(): Promise<string | null> {
   return invoke<string | null>("os_full_name");
 }
 
-/** Runs the connection test; `onEvent` receives each step as it happens. */
+/**
+ * Runs the connection test; `onEvent` receives each step as it happens. Resolves with the mail verdict as soon as it
+ * is known (a report without calendars and contacts); `onDav` receives their verdicts once, when they are known —
+ * before or after the mail verdict, within the test's deadline — unless the test was cancelled or a newer one began.
+ */
 export function runProbe(
   address: string,
   login: string | null,
   password: string,
   onEvent: (e: ProbeEvent) => void,
+  onDav: (d: DavReports) => void,
 ): Promise<Result<ProbeReport>> {
   const channel = new Channel<ProbeEvent>();
   channel.onmessage = onEvent;
-  return call<ProbeReport>("run_probe", { address, login, password, onEvent: channel });
+  const dav = new Channel<DavReports>();
+  dav.onmessage = onDav;
+  return call<ProbeReport>("run_probe", { address, login, password, onEvent: channel, onDav: dav });
 }
 
 /** Stops the running connection test. */

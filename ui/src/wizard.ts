@@ -14,8 +14,10 @@ export interface WizardState {
   /** True while the name field holds something the core refuses. */
   nameInvalid?: boolean;
   /** What the connection test found of calendars and contacts (beside mail, never part of its verdict): the save
-   * step's Thunderbird path offers to add them. */
+   * step's Thunderbird path offers to add them. `looking` while the test still looks for them (they come after the
+   * mail verdict, by the test's deadline at the latest); `DAV_KNOWN` is dispatched on `document` when they come. */
   dav?: {
+    looking?: boolean;
     caldav?: import("./bindings/DavReport").DavReport;
     carddav?: import("./bindings/DavReport").DavReport;
   };
@@ -38,6 +40,9 @@ export interface WizardState {
   };
 }
 
+/** The event (on `document`) that says the connection test's calendars and contacts are now in `WizardState.dav`. */
+export const DAV_KNOWN = "icloud-mail-dav-known";
+
 export interface StepContext {
   state: WizardState;
   /** Call when what the step needs before Next may have changed. */
@@ -54,8 +59,8 @@ export interface Step {
   render(ctx: StepContext): HTMLElement;
   /** Whether Next may be pressed now. */
   canProceed(ctx: StepContext): boolean;
-  /** Called when the step is left either way, to cancel work and drop what it no longer needs. */
-  leave?(): void;
+  /** Called when the step is left either way (`forward`: by Next), to cancel work and drop what it no longer needs. */
+  leave?(forward: boolean): void;
 }
 
 export class Wizard {
@@ -106,7 +111,7 @@ export class Wizard {
     const target = this.index + delta;
     if (target < 0 || target >= this.steps.length) return;
     if (delta === 1 && !this.steps[this.index].canProceed(this.ctx)) return;
-    this.steps[this.index].leave?.();
+    this.steps[this.index].leave?.(delta === 1);
     this.index = target;
     this.show();
   }

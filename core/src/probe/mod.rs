@@ -261,45 +261,87 @@ impl ProbeReport {
 }
 
 /// Tests incoming and outgoing mail for `request.account` with `secret`, concurrently, reporting each step to
-/// `on_event`. Always returns a report within `request.timeouts.overall` (plus a few milliseconds).
+/// `on_event` (and with `request.dav` calendars and contacts beside them). Always returns a report within
+/// `request.timeouts.overall` (plus a few milliseconds): with `dav`, only once mail *and* DAV are known (the command
+/// line's one JSON document needs both). A caller that must not wait for DAV uses `probe_mail_first`.
 pub async fn probe(request: &ProbeRequest, secret: &Secret, on_event: &(dyn Fn(ProbeEvent) + Send + Sync)) -> ProbeReport {
+    probe_mail_first(request, secret, on_event, |_| {}).await
+}
+
+/// Calendars and contacts of one probe (`probe_mail_first`'s second half), both always tested.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DavReports {
+    pub caldav: DavReport,
+    pub carddav: DavReport,
+}
+
+/// `probe`, handing the mail verdict to `on_mail` the moment IMAP, SMTP (and a custom domain's MX check) are known —
+/// without its `caldav`/`carddav`, which may still be running — and then returning the whole report once DAV is
+/// known too (by the deadline at the latest). One probe, one deadline, one TLS configuration and DNS lookup for all
+/// four sides; the window shows and acts on the mail verdict at once and takes calendars and contacts when they
+/// come. Dropping the future cancels everything still running, DAV included; `on_mail` is then never called if
+/// mail was not known yet.
+pub async fn probe_mail_first(
+    request: &ProbeRequest,
+    secret: &Secret,
+    on_event: &(dyn Fn(ProbeEvent) + Send + Sync),
+    on_mail: impl FnOnce(&ProbeReport) + Send,
+) -> ProbeReport {
     let started = Instant::now();
     let deadline = started + request.timeouts.overall;
     let tls = PendingTls::start(request.extra_ca_pem.clone());
     let lookup = dns::Lookup::new(&request.dns, request.timeouts.connect.min(Duration::from_secs(3)));
     let ctx = Ctx { started, deadline, connect_timeout: request.timeouts.connect, tls, lookup: &lookup, on_event };
+    let mail = async {
+        let report = mail(&ctx, request, secret).await;
+        on_mail(&report);
+        report
+    };
+    // Calendars and contacts run beside mail, on the same deadline: they never hold up the mail sides' own verdicts
+    // (each reported as its `done` event, and to `on_mail`, when known).
+    let dav = async {
+        if !request.dav {
+            return None;
+        }
+        Some(dav_sides(&ctx, &request.account, secret).await)
+    };
+    let (mut report, dav) = tokio::join!(mail, dav);
+    if let Some(DavReports { caldav, carddav }) = dav {
+        (report.caldav, report.carddav) = (Some(caldav), Some(carddav));
+    }
+    report
+}
+
+/// The mail sides (and the MX check of a custom domain), concurrently: a report without DAV members.
+async fn mail(ctx: &Ctx<'_>, request: &ProbeRequest, secret: &Secret) -> ProbeReport {
     let account = &request.account;
     let provider = &account.provider;
-
     let domain = async {
         if account.address.kind != DomainKind::Custom {
             return None;
         }
         let host = account.address.domain.clone();
         ctx.emit(Side::Domain, Step::Dns, StepStatus::Started, &host, 0, None);
-        let report = dns::check_domain_with(&lookup, &host, ctx.remaining().min(request.timeouts.connect)).await;
+        let report = dns::check_domain_with(ctx.lookup, &host, ctx.remaining().min(request.timeouts.connect)).await;
         let status = if report.kind() == DiagnosisKind::DnsFailure { StepStatus::Failed } else { StepStatus::Ok };
         ctx.emit(Side::Domain, Step::Dns, status, &host, 0, None);
         ctx.emit(Side::Domain, Step::Done, status, &host, 0, Some(report.kind()));
         Some(report)
     };
     let (imap_usernames, smtp_usernames) = (account.imap_usernames(), account.smtp_usernames());
-    let imap = imap::probe_imap(&ctx, &provider.imap, &imap_usernames, secret);
-    let smtp = smtp::probe_smtp(&ctx, &provider.smtp, provider.smtp_fallback.as_ref(), &smtp_usernames, secret);
-    // Calendars and contacts run beside mail, on the same deadline: they never hold up the mail sides' own verdicts
-    // (each reported as its `done` event when known), and the report is complete by the deadline at the latest.
-    let dav = async {
-        if !request.dav {
-            return (None, None);
-        }
-        let username = account.login.address.as_str();
-        let caldav = dav::probe_dav(&ctx, Side::Caldav, &provider.caldav, username, secret);
-        let carddav = dav::probe_dav(&ctx, Side::Carddav, &provider.carddav, username, secret);
-        let (caldav, carddav) = tokio::join!(caldav, carddav);
-        (Some(caldav), Some(carddav))
-    };
-    let (imap, smtp, domain, (caldav, carddav)) = tokio::join!(imap, smtp, domain, dav);
-    ProbeReport { imap, smtp, domain, caldav, carddav }
+    let imap = imap::probe_imap(ctx, &provider.imap, &imap_usernames, secret);
+    let smtp = smtp::probe_smtp(ctx, &provider.smtp, provider.smtp_fallback.as_ref(), &smtp_usernames, secret);
+    let (imap, smtp, domain) = tokio::join!(imap, smtp, domain);
+    ProbeReport { imap, smtp, domain, caldav: None, carddav: None }
+}
+
+/// CalDAV and CardDAV on the account's DAV hosts, as its primary address, concurrently.
+async fn dav_sides(ctx: &Ctx<'_>, account: &Account, secret: &Secret) -> DavReports {
+    let (provider, username) = (&account.provider, account.login.address.as_str());
+    let caldav = dav::probe_dav(ctx, Side::Caldav, &provider.caldav, username, secret);
+    let carddav = dav::probe_dav(ctx, Side::Carddav, &provider.carddav, username, secret);
+    let (caldav, carddav) = tokio::join!(caldav, carddav);
+    DavReports { caldav, carddav }
 }
 
 /// What both sides share during one probe.

@@ -2,8 +2,11 @@
 // "Calendars and contacts" (./dav-panel, never part of the mail verdict); on success the
 // username and port that worked; on failure the diagnosis in plain words, the fix, the server's own words behind
 // "Details", and Retry / Back to password. After a passed test, an optional "Send a test message to myself" (never
-// automatic): one message to the address itself, its steps live (sent → arrived → removed), one verdict. Leaving
-// the step cancels whichever is running.
+// automatic): one message to the address itself, its steps live (sent → arrived → removed), one verdict. The mail
+// verdict (and with it Next and the send test) comes as soon as mail is known; calendars and contacts come when
+// they are, and the third panel stays live until then. Leaving the step backwards cancels whatever is running,
+// calendars and contacts too; Next leaves them looking, for the save step's Thunderbird box (`WizardState.dav`).
+import type { DavReport } from "../bindings/DavReport";
 import type { ProbeEvent } from "../bindings/ProbeEvent";
 import type { ProbeReport } from "../bindings/ProbeReport";
 import type { SendEvent } from "../bindings/SendEvent";
@@ -13,7 +16,7 @@ import { describe, words } from "../diagnosis";
 import { language, t } from "../i18n";
 import { cancelProbe, cancelSendTest, runProbe, runSendTest } from "../ipc";
 import { password } from "../secret";
-import { el, text, type Step, type StepContext } from "../wizard";
+import { DAV_KNOWN, el, text, type Step, type StepContext } from "../wizard";
 import { davPanel } from "./dav-panel";
 
 type SideName = "imap" | "smtp";
@@ -25,10 +28,14 @@ export function connectionStep(): Step {
   let running = false;
   let sending = false;
   let generation = 0;
+  /** Counts the tests started here (and tests given up by going back): DAV verdicts of another are ignored. */
+  let davRun = 0;
+  let state: StepContext["state"] | undefined;
 
   return {
     id: "test",
     render(ctx: StepContext) {
+      state = ctx.state;
       const body = el("div", "connection-step");
       const columns = el("div", "sides");
       const column = (side: SideName) => {
@@ -119,10 +126,17 @@ export function connectionStep(): Step {
           }
         }
       };
+      const davKnown = (caldav: DavReport | undefined, carddav: DavReport | undefined) => {
+        dav.verdicts(caldav, carddav);
+        // What the save step offers Thunderbird ("Also add my iCloud calendars and contacts").
+        ctx.state.dav = { caldav, carddav };
+        document.dispatchEvent(new Event(DAV_KNOWN));
+      };
       const start = async () => {
         const mine = ++generation;
+        const myDav = ++davRun;
         report = undefined;
-        ctx.state.dav = undefined;
+        ctx.state.dav = { looking: true };
         running = true;
         actions.hidden = true;
         sendTest.reset(false);
@@ -134,18 +148,27 @@ export function connectionStep(): Step {
         dav.reset();
         ctx.changed();
         const address = ctx.state.address!.address;
-        const result = await runProbe(address, ctx.state.login ?? null, password(), (e) => {
-          if (mine === generation) showEvent(e);
-        });
+        const result = await runProbe(
+          address,
+          ctx.state.login ?? null,
+          password(),
+          (e) => {
+            if (mine === generation) showEvent(e);
+          },
+          // After Next too (the save step's box waits for them), but never those of a test given up or replaced.
+          (d) => {
+            if (myDav === davRun) davKnown(d.caldav, d.carddav);
+          },
+        );
         if (mine !== generation) return;
         running = false;
         if (result.ok) {
           report = result.value;
           showVerdict("imap", report.imap);
           showVerdict("smtp", report.smtp);
-          dav.verdicts(report.caldav, report.carddav);
-          // What the save step offers Thunderbird ("Also add my iCloud calendars and contacts").
-          ctx.state.dav = { caldav: report.caldav, carddav: report.carddav };
+          // Calendars and contacts are not waited for: they come on their own (a core that put them in the mail
+          // report has them known already).
+          if (report.caldav || report.carddav) davKnown(report.caldav, report.carddav);
           actions.hidden = bothOk(report);
           sendTest.reset(bothOk(report));
         } else if (result.error.kind !== "cancelled") {
@@ -155,6 +178,8 @@ export function connectionStep(): Step {
             s.verdict.replaceChildren(text("p", w.message, "message"), text("p", w.hint, "hint"));
           }
           dav.failed(result.error);
+          davRun++;
+          ctx.state.dav = undefined;
           actions.hidden = false;
         }
         ctx.changed();
@@ -165,9 +190,15 @@ export function connectionStep(): Step {
       return body;
     },
     canProceed: () => !running && !sending && report !== undefined && bothOk(report),
-    leave() {
+    leave(forward: boolean) {
       generation++;
-      if (running) void cancelProbe();
+      const davLooking = state?.dav?.looking === true;
+      // Going back gives the test up, calendars and contacts included; Next leaves them looking for the save step.
+      if (running || (!forward && davLooking)) void cancelProbe();
+      if (!forward && davLooking && state) {
+        davRun++;
+        state.dav = undefined;
+      }
       if (sending) void cancelSendTest();
       running = false;
       sending = false;

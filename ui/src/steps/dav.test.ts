@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { Channel } from "@tauri-apps/api/core";
 import type { DavReport } from "../bindings/DavReport";
+import type { DavReports } from "../bindings/DavReports";
 import type { DiagnosisKind } from "../bindings/DiagnosisKind";
 import type { ProbeEvent } from "../bindings/ProbeEvent";
 import type { SideReport } from "../bindings/SideReport";
@@ -65,6 +66,11 @@ let caldavKind: DiagnosisKind | null;
 let carddavKind: DiagnosisKind | null;
 /** Thunderbird's profile had the calendar and the address book already. */
 let allThere: boolean;
+/** How the mocked core hands over calendars and contacts: on their own channel before the mail verdict is answered
+ * (a fast DAV server), only when the test calls `deliverDav` (a slow one, after the mail verdict), or inside the
+ * mail report (as a core that waited for them would). */
+let davDelivery: "channel" | "late" | "report";
+let deliverDav: () => void;
 
 beforeEach(() => {
   chooseLanguage(["en"]);
@@ -73,6 +79,10 @@ beforeEach(() => {
   caldavKind = "ok";
   carddavKind = "ok";
   allThere = false;
+  davDelivery = "channel";
+  deliverDav = () => {
+    throw new Error("no calendars and contacts to deliver");
+  };
   setPassword("abcd-efgh-ijkl-mnop");
   mockIPC((cmd, args) => {
     const a = args as Record<string, unknown>;
@@ -110,12 +120,18 @@ beforeEach(() => {
         if (carddavKind !== "auth_rejected")
           send({ side: "carddav", step: "discover", host: "contacts.icloud.com", elapsed_ms: 151 });
         send({ side: "caldav", step: "done", host: "caldav.icloud.com", elapsed_ms: 152 });
+        const found = {
+          ...(caldavKind ? { caldav: dav("caldav", caldavKind) } : {}),
+          ...(carddavKind ? { carddav: dav("carddav", carddavKind) } : {}),
+        };
+        const onDav = (a as { onDav: Channel<DavReports> }).onDav;
+        deliverDav = () => onDav.onmessage(found as DavReports);
+        if (davDelivery === "channel") deliverDav();
         return {
           imap: mail(mailKind, "imap.mail.me.com", 993, "jane"),
           smtp: mail(mailKind, "smtp.mail.me.com", 587, "jane@icloud.com"),
           domain: null,
-          ...(caldavKind ? { caldav: dav("caldav", caldavKind) } : {}),
-          ...(carddavKind ? { carddav: dav("carddav", carddavKind) } : {}),
+          ...(davDelivery === "report" ? found : {}),
         };
       }
       case "mail_apps_present":
@@ -251,22 +267,67 @@ describe("the connection step's third panel, calendars and contacts", () => {
     expect($("#verdict-caldav").dataset.kind).toBe("timeout");
     mailKind = "ok";
     caldavKind = "ok";
+    davDelivery = "late";
     $<HTMLButtonElement>("#retry").click();
     expect($("#verdict-caldav").textContent).toBe(en["step.test.running"]);
     expect($("#verdict-caldav").dataset.kind).toBeUndefined();
     await settle();
+    deliverDav();
     expect($("#verdict-caldav").className).toBe("verdict ok");
     expect(calls.filter((c) => c.cmd === "run_probe")).toHaveLength(2);
   });
 
-  it("leaves the panel empty where the core tested no calendars or contacts", async () => {
-    caldavKind = null;
-    carddavKind = null;
+  it("shows the mail verdict, Next and the send test while calendars and contacts are still looked for", async () => {
+    davDelivery = "late";
     const w = atTest();
     await settle();
-    expect($("#verdict-caldav").textContent).toBe("");
-    expect(w.state.dav).toEqual({ caldav: undefined, carddav: undefined });
+    expect($("#verdict-imap").className).toBe("verdict ok");
+    expect($("#verdict-smtp").className).toBe("verdict ok");
     expect(next().disabled).toBe(false);
+    expect($("#send-test").hidden).toBe(false);
+    // The third panel is still live: its steps so far, no verdict.
+    expect($("#verdict-caldav").textContent).toBe(en["step.test.running"]);
+    expect($("#verdict-caldav").dataset.kind).toBeUndefined();
+    expect($("#dav-caldav .probe-steps").textContent).toContain(t("step.test.step_auth", { ms: 90 }));
+    expect(w.state.dav).toEqual({ looking: true });
+    deliverDav();
+    expect($("#verdict-caldav").className).toBe("verdict ok");
+    expect($("#verdict-carddav").className).toBe("verdict ok");
+    expect(w.state.dav?.looking).toBeUndefined();
+    expect(w.state.dav?.caldav?.calendars).toHaveLength(2);
+    expect(next().disabled).toBe(false);
+  });
+
+  it("takes calendars and contacts from the mail report where a core put them there", async () => {
+    davDelivery = "report";
+    const w = atTest();
+    await settle();
+    expect($("#verdict-caldav").className).toBe("verdict ok");
+    expect(w.state.dav?.carddav?.addressbooks).toHaveLength(1);
+  });
+
+  it("going back gives calendars and contacts up: cancelled, and a late verdict is not taken", async () => {
+    davDelivery = "late";
+    const w = atTest();
+    await settle();
+    expect(calls.some((c) => c.cmd === "cancel_probe")).toBe(false);
+    w.go(-1);
+    expect(calls.filter((c) => c.cmd === "cancel_probe")).toHaveLength(1);
+    expect(w.state.dav).toBeUndefined();
+    deliverDav();
+    expect(w.state.dav).toBeUndefined();
+  });
+
+  it("a retried test does not take the calendars of the test before it", async () => {
+    davDelivery = "late";
+    const w = atTest();
+    await settle();
+    const first = deliverDav;
+    $<HTMLButtonElement>("#retry").click();
+    await settle();
+    first();
+    expect(w.state.dav).toEqual({ looking: true });
+    expect($("#verdict-caldav").textContent).toBe(en["step.test.running"]);
   });
 
   it("speaks German", async () => {
@@ -300,6 +361,7 @@ describe("Thunderbird's Also add my iCloud calendars and contacts", () => {
     expect(davChoice({ caldav: dav("caldav", "no_calendars_found"), carddav: dav("carddav", "dav_refused") })).toBe(
       "unavailable",
     );
+    expect(davChoice({ looking: true })).toBe("looking");
     expect(davChoice(undefined)).toBe("hidden");
     expect(davChoice({})).toBe("hidden");
   });
@@ -369,6 +431,57 @@ describe("Thunderbird's Also add my iCloud calendars and contacts", () => {
     $<HTMLButtonElement>("#tb-add-0").click();
     await settle();
     expect(calls.find((c) => c.cmd === "thunderbird_add")!.args.withDav).toBe(false);
+  });
+
+  /** The connection step, then the save step, with calendars and contacts still looked for when Next is pressed. */
+  async function toSaveWhileLooking(): Promise<Wizard> {
+    davDelivery = "late";
+    const w = new Wizard(document.getElementById("app")!, [welcomeStep(), connectionStep(), saveStep(), doneStep()]);
+    w.state.address = { ...JANE };
+    w.go(1);
+    await settle();
+    next().click();
+    await settle();
+    expect(w.current).toBe("save");
+    return w;
+  }
+
+  it("waits, disabled and saying so, while the test still looks for them, and is ticked when they come", async () => {
+    await toSaveWhileLooking();
+    expect(calls.some((c) => c.cmd === "cancel_probe")).toBe(false);
+    expect($("#tb-dav").hidden).toBe(false);
+    expect(box().checked).toBe(false);
+    expect(box().disabled).toBe(true);
+    expect($("#tb-with-dav-note").textContent).toBe(en["step.save.thunderbird_dav_looking"]);
+    expect($("#tb-with-dav-note").getAttribute("aria-live")).toBe("polite");
+    deliverDav();
+    expect(box().checked).toBe(true);
+    expect(box().disabled).toBe(false);
+    expect($("#tb-with-dav-note").textContent).toBe(
+      t("step.save.thunderbird_with_dav_note", { what: "Home, Work <b>, and card" }),
+    );
+    $<HTMLButtonElement>("#tb-add-0").click();
+    await settle();
+    expect(calls.find((c) => c.cmd === "thunderbird_add")!.args.withDav).toBe(true);
+  });
+
+  it("added while still looking, Thunderbird gets mail only; found none, the box says why", async () => {
+    caldavKind = "timeout";
+    carddavKind = "timeout";
+    await toSaveWhileLooking();
+    $<HTMLButtonElement>("#tb-add-0").click();
+    await settle();
+    expect(calls.find((c) => c.cmd === "thunderbird_add")!.args.withDav).toBe(false);
+    deliverDav();
+    expect(box().disabled).toBe(true);
+    expect(box().checked).toBe(false);
+    expect($("#tb-with-dav-note").textContent).toBe(en["step.save.thunderbird_dav_unavailable"]);
+  });
+
+  it("says it is still looking in German", async () => {
+    chooseLanguage(["de"]);
+    await toSaveWhileLooking();
+    expect($("#tb-with-dav-note").textContent).toBe(de["step.save.thunderbird_dav_looking"]);
   });
 
   it("is hidden when the test did not look for calendars and contacts", async () => {

@@ -30,13 +30,15 @@ import {
 } from "../ipc";
 import { osFromUserAgent, type Os } from "../platform";
 import { forgetPassword } from "../secret";
-import { el, text, type Step, type StepContext, type WizardState } from "../wizard";
+import { DAV_KNOWN, el, text, type Step, type StepContext, type WizardState } from "../wizard";
 import { forgetPhoneCode, phonePath } from "./phone";
 import { davPassed } from "./dav-panel";
 
 /** Thunderbird's "Also add my iCloud calendars and contacts": offered only when the connection test tested them;
- * ticked (and usable) when it found calendars or an address book, else unticked and disabled with the reason. */
-export function davChoice(dav: WizardState["dav"]): "hidden" | "offered" | "unavailable" {
+ * ticked (and usable) when it found calendars or an address book, else unticked and disabled with the reason; while
+ * the test still looks for them, unticked and disabled with a note saying so (until they come). */
+export function davChoice(dav: WizardState["dav"]): "hidden" | "looking" | "offered" | "unavailable" {
+  if (dav?.looking) return "looking";
   if (!dav || (!dav.caldav && !dav.carddav)) return "hidden";
   return davPassed(dav.caldav, dav.carddav) ? "offered" : "unavailable";
 }
@@ -327,7 +329,8 @@ function thunderbirdProfileRow(p: Parts, profile: ThunderbirdProfile, i: number,
 }
 
 /** "Also add my iCloud calendars and contacts": the box, its label, and a note with what the test found or why
- * nothing can be added. Hidden when the test did not look for calendars and contacts. */
+ * nothing can be added. Hidden when the test did not look for calendars and contacts. While it still looks, the box
+ * waits (disabled, saying so) and is set once they come (`DAV_KNOWN`). */
 function davCheckbox(p: Parts): { box: HTMLElement; checked: () => boolean } {
   const box = el("div", "tb-dav");
   box.id = "tb-dav";
@@ -339,20 +342,29 @@ function davCheckbox(p: Parts): { box: HTMLElement; checked: () => boolean } {
   label.setAttribute("for", input.id);
   const note = el("p", "note");
   note.id = "tb-with-dav-note";
+  // The note changes when calendars and contacts come while the box is on screen: say so.
+  note.setAttribute("aria-live", "polite");
   const words = el("div");
   words.append(label, note);
   box.append(input, words);
-  const choice = davChoice(p.ctx.state.dav);
-  box.hidden = choice === "hidden";
-  input.checked = choice === "offered";
-  input.disabled = choice !== "offered";
-  box.dataset.choice = choice;
-  note.textContent =
-    choice === "offered"
-      ? t("step.save.thunderbird_with_dav_note", {
-          what: new Intl.ListFormat(language(), { type: "conjunction" }).format(davFoundNames(p.ctx.state.dav)),
-        })
-      : t("step.save.thunderbird_dav_unavailable");
+  let choice = davChoice(p.ctx.state.dav);
+  const show = () => {
+    choice = davChoice(p.ctx.state.dav);
+    box.hidden = choice === "hidden";
+    input.checked = choice === "offered";
+    input.disabled = choice !== "offered";
+    box.dataset.choice = choice;
+    note.textContent =
+      choice === "offered"
+        ? t("step.save.thunderbird_with_dav_note", {
+            what: new Intl.ListFormat(language(), { type: "conjunction" }).format(davFoundNames(p.ctx.state.dav)),
+          })
+        : choice === "looking"
+          ? t("step.save.thunderbird_dav_looking")
+          : t("step.save.thunderbird_dav_unavailable");
+  };
+  show();
+  if (choice === "looking") document.addEventListener(DAV_KNOWN, show, { once: true });
   return { box, checked: () => choice === "offered" && input.checked };
 }
 
