@@ -5,6 +5,13 @@
 # any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The calendar, contact and Thunderbird suites give programs a private /etc/hosts (a mount namespace) and run
+# Thunderbird in a loopback-only network namespace: both need root.
+if [ "$(id -u)" -ne 0 ]; then
+  echo "The tests need root (private mount and network namespaces for the DAV and Thunderbird suites): run it as root" >&2
+  echo "summary: 0 passed, 1 failed (not root)"
+  exit 1
+fi
 bash scripts/install.sh test || { echo "summary: 0 passed, 1 failed (installing what is missing)"; exit 1; }
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
