@@ -13,26 +13,15 @@ pub struct SettingsText;
 /// One server's settings, as a person types them.
 pub(crate) struct ServerCard {
     pub title: String,
-    /// Short id for the HTML (`imap`, `smtp`).
+    /// Short id for the HTML (`imap`, `smtp`, `caldav`, `carddav`).
     pub id: &'static str,
     pub host: String,
     pub port: String,
     pub security: &'static str,
     pub username: String,
     pub password: String,
-}
-
-/// Calendars or contacts on the card: the service host a client starts on, the username, and where a connection
-/// test found the person's collections (the home, on a partition host), when one did.
-pub(crate) struct DavCard {
-    pub title: String,
-    /// Short id for the HTML (`caldav`, `carddav`).
-    pub id: &'static str,
-    pub host: String,
-    pub port: String,
-    pub security: &'static str,
-    pub username: String,
-    pub password: String,
+    /// Calendars and contacts only: where a connection test found the person's collections (the home, on a
+    /// partition host), when one did. None for mail servers.
     pub home: Option<String>,
 }
 
@@ -77,7 +66,7 @@ pub(crate) struct Card {
     pub login: Option<String>,
     pub servers: [ServerCard; 2],
     /// Calendars (CalDAV) and contacts (CardDAV), with the same login and password.
-    pub dav: [DavCard; 2],
+    pub dav: [ServerCard; 2],
     /// Sent, drafts, deleted, junk, archive: where the mail app should put them.
     pub folders: Vec<FolderCard>,
     /// What to try when something does not work: the other form of the username, the other SMTP port.
@@ -130,7 +119,7 @@ impl Card {
             let facts = Facts { host: Some(fallback.host.clone()), port: Some(fallback.port), ..Facts::default() };
             alternatives.push(lang.text("card.alt_smtp_port", &facts));
         }
-        let dav = |id: &'static str, title: &str, endpoint: &Endpoint, home: Option<&String>| DavCard {
+        let dav = |id: &'static str, title: &str, endpoint: &Endpoint, home: Option<&String>| ServerCard {
             title: word(title),
             id,
             host: endpoint.host.clone(),
@@ -157,6 +146,7 @@ impl Card {
                     security: security(imap),
                     username: account.imap_username(),
                     password: word("password_incoming"),
+                    home: None,
                 },
                 ServerCard {
                     title: word("outgoing"),
@@ -166,6 +156,7 @@ impl Card {
                     security: security(smtp),
                     username: account.smtp_username(),
                     password: word("password_outgoing"),
+                    home: None,
                 },
             ],
             labels: Labels {
@@ -218,8 +209,8 @@ impl Exporter for SettingsText {
         if let Some(login) = &card.login {
             out.push_str(&format!("{}: {login}\n", l.login));
         }
-        for server in &card.servers {
-            out.push_str(&format!(
+        let block = |server: &ServerCard| {
+            let mut text = format!(
                 "\n{}\n  {}: {}\n  {}: {}\n  {}: {}\n  {}: {}\n  {}: {}\n",
                 server.title,
                 l.server,
@@ -232,26 +223,14 @@ impl Exporter for SettingsText {
                 server.username,
                 l.password,
                 server.password
-            ));
-        }
-        for service in &card.dav {
-            out.push_str(&format!(
-                "\n{}\n  {}: {}\n  {}: {}\n  {}: {}\n  {}: {}\n  {}: {}\n",
-                service.title,
-                l.server,
-                service.host,
-                l.port,
-                service.port,
-                l.security,
-                service.security,
-                l.username,
-                service.username,
-                l.password,
-                service.password
-            ));
-            if let Some(home) = &service.home {
-                out.push_str(&format!("  {}: {home}\n", l.dav_home));
+            );
+            if let Some(home) = &server.home {
+                text.push_str(&format!("  {}: {home}\n", l.dav_home));
             }
+            text
+        };
+        for server in card.servers.iter().chain(&card.dav) {
+            out.push_str(&block(server));
         }
         out.push_str(&format!("  ({})\n", l.dav_note));
         out.push_str(&format!("\n{}\n", l.folders));
